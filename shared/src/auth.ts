@@ -1,0 +1,94 @@
+/**
+ * Access-token verification for every service. Tokens are ES256 JWTs signed by the users
+ * service; the verifier checks the algorithm, issuer, audience and expiry, against either the
+ * users JWKS (fetched and cached) or, inside users, its own public keys.
+ */
+import { Elysia } from 'elysia'
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from './errors.ts'
+
+export const ACCESS_TOKEN_ALG = 'ES256'
+export const ROLES = ['customer', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Who is calling, as proven by the access token. */
+export interface AuthUser {
+  id: string
+  role: Role
+  /** The session (refresh-token family) this token was issued for. */
+  sessionId: string
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<AuthUser>
+}
+
+export interface VerifierOptions {
+  keys: JWTVerifyGetKey
+  issuer: string
+  audience: string
+  /** Allowed clock skew in seconds. */
+  clockTolerance?: number
+}
+
+/** A key set fetched from the users service, cached for 10 minutes and refetched on an unknown `kid`. */
+export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 3000 })
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  return {
+    async verify(token) {
+      let payload
+      try {
+        ;({ payload } = await jwtVerify(token, options.keys, {
+          algorithms: [ACCESS_TOKEN_ALG],
+          issuer: options.issuer,
+          audience: options.audience,
+          requiredClaims: ['exp', 'iat', 'sub'],
+          clockTolerance: options.clockTolerance ?? 5,
+        }))
+      } catch (error) {
+        if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error))
+          throw new ServiceUnavailableError('The token signing keys could not be fetched')
+        if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired', 'invalid_token')
+        throw new UnauthorizedError('The access token is invalid', 'invalid_token')
+      }
+      const { sub, role, sid } = payload as { sub?: unknown; role?: unknown; sid?: unknown }
+      if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !ROLES.includes(role as Role))
+        throw new UnauthorizedError('The access token is invalid', 'invalid_token')
+      return { id: sub, role: role as Role, sessionId: sid }
+    },
+  }
+}
+
+function isFetchFailure(error: unknown): boolean {
+  if (error instanceof joseErrors.JOSEError) return false
+  return error instanceof TypeError || (error instanceof Error && /fetch|connect|ECONNREFUSED/i.test(error.message))
+}
+
+/** Extracts the token of an `Authorization: Bearer ...` header. */
+export function bearerToken(header: string | undefined): string {
+  const match = header ? /^Bearer\s+([A-Za-z0-9\-_.]+)\s*$/i.exec(header) : null
+  if (!match) throw new UnauthorizedError('An "Authorization: Bearer <access token>" header is required')
+  return match[1]!
+}
+
+/**
+ * The `auth` macro: `{ auth: true }` requires a valid access token and gives the handler
+ * `user`; `{ auth: 'admin' }` also requires the admin role (403 otherwise).
+ */
+export function authPlugin(verifier: TokenVerifier) {
+  return new Elysia({ name: 'shop.auth' }).macro({
+    auth: (required: true | 'admin') => ({
+      async resolve({ headers }) {
+        const user = await verifier.verify(bearerToken(headers.authorization))
+        if (required === 'admin' && user.role !== 'admin') throw new ForbiddenError('This needs the admin role')
+        return { user }
+      },
+      detail: { security: [{ bearerAuth: [] }] },
+    }),
+  })
+}

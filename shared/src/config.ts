@@ -1,0 +1,147 @@
+/**
+ * Typed environment reading. Each service's `config.ts` declares what it needs with these
+ * readers and calls `loadConfig` once at start; every problem is reported together, naming the
+ * variable, so a misconfigured deployment fails fast with one clear message.
+ */
+
+type Env = Record<string, string | undefined>
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface Reader<T> {
+  read(env: Env, name: string): T
+}
+
+class Problem extends Error {}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+/** A string; without a default the variable is required. */
+export function str(fallback?: string): Reader<string> {
+  return {
+    read(env, name) {
+      const value = raw(env, name) ?? fallback
+      if (value === undefined) throw new Problem(`${name} is required`)
+      return value
+    },
+  }
+}
+
+/** An optional string: `undefined` when unset. */
+export function optionalStr(): Reader<string | undefined> {
+  return { read: (env, name) => raw(env, name) }
+}
+
+/** An integer within [min, max]. */
+export function int(fallback: number, { min = -Infinity, max = Infinity } = {}): Reader<number> {
+  return {
+    read(env, name) {
+      const text = raw(env, name)
+      if (text === undefined) return fallback
+      if (!/^-?\d+$/.test(text)) throw new Problem(`${name} must be an integer, got "${text}"`)
+      const value = Number(text)
+      if (!Number.isSafeInteger(value) || value < min || value > max)
+        throw new Problem(`${name} must be between ${min} and ${max}, got ${text}`)
+      return value
+    },
+  }
+}
+
+/** A TCP port (0 lets the OS choose, which tests use). */
+export function port(fallback: number): Reader<number> {
+  return int(fallback, { min: 0, max: 65535 })
+}
+
+/** A URL whose protocol is one of `protocols`. */
+export function url(fallback: string | undefined, protocols: string[]): Reader<string> {
+  return {
+    read(env, name) {
+      const value = raw(env, name) ?? fallback
+      if (value === undefined) throw new Problem(`${name} is required`)
+      let parsed: URL
+      try {
+        parsed = new URL(value)
+      } catch {
+        throw new Problem(`${name} is not a valid URL`)
+      }
+      if (!protocols.includes(parsed.protocol))
+        throw new Problem(`${name} must use ${protocols.join(' or ')}, got ${parsed.protocol}`)
+      return value
+    },
+  }
+}
+
+/** A boolean: 1/true/yes or 0/false/no. */
+export function bool(fallback: boolean): Reader<boolean> {
+  return {
+    read(env, name) {
+      const text = raw(env, name)?.toLowerCase()
+      if (text === undefined) return fallback
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true
+      if (['0', 'false', 'no', 'off'].includes(text)) return false
+      throw new Problem(`${name} must be true or false, got "${text}"`)
+    },
+  }
+}
+
+/** One of a fixed set of words. */
+export function oneOf<const T extends string>(values: readonly T[], fallback: T): Reader<T> {
+  return {
+    read(env, name) {
+      const text = raw(env, name) ?? fallback
+      if (!values.includes(text as T)) throw new Problem(`${name} must be one of ${values.join(', ')}, got "${text}"`)
+      return text as T
+    },
+  }
+}
+
+/** Reads a value from the first variable that is set, falling back to the reader's default. */
+export function firstOf<T>(names: string[], reader: Reader<T>): Reader<T> & { names: string[] } {
+  return {
+    names,
+    read(env) {
+      const name = names.find((n) => raw(env, n) !== undefined) ?? names[names.length - 1]!
+      return reader.read(env, name)
+    },
+  }
+}
+
+type Spec = Record<string, Reader<unknown>>
+type Result<S extends Spec> = { [K in keyof S]: S[K] extends Reader<infer T> ? T : never }
+
+/**
+ * Reads every variable of `spec` (keys are the variable names) from `env`.
+ * Throws one `ConfigError` listing every missing or invalid variable.
+ */
+export function loadConfig<S extends Spec>(spec: S, env: Env = process.env): Result<S> {
+  const out: Record<string, unknown> = {}
+  const problems: string[] = []
+  for (const [name, reader] of Object.entries(spec)) {
+    try {
+      out[name] = reader.read(env, name)
+    } catch (error) {
+      if (error instanceof Problem) problems.push(error.message)
+      else throw error
+    }
+  }
+  if (problems.length) throw new ConfigError(problems)
+  return out as Result<S>
+}
+
+/** The variables every service reads, with the contract's defaults. */
+export const commonSpec = {
+  DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),
+  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  QUEUE_PREFIX: str('shop'),
+  LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+  JWT_ISSUER: str('shop-users'),
+  JWT_AUDIENCE: str('shop'),
+}

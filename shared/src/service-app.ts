@@ -1,0 +1,37 @@
+/**
+ * The base every service's `createApp` starts from: the error plugin, observability routes and
+ * Swagger UI at `/swagger` (document at `/swagger/json`).
+ */
+import { Elysia } from 'elysia'
+import { swagger } from '@elysiajs/swagger'
+import { errorPlugin } from './errors.ts'
+import { observabilityPlugin, type ReadinessChecks } from './observability.ts'
+import type { Logger } from './logger.ts'
+
+export interface ServiceAppOptions {
+  service: string
+  title: string
+  description: string
+  version?: string
+  log: Logger
+  checks: ReadinessChecks
+}
+
+export function createServiceApp(options: ServiceAppOptions) {
+  return new Elysia({ name: `shop.service.${options.service}` })
+    .use(errorPlugin(options.log))
+    .use(observabilityPlugin({ service: options.service, log: options.log, checks: options.checks }))
+    .use(
+      swagger({
+        provider: 'swagger-ui',
+        path: '/swagger',
+        specPath: '/swagger/json',
+        documentation: {
+          info: { title: options.title, description: options.description, version: options.version ?? '0.1.0' },
+          components: {
+            securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          },
+        },
+      }),
+    )
+}
