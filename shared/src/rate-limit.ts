@@ -3,7 +3,7 @@
  * so every instance of a service shares the same counters.
  */
 import type { Redis } from 'ioredis'
-import { RateLimitedError } from './errors.ts'
+import { RateLimitedError, ServiceUnavailableError } from './errors.ts'
 
 const SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
@@ -29,11 +29,18 @@ export interface RateLimiter {
 export function createRateLimiter(redis: Redis, prefix: string): RateLimiter {
   return {
     async hit(key, rule) {
-      const [count, ttl] = (await redis.eval(SCRIPT, 1, `${prefix}:rl:${key}`, rule.windowMs)) as [number, number]
+      let count: number
+      let ttl: number
+      try {
+        ;[count, ttl] = (await redis.eval(SCRIPT, 1, `${prefix}:rl:${key}`, rule.windowMs)) as [number, number]
+      } catch {
+        // Fail closed: without counters a brute-force attempt would be unlimited.
+        throw new ServiceUnavailableError('Rate limiting is unavailable; try again shortly')
+      }
       if (count > rule.limit) throw new RateLimitedError(Math.max(1, Math.ceil(ttl / 1000)))
     },
     async reset(key) {
-      await redis.del(`${prefix}:rl:${key}`)
+      await redis.del(`${prefix}:rl:${key}`).catch(() => {})
     },
   }
 }

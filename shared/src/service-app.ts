@@ -26,6 +26,8 @@ export function createServiceApp(options: ServiceAppOptions) {
         provider: 'swagger-ui',
         path: '/swagger',
         specPath: '/swagger/json',
+        // Keeps /.well-known/jwks.json in the document; no service serves static files.
+        excludeStaticFile: false,
         documentation: {
           info: { title: options.title, description: options.description, version: options.version ?? '0.1.0' },
           components: {

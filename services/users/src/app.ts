@@ -1,0 +1,58 @@
+import { authPlugin, createTokenVerifier } from '@shop/shared/auth'
+import type { Sql } from '@shop/shared/db'
+import { pingSql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { createRateLimiter } from '@shop/shared/rate-limit'
+import { pingRedis, type Redis } from '@shop/shared/redis'
+import { createServiceApp } from '@shop/shared/service-app'
+import { authRoutes } from './modules/auth/routes.ts'
+import { createAuthService } from './modules/auth/service.ts'
+import type { PasswordHasher } from './modules/auth/password.ts'
+import { keysRoutes } from './modules/keys/routes.ts'
+import type { KeyRing } from './modules/keys/service.ts'
+import { usersRoutes } from './modules/users/routes.ts'
+import { createUsersService } from './modules/users/service.ts'
+
+export interface UsersDeps {
+  sql: Sql
+  redis: Redis
+  log: Logger
+  keys: KeyRing
+  passwords: PasswordHasher
+  /** Prefix of this deployment's Redis keys (QUEUE_PREFIX). */
+  redisPrefix: string
+  issuer: string
+  audience: string
+  accessTtlSeconds: number
+  refreshTtlDays: number
+  loginLimits: { perEmail: number; perIp: number; windowMs: number }
+  trustProxy: boolean
+}
+
+/** Builds the users service app: no listen(), no globals. */
+export function createApp(deps: UsersDeps) {
+  const verifier = createTokenVerifier({ keys: deps.keys.localKeys, issuer: deps.issuer, audience: deps.audience })
+  const users = createUsersService({ sql: deps.sql, passwords: deps.passwords, log: deps.log })
+  const auth = createAuthService({
+    sql: deps.sql,
+    keys: deps.keys,
+    passwords: deps.passwords,
+    limiter: createRateLimiter(deps.redis, deps.redisPrefix),
+    log: deps.log,
+    accessTtlSeconds: deps.accessTtlSeconds,
+    refreshTtlDays: deps.refreshTtlDays,
+    loginLimits: deps.loginLimits,
+  })
+  return createServiceApp({
+    service: 'users',
+    title: 'Shop users service',
+    description: 'Accounts, credentials, sessions (refresh tokens), roles and the JWKS that signs access tokens.',
+    log: deps.log,
+    checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
+  })
+    .use(keysRoutes(deps.keys))
+    .use(authRoutes(auth, { trustProxy: deps.trustProxy }))
+    .use(usersRoutes(users, authPlugin(verifier)))
+}
+
+export type App = ReturnType<typeof createApp>

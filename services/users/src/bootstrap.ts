@@ -1,0 +1,47 @@
+/**
+ * Start-up work shared by `main.ts` and the tests: migrations, the signing key, the password
+ * hasher and the admin account.
+ */
+import { join } from 'node:path'
+import type { Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { migrate } from '@shop/shared/migrate'
+import { createPasswordHasher, type PasswordHasher } from './modules/auth/password.ts'
+import { loadKeyRing, type KeyRing } from './modules/keys/service.ts'
+import { createUsersService } from './modules/users/service.ts'
+
+export const MIGRATIONS_DIR = join(import.meta.dir, '..', 'migrations')
+
+export interface BootstrapOptions {
+  sql: Sql
+  schema: string
+  log: Logger
+  issuer: string
+  audience: string
+  accessTtlSeconds: number
+  privateKeyPem?: string
+  keyId?: string
+  admin?: { email: string; password: string }
+}
+
+export async function bootstrap(options: BootstrapOptions): Promise<{ keys: KeyRing; passwords: PasswordHasher }> {
+  const { applied } = await migrate(options.sql, options.schema, [{ source: 'users', dir: MIGRATIONS_DIR }])
+  if (applied.length) options.log.info('migrations applied', { applied })
+  const [keys, passwords] = await Promise.all([
+    loadKeyRing(options.sql, {
+      issuer: options.issuer,
+      audience: options.audience,
+      ttlSeconds: options.accessTtlSeconds,
+      privateKeyPem: options.privateKeyPem,
+      keyId: options.keyId,
+    }),
+    createPasswordHasher(),
+  ])
+  if (options.admin) {
+    await createUsersService({ sql: options.sql, passwords, log: options.log }).ensureAdmin(
+      options.admin.email,
+      options.admin.password,
+    )
+  }
+  return { keys, passwords }
+}

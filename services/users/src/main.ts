@@ -1,0 +1,72 @@
+import { createSql, pingSql } from '@shop/shared/db'
+import { onShutdown, runMain } from '@shop/shared/lifecycle'
+import { createLogger } from '@shop/shared/logger'
+import { createRedis } from '@shop/shared/redis'
+import { createApp } from './app.ts'
+import { bootstrap } from './bootstrap.ts'
+import { SCHEMA, readConfig } from './config.ts'
+import { pruneSessions } from './modules/sessions/repository.ts'
+
+await runMain('users', async () => {
+  const startedAt = performance.now()
+  const config = readConfig()
+  const log = createLogger('users', config.LOG_LEVEL)
+  const sql = createSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'users' })
+  const redis = createRedis(config.REDIS_URL)
+  await pingSql(sql, 5000).catch((error) => {
+    throw new Error(`Postgres at ${redactUrl(config.DATABASE_URL)} did not answer (${error.message})`)
+  })
+
+  const { keys, passwords } = await bootstrap({
+    sql,
+    schema: SCHEMA,
+    log,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    privateKeyPem: config.JWT_PRIVATE_KEY?.replaceAll('\\n', '\n'),
+    keyId: config.JWT_KEY_ID,
+    admin: config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : undefined,
+  })
+
+  const app = createApp({
+    sql,
+    redis,
+    log,
+    keys,
+    passwords,
+    redisPrefix: config.QUEUE_PREFIX,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    loginLimits: {
+      perEmail: config.LOGIN_LIMIT_PER_EMAIL,
+      perIp: config.LOGIN_LIMIT_PER_IP,
+      windowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
+    },
+    trustProxy: config.TRUST_PROXY,
+  }).listen({ port: config.USERS_PORT, hostname: config.HOST })
+
+  const prune = setInterval(() => {
+    pruneSessions(sql, 7).catch((error) => log.warn('session pruning failed', { error: error.message }))
+  }, 3600_000)
+
+  onShutdown(log, [
+    { name: 'stop pruning', run: () => clearInterval(prune) },
+    { name: 'http server', run: () => app.stop() },
+    { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+    { name: 'redis', run: () => redis.quit() },
+  ])
+  log.info('listening', {
+    url: `http://${config.HOST}:${app.server?.port}`,
+    swagger: `http://localhost:${app.server?.port}/swagger`,
+    startupMs: Math.round(performance.now() - startedAt),
+  })
+})
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password) parsed.password = '***'
+  return parsed.toString()
+}

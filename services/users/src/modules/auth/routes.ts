@@ -1,0 +1,53 @@
+import { Elysia, t } from 'elysia'
+import { Problem } from '@shop/shared/errors'
+import { User } from '../users/model.ts'
+import { Login, RefreshBody, Register, Tokens } from './model.ts'
+import type { AuthService } from './service.ts'
+
+export interface ClientAddressOptions {
+  trustProxy: boolean
+}
+
+/** The caller's address: the first X-Forwarded-For hop behind a trusted proxy, else the socket's. */
+function clientAddress(
+  request: Request,
+  server: { requestIP(request: Request): { address: string } | null } | null,
+  options: ClientAddressOptions,
+): string {
+  if (options.trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    if (forwarded) return forwarded
+  }
+  return server?.requestIP(request)?.address ?? 'unknown'
+}
+
+export function authRoutes(auth: AuthService, options: ClientAddressOptions) {
+  return new Elysia({ name: 'users.auth', prefix: '/api/auth', detail: { tags: ['auth'] } })
+    .post('/register', async ({ body, status }) => status(201, await auth.register(body)), {
+      body: Register,
+      response: { 201: User, 409: Problem, 422: Problem },
+      detail: { summary: 'Create a customer account' },
+    })
+    .post('/login', ({ body, request, server }) => auth.login(body, clientAddress(request, server, options)), {
+      body: Login,
+      response: { 200: Tokens, 401: Problem, 422: Problem, 429: Problem },
+      detail: { summary: 'Sign in: a 15-minute access token and a refresh token' },
+    })
+    .post('/refresh', ({ body }) => auth.refresh(body.refreshToken), {
+      body: RefreshBody,
+      response: { 200: Tokens, 401: Problem, 422: Problem },
+      detail: { summary: 'Rotate the refresh token; reusing a spent one revokes the session' },
+    })
+    .post(
+      '/logout',
+      async ({ body, set }) => {
+        await auth.logout(body.refreshToken)
+        set.status = 204
+      },
+      {
+        body: RefreshBody,
+        response: { 204: t.Void(), 422: Problem },
+        detail: { summary: 'Revoke the session of this refresh token' },
+      },
+    )
+}

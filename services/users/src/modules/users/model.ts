@@ -1,0 +1,39 @@
+import { t } from 'elysia'
+
+/** A user as clients see it: never the password hash. */
+export const User = t.Object({
+  id: t.String({ format: 'uuid' }),
+  email: t.String(),
+  name: t.String(),
+  role: t.Union([t.Literal('customer'), t.Literal('admin')]),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+})
+export type User = typeof User.static
+
+// Surrounding spaces and capitals are allowed here and normalised away by the service.
+export const Email = t.String({
+  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\.[^\\s@]+\\s*$',
+  maxLength: 254,
+  error: 'must be a valid email address',
+})
+export const Password = t.String({
+  minLength: 8,
+  maxLength: 128,
+  error: 'must be 8 to 128 characters',
+})
+export const Name = t.String({ minLength: 1, maxLength: 100, error: 'must be 1 to 100 characters' })
+
+export const UpdateMe = t.Object(
+  {
+    name: t.Optional(Name),
+    email: t.Optional(Email),
+    password: t.Optional(Password),
+    /** Required to change the email or the password. */
+    currentPassword: t.Optional(t.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+)
+export type UpdateMe = typeof UpdateMe.static
+
+export const UserIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })

@@ -1,0 +1,114 @@
+import { NotFoundError, UnauthorizedError, ValidationFailedError, ConflictError } from '@shop/shared/errors'
+import type { Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import type { PasswordHasher } from '../auth/password.ts'
+import { passwordWeakness } from '../auth/password.ts'
+import * as sessions from '../sessions/repository.ts'
+import type { User, UpdateMe } from './model.ts'
+import * as repo from './repository.ts'
+
+export function toUser(row: repo.UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+/** Trimmed and lower-cased: the one form stored and compared. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: string }).code === '23505' &&
+    (error as { constraint_name?: string }).constraint_name === constraint
+  )
+}
+
+export class EmailTakenError extends ConflictError<'email_taken'> {
+  constructor() {
+    super('An account with this email already exists', 'email_taken')
+  }
+}
+
+export function createUsersService(deps: { sql: Sql; passwords: PasswordHasher; log: Logger }) {
+  const { sql, passwords, log } = deps
+
+  async function getById(id: string): Promise<User> {
+    const row = await repo.findById(sql, id)
+    if (!row) throw new NotFoundError('No such user')
+    return toUser(row)
+  }
+
+  return {
+    getById,
+
+    async updateMe(userId: string, sessionId: string, input: UpdateMe): Promise<User> {
+      const row = await repo.findById(sql, userId)
+      if (!row) throw new NotFoundError('No such user')
+      const email = input.email === undefined ? undefined : normaliseEmail(input.email)
+      const changesSecret = (email !== undefined && email !== row.email) || input.password !== undefined
+      if (changesSecret) {
+        if (!input.currentPassword)
+          throw new ValidationFailedError('currentPassword: is required to change the email or password', [
+            { field: 'currentPassword', message: 'is required to change the email or password' },
+          ])
+        if (!(await passwords.verify(input.currentPassword, row.passwordHash)))
+          throw new UnauthorizedError('The current password is wrong', 'invalid_credentials')
+      }
+      if (input.password !== undefined) {
+        const weakness = passwordWeakness(input.password, email ?? row.email)
+        if (weakness) throw new ValidationFailedError(`password: ${weakness}`, [{ field: 'password', message: weakness }])
+      }
+      const passwordHash = input.password === undefined ? undefined : await passwords.hash(input.password)
+      try {
+        const updated = await sql.begin(async (tx) => {
+          const user = await repo.update(tx, userId, { name: input.name?.trim(), email, passwordHash })
+          // A new password signs out every other device.
+          if (passwordHash) await sessions.revokeUserSessions(tx, userId, 'password_changed', sessionId)
+          return user
+        })
+        if (!updated) throw new NotFoundError('No such user')
+        return toUser(updated)
+      } catch (error) {
+        if (isUniqueViolation(error, 'users_email_key')) throw new EmailTakenError()
+        throw error
+      }
+    },
+
+    /** Makes sure the admin account of ADMIN_EMAIL exists and has the admin role. */
+    async ensureAdmin(emailInput: string, password: string): Promise<void> {
+      const email = normaliseEmail(emailInput)
+      const existing = await repo.findByEmail(sql, email)
+      if (existing) {
+        if (existing.role !== 'admin') await repo.update(sql, existing.id, { role: 'admin' })
+        log.info('admin account present', { email })
+        return
+      }
+      try {
+        await repo.insert(sql, {
+          id: Bun.randomUUIDv7(),
+          email,
+          passwordHash: await passwords.hash(password),
+          name: 'Administrator',
+          role: 'admin',
+        })
+        log.info('admin account created', { email })
+      } catch (error) {
+        // Another instance created it at the same moment: make sure of the role once more.
+        if (!isUniqueViolation(error, 'users_email_key')) throw error
+        const row = await repo.findByEmail(sql, email)
+        if (row && row.role !== 'admin') await repo.update(sql, row.id, { role: 'admin' })
+      }
+    },
+  }
+}
+
+export type UsersService = ReturnType<typeof createUsersService>
