@@ -1,0 +1,16 @@
+/**
+ * Every process of the system, as `bun run start` runs it. Each later service adds its entries
+ * here (and its worker process). `readyUrl` is polled before the system is announced as up.
+ */
+export interface ProcessSpec {
+  name: string
+  /** Path of the entry file, relative to the repository root. */
+  entry: string
+  /** Environment variable of its port, and the default. */
+  portEnv?: string
+  defaultPort?: number
+}
+
+export const PROCESSES: ProcessSpec[] = [
+  { name: 'users', entry: 'services/users/src/main.ts', portEnv: 'USERS_PORT', defaultPort: 8081 },
+]

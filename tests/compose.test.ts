@@ -1,0 +1,83 @@
+/**
+ * There is no Docker engine here, so the deployment files are checked by parsing: every process
+ * of `bun run start` is a compose service with the same entry and port, healthchecks gate the
+ * start order, and .env.example documents exactly the variables the services read.
+ */
+import { describe, expect, test } from 'bun:test'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { PROCESSES } from '../scripts/processes.ts'
+
+const ROOT = join(import.meta.dir, '..')
+type ComposeService = {
+  command?: string[]
+  ports?: string[]
+  healthcheck?: { test: string[] }
+  depends_on?: Record<string, { condition: string }>
+  environment?: Record<string, string>
+  volumes?: string[]
+}
+const compose = Bun.YAML.parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>
+  volumes: Record<string, unknown>
+}
+const envExample = readFileSync(join(ROOT, '.env.example'), 'utf8')
+const exampleVars = new Set([...envExample.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!))
+
+/** Variable names a service's config.ts (and the shared common spec) reads. */
+function configVars(): Set<string> {
+  const sources = [join(ROOT, 'shared/src/config.ts')]
+  for (const dir of readdirSync(join(ROOT, 'services'))) sources.push(join(ROOT, 'services', dir, 'src/config.ts'))
+  const names = new Set<string>()
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)) names.add(m[1]!)
+    for (const m of text.matchAll(/'([A-Z][A-Z0-9_]+)'/g)) names.add(m[1]!)
+  }
+  return names
+}
+
+describe('docker-compose.yml', () => {
+  test('postgres and redis are there, with volumes and healthchecks; redis keeps an AOF and never evicts', () => {
+    const { postgres, redis } = compose.services
+    expect(postgres?.healthcheck?.test.join(' ')).toContain('pg_isready')
+    expect(postgres?.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true)
+    expect(redis?.healthcheck?.test.join(' ')).toContain('ping')
+    const command = (redis?.command ?? []).join(' ')
+    expect(command).toContain('--appendonly yes')
+    expect(command).toContain('--maxmemory-policy noeviction')
+    for (const volume of [...(postgres?.volumes ?? []), ...(redis?.volumes ?? [])])
+      expect(Object.keys(compose.volumes)).toContain(volume.split(':')[0]!)
+  })
+
+  test.each(PROCESSES.map((p) => [p.name, p] as const))('%s runs the same entry as bun run start, gated on healthy stores', (name, spec) => {
+    const service = compose.services[name]
+    expect(service).toBeDefined()
+    expect(service!.command).toEqual(['bun', spec.entry])
+    expect(service!.depends_on?.postgres?.condition).toBe('service_healthy')
+    expect(service!.depends_on?.redis?.condition).toBe('service_healthy')
+    if (spec.defaultPort) {
+      expect(service!.ports).toContain(`${spec.defaultPort}:${spec.defaultPort}`)
+      expect(service!.healthcheck?.test.join(' ')).toContain(`:${spec.defaultPort}/ready`)
+    }
+  })
+
+  test('the services reach Postgres and Redis by their compose names', () => {
+    for (const spec of PROCESSES) {
+      const env = compose.services[spec.name]!.environment!
+      expect(env.DATABASE_URL).toContain('@postgres:5432/')
+      expect(env.REDIS_URL).toContain('redis://redis:6379')
+    }
+  })
+})
+
+describe('.env.example', () => {
+  test('documents every variable the services read, and nothing they do not', () => {
+    const read = configVars()
+    // Per-service database URLs are optional overrides, described in a comment.
+    const optional = new Set([...read].filter((n) => /^[A-Z]+_DATABASE_URL$/.test(n)))
+    const missing = [...read].filter((n) => !exampleVars.has(n) && !optional.has(n) && n !== 'HOST')
+    const unknown = [...exampleVars].filter((n) => !read.has(n) && n !== 'DEMO_DATA')
+    expect({ missing, unknown }).toEqual({ missing: [], unknown: [] })
+  })
+})
