@@ -73,8 +73,11 @@ async function checkRedis(): Promise<string | undefined> {
 async function pipeLines(stream: ReadableStream<Uint8Array>, prefix: string, out: NodeJS.WriteStream) {
   const decoder = new TextDecoder()
   let buffered = ''
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true })
+  const reader = stream.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buffered += decoder.decode(value, { stream: true })
     let newline: number
     while ((newline = buffered.indexOf('\n')) >= 0) {
       out.write(`${prefix} ${buffered.slice(0, newline)}\n`)
