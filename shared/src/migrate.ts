@@ -11,7 +11,14 @@ import type { Sql } from './db.ts'
 /** Migrations that belong to the shared kernel, applied in a service's schema when it uses them. */
 export const kernelMigrations = {
   idempotency: join(import.meta.dir, '..', 'migrations', 'idempotency'),
+  outbox: join(import.meta.dir, '..', 'migrations', 'outbox'),
+  inbox: join(import.meta.dir, '..', 'migrations', 'inbox'),
 } as const
+
+/** The kernel sources named, in a form `migrate` takes. */
+export function kernel(...names: (keyof typeof kernelMigrations)[]): MigrationSource[] {
+  return names.map((name) => ({ source: name, dir: kernelMigrations[name] }))
+}
 
 /** A folder of numbered migrations, tracked under its own `source` name. */
 export interface MigrationSource {

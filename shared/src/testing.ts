@@ -68,3 +68,67 @@ export async function call(
   } catch {}
   return { status: response.status, body, headers: response.headers }
 }
+
+/** Deletes every Redis key under `prefix` (queues, rate-limit counters) on the server at `url`. */
+export async function deleteRedisPrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+      cursor = next
+      if (keys.length) await redis.del(...keys)
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let value = await check()
+  while (!value && Date.now() < deadline) {
+    await Bun.sleep(intervalMs)
+    value = await check()
+  }
+  return value
+}
+
+/** A redis-server of the test's own on a free port, to stop and restart at will. */
+export class PrivateRedis {
+  readonly port = freePort()
+  private process: ReturnType<typeof Bun.spawn> | undefined
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async start(): Promise<void> {
+    this.process = Bun.spawn(
+      ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdout: 'ignore', stderr: 'ignore' },
+    )
+    const { Redis } = await import('ioredis')
+    const ok = await waitFor(async () => {
+      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      probe.on('error', () => {})
+      try {
+        await probe.connect()
+        return (await probe.ping()) === 'PONG'
+      } catch {
+        return false
+      } finally {
+        probe.disconnect()
+      }
+    }, 10_000, 50)
+    if (!ok) throw new Error(`redis-server on port ${this.port} did not start`)
+  }
+
+  async stop(): Promise<void> {
+    if (!this.process) return
+    this.process.kill('SIGKILL')
+    await this.process.exited
+    this.process = undefined
+  }
+}

@@ -1,0 +1,17 @@
+-- Events written in the same transaction as the change they describe, one row per consumer
+-- queue; the relay moves them to BullMQ (job id = event id) and marks them sent.
+create table outbox (
+  id           bigint generated always as identity primary key,
+  event_id     uuid        not null,
+  queue        text        not null,
+  name         text        not null,
+  payload      jsonb       not null,
+  occurred_at  timestamptz not null default now(),
+  available_at timestamptz not null default now(),
+  attempts     integer     not null default 0,
+  last_error   text,
+  sent_at      timestamptz,
+  unique (event_id, queue)
+);
+create index outbox_pending on outbox (available_at, id) where sent_at is null;
+create index outbox_sent on outbox (sent_at) where sent_at is not null;

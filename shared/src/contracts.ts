@@ -1,0 +1,78 @@
+/**
+ * The events that travel between services, each with its payload schema and the queues of the
+ * services that consume it. Names are past tense (`payment.requested`: orders has requested a
+ * payment). Every producer and consumer takes its types from here; consumers validate payloads
+ * against these schemas before handling them.
+ */
+import { t, type Static, type TSchema } from 'elysia'
+
+/** One BullMQ queue per consuming service. */
+export const QUEUES = ['payments', 'orders', 'catalog'] as const
+export type QueueName = (typeof QUEUES)[number]
+
+const Uuid = t.String({ format: 'uuid' })
+const Money = {
+  /** Integer minor units, always positive here. */
+  amount: t.Integer({ minimum: 1 }),
+  currency: t.String({ pattern: '^[A-Z]{3}$' }),
+}
+
+export const DECLINE_REASONS = ['insufficient_funds', 'no_wallet', 'currency_mismatch'] as const
+export const CANCEL_REASONS = ['insufficient_funds', 'no_wallet', 'out_of_stock', 'user_cancelled', 'timeout', 'currency_mismatch'] as const
+
+function event<S extends TSchema, const Q extends readonly QueueName[]>(payload: S, consumers: Q) {
+  return { payload, consumers }
+}
+
+export const EVENTS = {
+  /** Orders asks payments to take the order's total from the user's wallet. */
+  'payment.requested': event(t.Object({ orderId: Uuid, userId: Uuid, ...Money }), ['payments']),
+  /** Orders asks payments to give a paid order's money back. */
+  'refund.requested': event(
+    t.Object({ orderId: Uuid, userId: Uuid, ...Money, reason: t.String({ maxLength: 100 }) }),
+    ['payments'],
+  ),
+  /** The wallet was debited for the order. */
+  'payment.succeeded': event(
+    t.Object({ orderId: Uuid, userId: Uuid, ...Money, paymentId: Uuid, ledgerEntryId: Uuid }),
+    ['orders'],
+  ),
+  /** The payment could not be taken; nothing was debited. */
+  'payment.declined': event(
+    t.Object({
+      orderId: Uuid,
+      userId: Uuid,
+      ...Money,
+      reason: t.Union(DECLINE_REASONS.map((r) => t.Literal(r))),
+    }),
+    ['orders'],
+  ),
+  /** The order's payment was credited back to the wallet. */
+  'payment.refunded': event(
+    t.Object({ orderId: Uuid, userId: Uuid, ...Money, paymentId: Uuid, ledgerEntryId: Uuid }),
+    ['orders'],
+  ),
+  /** The order was paid: the catalog commits its stock reservation. */
+  'order.paid': event(t.Object({ orderId: Uuid, userId: Uuid }), ['catalog']),
+  /** The order was cancelled: the catalog releases its stock reservation. */
+  'order.cancelled': event(
+    t.Object({ orderId: Uuid, userId: Uuid, reason: t.Union(CANCEL_REASONS.map((r) => t.Literal(r))) }),
+    ['catalog'],
+  ),
+} as const
+
+export type EventName = keyof typeof EVENTS
+export type EventPayload<N extends EventName> = Static<(typeof EVENTS)[N]['payload']>
+
+/** What travels in a BullMQ job: the job's name is `name` and its id is `id`. */
+export interface EventEnvelope<N extends EventName = EventName> {
+  id: string
+  name: N
+  payload: EventPayload<N>
+  occurredAt: string
+}
+
+/** The events routed to `queue`. */
+export type EventsFor<Q extends QueueName> = {
+  [N in EventName]: Q extends (typeof EVENTS)[N]['consumers'][number] ? N : never
+}[EventName]

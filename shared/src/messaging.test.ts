@@ -1,0 +1,229 @@
+/**
+ * The messaging backbone against the real Postgres and Redis: outbox → relay → BullMQ →
+ * consumer with inbox. Effects are counted in a table without a unique constraint, so a
+ * duplicate effect would show.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Queue } from 'bullmq'
+import { Consumer } from './consumer.ts'
+import type { EventEnvelope } from './contracts.ts'
+import { kernel, migrate } from './migrate.ts'
+import { OutboxRelay, publish } from './outbox.ts'
+import { Queues, producerConnection } from './queue.ts'
+import { PrivateRedis, TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, waitFor } from './testing.ts'
+
+const db = testSchema('msg')
+const prefix = uniqueName('msgq')
+const producer = producerConnection(TEST_REDIS_URL)
+const queues = new Queues(producer, prefix)
+let failuresLeft = 0
+let consumer: Consumer<'catalog'>
+
+async function effects(orderId?: string): Promise<number> {
+  const [row] = orderId
+    ? await db.sql`select count(*)::int as n from effects where order_id = ${orderId}`
+    : await db.sql`select count(*)::int as n from effects`
+  return row!.n
+}
+
+function makeConsumer(redisUrl = TEST_REDIS_URL, queuePrefix = prefix) {
+  return new Consumer({
+    queue: 'catalog',
+    sql: db.sql,
+    redisUrl,
+    prefix: queuePrefix,
+    log: testLog,
+    handlers: {
+      'order.paid': async (tx, event) => {
+        if (failuresLeft > 0) {
+          failuresLeft--
+          throw new Error('transient failure')
+        }
+        await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
+      },
+      'order.cancelled': async (tx, event) => {
+        await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
+      },
+    },
+  })
+}
+
+const paid = () => ({ orderId: crypto.randomUUID(), userId: crypto.randomUUID() })
+
+async function publishPaid(payload = paid()) {
+  await db.sql.begin((tx) => publish(tx, db.schema, 'order.paid', payload))
+  return payload
+}
+
+beforeAll(async () => {
+  await migrate(db.sql, db.schema, kernel('outbox', 'inbox'))
+  await db.sql`create table effects (order_id uuid not null, name text not null)`
+  consumer = makeConsumer()
+  consumer.start()
+})
+
+afterAll(async () => {
+  await consumer.close()
+  await queues.close()
+  producer.disconnect()
+  await deleteRedisPrefix(prefix)
+  await db.drop()
+})
+
+describe('outbox and relay', () => {
+  test('an event committed with its transaction is delivered and handled once', async () => {
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const { orderId } = await publishPaid()
+    expect(await relay.runOnce()).toBe(1)
+    expect(await waitFor(() => effects(orderId).then((n) => n === 1))).toBe(true)
+    const [row] = await db.sql`select sent_at from outbox where payload->>'orderId' = ${orderId}`
+    expect(row!.sentAt).toBeInstanceOf(Date)
+  })
+
+  test('an event of a rolled-back transaction never leaves', async () => {
+    const orderId = crypto.randomUUID()
+    await db.sql
+      .begin(async (tx) => {
+        await publish(tx, db.schema, 'order.paid', { orderId, userId: crypto.randomUUID() })
+        throw new Error('rollback')
+      })
+      .catch(() => {})
+    const [row] = await db.sql`select count(*)::int as n from outbox where payload->>'orderId' = ${orderId}`
+    expect(row!.n).toBe(0)
+  })
+
+  test('a relay killed between the BullMQ add and marking sent produces one job, not two', async () => {
+    const crashing = new OutboxRelay({
+      sql: db.sql,
+      schema: db.schema,
+      queues,
+      log: testLog,
+      afterPublish: () => {
+        throw new Error('killed after add')
+      },
+    })
+    const { orderId } = await publishPaid()
+    expect(await crashing.runOnce()).toBe(0)
+    const [pending] = await db.sql`
+      select event_id, sent_at, attempts from outbox where payload->>'orderId' = ${orderId}`
+    expect(pending!.sentAt).toBeNull()
+    expect(pending!.attempts).toBe(1)
+    // The crashed pass had added the job already; the retry adds it again under the same id.
+    await db.sql`update outbox set available_at = now() where event_id = ${pending!.eventId}`
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    expect(await relay.runOnce()).toBe(1)
+    await waitFor(() => effects(orderId).then((n) => n === 1))
+    await Bun.sleep(200)
+    expect(await effects(orderId)).toBe(1)
+    const job = await queues.get('catalog').getJob(pending!.eventId)
+    expect(job?.id).toBe(pending!.eventId)
+    const completed = await queues.get('catalog').getCompleted(0, 1000)
+    expect(completed.filter((j) => j.data.id === pending!.eventId).length).toBe(1)
+  })
+
+  test('several relays at once publish every event exactly once', async () => {
+    const ids = await Promise.all(Array.from({ length: 60 }, () => publishPaid().then((p) => p.orderId)))
+    const relays = Array.from({ length: 3 }, () => new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, batchSize: 7 }))
+    const sent = await Promise.all(relays.map(async (r) => {
+      let total = 0
+      for (let n = await r.runOnce(); n > 0; n = await r.runOnce()) total += n
+      return total
+    }))
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(60)
+    await waitFor(async () => (await Promise.all(ids.map((id) => effects(id)))).every((n) => n === 1))
+    expect((await Promise.all(ids.map((id) => effects(id)))).every((n) => n === 1)).toBe(true)
+  })
+
+  test('a started relay wakes on NOTIFY, long before its polling interval', async () => {
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, pollMs: 60_000 })
+    await relay.start()
+    try {
+      await Bun.sleep(100)
+      const started = performance.now()
+      const { orderId } = await publishPaid()
+      expect(await waitFor(() => effects(orderId).then((n) => n === 1), 5000)).toBe(true)
+      expect(performance.now() - started).toBeLessThan(5000)
+    } finally {
+      await relay.stop()
+    }
+  })
+
+  test('Redis down while events are written loses nothing: the outbox drains when it is back', async () => {
+    const redis = new PrivateRedis()
+    await redis.start()
+    const privatePrefix = uniqueName('down')
+    const privateProducer = producerConnection(redis.url)
+    const privateQueues = new Queues(privateProducer, privatePrefix)
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues: privateQueues, log: testLog, pollMs: 100, publishTimeoutMs: 1000 })
+    const privateConsumer = makeConsumer(redis.url, privatePrefix)
+    try {
+      await redis.stop()
+      await relay.start()
+      const ids = await Promise.all(Array.from({ length: 20 }, () => publishPaid().then((p) => p.orderId)))
+      // Each pass waits up to publishTimeoutMs (1 s) for the add before backing off.
+      await Bun.sleep(1500)
+      const [pending] = await db.sql`
+        select count(*)::int as n, max(attempts)::int as attempts from outbox
+        where sent_at is null and payload->>'orderId' = any(${ids})`
+      expect(pending!.n).toBe(20)
+      expect(pending!.attempts).toBeGreaterThanOrEqual(1)
+      await redis.start()
+      privateConsumer.start()
+      // Backoff after failures is at most a minute; rows become available sooner at first.
+      const drained = await waitFor(async () => (await Promise.all(ids.map((id) => effects(id)))).every((n) => n === 1), 30_000, 100)
+      expect(drained).toBe(true)
+    } finally {
+      await relay.stop()
+      await privateConsumer.close(3000)
+      await privateQueues.close(2000)
+      privateProducer.disconnect()
+      await redis.stop()
+    }
+  }, 60_000)
+})
+
+describe('consumer with inbox', () => {
+  const envelope = (payload: ReturnType<typeof paid>): EventEnvelope<'order.paid'> => ({
+    id: Bun.randomUUIDv7(),
+    name: 'order.paid',
+    payload,
+    occurredAt: new Date().toISOString(),
+  })
+
+  test('the same message delivered 5 times (other job ids, same message id) is handled once', async () => {
+    const event = envelope(paid())
+    const queue = queues.get('catalog')
+    for (let i = 0; i < 5; i++) await queue.add('order.paid', event, { jobId: `redelivery-${event.id}-${i}` })
+    await waitFor(async () => (await queue.getCompleted(0, 5000)).filter((j) => j.data.id === event.id).length === 5)
+    expect(await effects(event.payload.orderId)).toBe(1)
+    const outcomes = (await queue.getCompleted(0, 5000)).filter((j) => j.data.id === event.id).map((j) => j.returnvalue)
+    expect(outcomes.sort()).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'processed'])
+  })
+
+  test('a failing handler is retried with backoff and its effect lands once', async () => {
+    failuresLeft = 2
+    const event = envelope(paid())
+    await queues.get('catalog').add('order.paid', event, { jobId: event.id })
+    expect(await waitFor(() => effects(event.payload.orderId).then((n) => n === 1), 15_000)).toBe(true)
+    const job = await queues.get('catalog').getJob(event.id)
+    expect(job!.attemptsMade).toBeGreaterThanOrEqual(2)
+  })
+
+  test('a bad payload fails at once, is not retried and lands in dead_letters', async () => {
+    const id = Bun.randomUUIDv7()
+    const queue = queues.get('catalog')
+    await queue.add('order.paid', { id, name: 'order.paid', payload: { orderId: 'not-a-uuid' }, occurredAt: '' }, { jobId: id })
+    const row = await waitFor(async () => (await db.sql`select * from dead_letters where message_id = ${id}`)[0])
+    expect(row!.error).toContain('Invalid order.paid payload')
+    expect(row!.attempts).toBe(1)
+    const job = await queue.getJob(id)
+    expect(await job!.getState()).toBe('failed')
+  })
+
+  test('an event this consumer does not handle is dead-lettered, not retried', async () => {
+    const id = Bun.randomUUIDv7()
+    await queues.get('catalog').add('payment.requested', { id, name: 'payment.requested', payload: {} }, { jobId: id })
+    const row = await waitFor(async () => (await db.sql`select * from dead_letters where message_id = ${id}`)[0])
+    expect(row!.error).toContain('No handler')
+  })
+})

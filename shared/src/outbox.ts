@@ -1,0 +1,185 @@
+/**
+ * The transactional outbox. `publish` writes an event in the caller's transaction (one row per
+ * consumer queue) and NOTIFYs the relay at commit; `OutboxRelay` claims pending rows with
+ * `FOR UPDATE SKIP LOCKED`, adds them to BullMQ with the event id as job id, and marks them sent.
+ * A relay that dies between the add and the mark leaves the rows pending: the next add of the
+ * same job id is a no-op in BullMQ, and consumers' inboxes skip whatever still gets through.
+ */
+import type { Db, Sql, Tx } from './db.ts'
+import { withTimeout } from './db.ts'
+import { EVENTS, type EventName, type EventPayload, type QueueName } from './contracts.ts'
+import type { Logger } from './logger.ts'
+import type { Queues } from './queue.ts'
+
+/** The NOTIFY channel of a schema's outbox. */
+export function outboxChannel(schema: string): string {
+  return `outbox_${schema}`
+}
+
+/**
+ * Writes event `name` to the outbox inside `tx`; returns its id. The event is delivered to every
+ * queue the contract routes it to, once the transaction commits, and never if it rolls back.
+ */
+export async function publish<N extends EventName>(
+  tx: Tx,
+  schema: string,
+  name: N,
+  payload: EventPayload<N>,
+  options: { id?: string } = {},
+): Promise<string> {
+  const eventId = options.id ?? Bun.randomUUIDv7()
+  const queues = EVENTS[name].consumers as readonly QueueName[]
+  const rows = queues.map((queue) => ({ eventId, queue, name, payload: tx.json(payload as never) }))
+  await tx`insert into outbox ${tx(rows, 'eventId', 'queue', 'name', 'payload')}`
+  await tx`select pg_notify(${outboxChannel(schema)}, '')`
+  return eventId
+}
+
+interface PendingRow {
+  id: number
+  eventId: string
+  queue: QueueName
+  name: EventName
+  payload: unknown
+  occurredAt: Date
+  attempts: number
+}
+
+export interface RelayOptions {
+  sql: Sql
+  schema: string
+  queues: Queues
+  log: Logger
+  batchSize?: number
+  /** Polling fallback when no NOTIFY arrives. */
+  pollMs?: number
+  /** How long sent rows are kept. */
+  retentionMs?: number
+  /** Bound on one BullMQ add, so a dead Redis cannot hold row locks for long. */
+  publishTimeoutMs?: number
+  /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
+  afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
+}
+
+export class OutboxRelay {
+  private readonly batchSize: number
+  private readonly pollMs: number
+  private readonly retentionMs: number
+  private readonly publishTimeoutMs: number
+  private running = false
+  private wake: (() => void) | undefined
+  /** Set by a NOTIFY that arrives while a pass runs, so it is not slept through. */
+  private notified = false
+  private loop: Promise<void> | undefined
+  private unlisten: (() => Promise<void>) | undefined
+  private lastPrune = 0
+  published = 0
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = options.batchSize ?? 200
+    this.pollMs = options.pollMs ?? 1000
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
+  }
+
+  /** Publishes one batch of pending rows; returns how many were sent. */
+  async runOnce(): Promise<number> {
+    const { sql, queues, log } = this.options
+    return sql.begin(async (tx) => {
+      const rows = await tx<PendingRow[]>`
+        select id, event_id, queue, name, payload, occurred_at, attempts from outbox
+        where sent_at is null and available_at <= now()
+        order by id
+        limit ${this.batchSize}
+        for update skip locked`
+      if (rows.length === 0) return 0
+      try {
+        await withTimeout(this.add(rows), this.publishTimeoutMs, 'BullMQ add timed out')
+        await this.options.afterPublish?.(rows.map((r) => ({ eventId: r.eventId, queue: r.queue })))
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        // Back off these rows (up to a minute) and keep them pending; the locks end with the commit.
+        await tx`
+          update outbox set attempts = attempts + 1, last_error = ${message.slice(0, 500)},
+            available_at = now() + least(60000, 200 * power(2, least(attempts, 10))) * interval '1 millisecond'
+          where id = any(${rows.map((r) => r.id)}::bigint[])`
+        log.warn('outbox publish failed; will retry', { count: rows.length, error: message })
+        return 0
+      }
+      await tx`update outbox set sent_at = now() where id = any(${rows.map((r) => r.id)}::bigint[])`
+      this.published += rows.length
+      return rows.length
+    })
+  }
+
+  private async add(rows: PendingRow[]): Promise<void> {
+    const byQueue = new Map<QueueName, PendingRow[]>()
+    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row])
+    await Promise.all(
+      [...byQueue].map(([queue, batch]) =>
+        this.options.queues.get(queue).addBulk(
+          batch.map((row) => ({
+            name: row.name,
+            data: { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString() },
+            opts: { jobId: row.eventId },
+          })),
+        ),
+      ),
+    )
+  }
+
+  /** Deletes sent rows older than the retention window; returns how many. */
+  async prune(db: Db = this.options.sql): Promise<number> {
+    const rows = await db`
+      delete from outbox where sent_at < now() - ${this.retentionMs} * interval '1 millisecond' returning 1`
+    return rows.length
+  }
+
+  /** Runs until `stop`: drains, then sleeps until a NOTIFY or the polling interval. */
+  async start(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const { sql, schema, log } = this.options
+    try {
+      const listener = await sql.listen(outboxChannel(schema), () => {
+        this.notified = true
+        this.wake?.()
+      })
+      this.unlisten = listener.unlisten
+    } catch (error) {
+      log.warn('outbox LISTEN failed; polling only', { error: (error as Error).message })
+    }
+    this.loop = (async () => {
+      while (this.running) {
+        let sent = 0
+        this.notified = false
+        try {
+          sent = await this.runOnce()
+          if (Date.now() - this.lastPrune > 3600_000) {
+            this.lastPrune = Date.now()
+            const pruned = await this.prune()
+            if (pruned) log.info('outbox pruned', { pruned })
+          }
+        } catch (error) {
+          log.warn('outbox relay pass failed', { error: (error as Error).message })
+        }
+        if (sent === this.batchSize || this.notified) continue
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs)
+          this.wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        this.wake = undefined
+      }
+    })()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.wake?.()
+    await this.loop
+    await this.unlisten?.().catch(() => {})
+  }
+}
