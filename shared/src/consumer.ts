@@ -34,8 +34,9 @@ export interface ConsumerOptions<Q extends QueueName> {
   afterCommit?: (event: EventEnvelope, outcome: Outcome) => void | Promise<void>
 }
 
-/** Postgres errors worth an immediate retry inside the same attempt. */
-const TRANSIENT = new Set(['40001', '40P01'])
+/** Postgres errors worth an immediate retry inside the same attempt: serialisation, deadlock, and a
+ * unique violation from a concurrent duplicate (the retry sees the winner's row). */
+const TRANSIENT = new Set(['40001', '40P01', '23505'])
 
 function describeInvalid(schema: Parameters<typeof Value.Check>[0], value: unknown): string {
   const first = Value.Errors(schema, value).First()

@@ -4,17 +4,18 @@
  * payment). Every producer and consumer takes its types from here; consumers validate payloads
  * against these schemas before handling them.
  */
-import { t, type Static, type TSchema } from 'elysia'
+import { Type as t, type Static, type TSchema } from '@sinclair/typebox'
+import { Amount, Currency, Uuid } from './money.ts'
 
 /** One BullMQ queue per consuming service. */
 export const QUEUES = ['payments', 'orders', 'catalog'] as const
 export type QueueName = (typeof QUEUES)[number]
 
-const Uuid = t.String({ format: 'uuid' })
+// Plain TypeBox, not Elysia's `t`: a payload with "1999" for an amount must fail validation.
 const Money = {
   /** Integer minor units, always positive here. */
-  amount: t.Integer({ minimum: 1 }),
-  currency: t.String({ pattern: '^[A-Z]{3}$' }),
+  amount: Amount(),
+  currency: Currency,
 }
 
 export const DECLINE_REASONS = ['insufficient_funds', 'no_wallet', 'currency_mismatch'] as const

@@ -132,3 +132,26 @@ export class PrivateRedis {
     this.process = undefined
   }
 }
+
+/** An ES256 key of the test's own, to mint access tokens that services verify via `keys`. */
+export async function testTokens(issuer = 'shop-users-test', audience = 'shop-test') {
+  const { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } = await import('jose')
+  const { createTokenVerifier } = await import('./auth.ts')
+  const { privateKey, publicKey } = await generateKeyPair('ES256')
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256' }] }
+  return {
+    issuer,
+    audience,
+    verifier: createTokenVerifier({ keys: createLocalJWKSet(jwks), issuer, audience }),
+    /** A valid 15-minute access token for `userId`. */
+    sign: (userId: string, role: 'customer' | 'admin' = 'customer') =>
+      new SignJWT({ role, sid: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+        .setSubject(userId)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime('15m')
+        .sign(privateKey),
+  }
+}

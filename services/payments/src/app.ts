@@ -1,0 +1,34 @@
+import { authPlugin, type TokenVerifier } from '@shop/shared/auth'
+import { pingSql, type Sql } from '@shop/shared/db'
+import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/idempotency'
+import type { Logger } from '@shop/shared/logger'
+import { pingRedis, type Redis } from '@shop/shared/redis'
+import { createServiceApp } from '@shop/shared/service-app'
+import { walletRoutes } from './modules/wallets/routes.ts'
+import { createWalletsService } from './modules/wallets/service.ts'
+
+export interface PaymentsDeps {
+  sql: Sql
+  redis: Redis
+  log: Logger
+  verifier: TokenVerifier
+  idempotency: IdempotencyStore
+  maxDeposit: number
+  currencies: string[]
+}
+
+/** Builds the payments API: no listen(), no globals. The worker is `worker.ts`. */
+export function createApp(deps: PaymentsDeps) {
+  const wallets = createWalletsService({ sql: deps.sql, log: deps.log, currencies: deps.currencies })
+  return createServiceApp({
+    service: 'payments',
+    title: 'Shop payments service',
+    description: 'Wallets, the append-only ledger, deposits; payments and refunds are taken by the worker from the queue.',
+    log: deps.log,
+    checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
+  }).use(
+    walletRoutes(wallets, { auth: authPlugin(deps.verifier), idempotency: idempotencyPlugin(deps.idempotency) }, deps.maxDeposit),
+  )
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,40 @@
+import { t } from 'elysia'
+import { Amount, Currency } from '@shop/shared/money'
+
+export const Wallet = t.Object({
+  id: t.String({ format: 'uuid' }),
+  currency: t.String(),
+  /** Integer minor units. */
+  balance: t.Integer(),
+  /** What can be spent now: the balance less funds on hold (no flow holds funds today). */
+  available: t.Integer(),
+  createdAt: t.String({ format: 'date-time' }),
+})
+export type Wallet = typeof Wallet.static
+
+export const LedgerEntry = t.Object({
+  id: t.String({ format: 'uuid' }),
+  walletId: t.String({ format: 'uuid' }),
+  kind: t.Union([t.Literal('deposit'), t.Literal('payment'), t.Literal('refund')]),
+  /** Signed integer minor units: positive credits, negative debits. */
+  amount: t.Integer(),
+  currency: t.String(),
+  balanceAfter: t.Integer(),
+  orderId: t.Union([t.String({ format: 'uuid' }), t.Null()]),
+  createdAt: t.String({ format: 'date-time' }),
+})
+export type LedgerEntry = typeof LedgerEntry.static
+
+export const CreateWallet = t.Object(
+  { currency: Currency },
+  { additionalProperties: false },
+)
+
+export function depositBody(maxDeposit: number) {
+  return t.Object(
+    {
+      amount: Amount({ maximum: maxDeposit, error: `must be a whole number of minor units from 1 to ${maxDeposit}` }),
+    },
+    { additionalProperties: false },
+  )
+}

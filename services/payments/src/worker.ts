@@ -1,0 +1,89 @@
+/**
+ * The payments worker process: consumes `payment.requested` and `refund.requested`, and relays
+ * payments' outbox (`payment.succeeded`, `payment.declined`, `payment.refunded`) to BullMQ.
+ * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
+ */
+import { Consumer } from '@shop/shared/consumer'
+import { createSql, pingSql, type Sql } from '@shop/shared/db'
+import { onShutdown, runMain } from '@shop/shared/lifecycle'
+import { createLogger, type Logger } from '@shop/shared/logger'
+import { OutboxRelay } from '@shop/shared/outbox'
+import { Queues, producerConnection } from '@shop/shared/queue'
+import { migratePayments } from './bootstrap.ts'
+import { SCHEMA, readConfig } from './config.ts'
+import { paymentRequested } from './jobs/payment-requested.ts'
+import { refundRequested } from './jobs/refund-requested.ts'
+
+export interface WorkerDeps {
+  sql: Sql
+  schema: string
+  redisUrl: string
+  prefix: string
+  log: Logger
+  concurrency: number
+  lockDurationMs?: number
+  stalledIntervalMs?: number
+}
+
+/** The consumer and the relay of payments, not yet started. */
+export function createPaymentsWorker(deps: WorkerDeps) {
+  const processing = { schema: deps.schema, log: deps.log }
+  const consumer = new Consumer({
+    queue: 'payments',
+    sql: deps.sql,
+    redisUrl: deps.redisUrl,
+    prefix: deps.prefix,
+    log: deps.log,
+    concurrency: deps.concurrency,
+    lockDurationMs: deps.lockDurationMs,
+    stalledIntervalMs: deps.stalledIntervalMs,
+    handlers: {
+      'payment.requested': paymentRequested(processing),
+      'refund.requested': refundRequested(processing),
+    },
+  })
+  const producer = producerConnection(deps.redisUrl)
+  const queues = new Queues(producer, deps.prefix)
+  const relay = new OutboxRelay({ sql: deps.sql, schema: deps.schema, queues, log: deps.log })
+  return {
+    consumer,
+    relay,
+    queues,
+    async start() {
+      await relay.start()
+      consumer.start()
+    },
+    async stop() {
+      await consumer.close(10_000)
+      await relay.stop()
+      await queues.close(3000)
+      producer.disconnect()
+    },
+  }
+}
+
+if (import.meta.main) {
+  await runMain('payments-worker', async () => {
+    const config = readConfig()
+    const log = createLogger('payments-worker', config.LOG_LEVEL)
+    const sql = createSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments-worker' })
+    await pingSql(sql, 5000).catch((error) => {
+      throw new Error(`Postgres did not answer (${error.message})`)
+    })
+    await migratePayments(sql, SCHEMA, log)
+    const worker = createPaymentsWorker({
+      sql,
+      schema: SCHEMA,
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      log,
+      concurrency: config.PAYMENTS_WORKER_CONCURRENCY,
+    })
+    await worker.start()
+    onShutdown(log, [
+      { name: 'worker', run: () => worker.stop() },
+      { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+    ], 15_000)
+    log.info('worker running', { queue: 'payments', concurrency: config.PAYMENTS_WORKER_CONCURRENCY })
+  })
+}

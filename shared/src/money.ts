@@ -1,0 +1,22 @@
+/**
+ * Strict schemas for money and ids in bodies and messages. Elysia's own `t.Integer` also accepts
+ * numeric strings ("1999") and converts them; money is never a string, so these use TypeBox's
+ * plain types, which refuse anything but a JSON integer.
+ */
+import { Type, type IntegerOptions } from '@sinclair/typebox'
+
+/** A JSON integer, never a string or a fraction. */
+export function StrictInteger(options: IntegerOptions = {}) {
+  return Type.Integer(options)
+}
+
+/** A positive amount of integer minor units. */
+export function Amount(options: IntegerOptions = {}) {
+  return Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...options })
+}
+
+/** An ISO-4217 currency code. */
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', error: 'must be an ISO-4217 code such as EUR' })
+
+/** A UUID, checked by pattern so it needs no format registry. */
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })
