@@ -3,7 +3,7 @@
  * payments' outbox (`payment.succeeded`, `payment.declined`, `payment.refunded`) to BullMQ.
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
-import { Consumer } from '@shop/shared/consumer'
+import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
 import { createSql, pingSql, type Sql } from '@shop/shared/db'
 import { onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger, type Logger } from '@shop/shared/logger'
@@ -23,6 +23,8 @@ export interface WorkerDeps {
   concurrency: number
   lockDurationMs?: number
   stalledIntervalMs?: number
+  /** Fault injection (tests, the chaos run): runs after each commit, before the ack. */
+  afterCommit?: ConsumerOptions<'payments'>['afterCommit']
 }
 
 /** The consumer and the relay of payments, not yet started. */
@@ -37,6 +39,7 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     concurrency: deps.concurrency,
     lockDurationMs: deps.lockDurationMs,
     stalledIntervalMs: deps.stalledIntervalMs,
+    afterCommit: deps.afterCommit,
     handlers: {
       'payment.requested': paymentRequested(processing),
       'refund.requested': refundRequested(processing),
