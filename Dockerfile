@@ -5,6 +5,7 @@ ENV NODE_ENV=production
 COPY package.json bun.lock bunfig.toml ./
 COPY shared/package.json shared/
 COPY services/users/package.json services/users/
+COPY services/payments/package.json services/payments/
 COPY desktop/package.json desktop/
 RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./

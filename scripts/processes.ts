@@ -13,4 +13,11 @@ export interface ProcessSpec {
 
 export const PROCESSES: ProcessSpec[] = [
   { name: 'users', entry: 'services/users/src/main.ts', portEnv: 'USERS_PORT', defaultPort: 8081 },
+  { name: 'payments', entry: 'services/payments/src/main.ts', portEnv: 'PAYMENTS_PORT', defaultPort: 8083 },
+  { name: 'payments-worker', entry: 'services/payments/src/worker.ts' },
 ]
+
+/** Where the other services find users' JWKS when they run on this machine. */
+export function localServiceUrls(env: Record<string, string | undefined>): Record<string, string> {
+  return { USERS_URL: env.USERS_URL || `http://127.0.0.1:${env.USERS_PORT || 8081}` }
+}

@@ -59,6 +59,9 @@ describe('docker-compose.yml', () => {
     if (spec.defaultPort) {
       expect(service!.ports).toContain(`${spec.defaultPort}:${spec.defaultPort}`)
       expect(service!.healthcheck?.test.join(' ')).toContain(`:${spec.defaultPort}/ready`)
+    } else {
+      // A worker publishes no port, so `docker compose up --scale` can run several.
+      expect(service!.ports).toBeUndefined()
     }
   })
 

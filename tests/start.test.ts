@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
+import { PROCESSES } from '../scripts/processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('start')
@@ -48,9 +49,17 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, patter
 describe('bun run start', () => {
   test('brings the system up, serves requests, and stops every child on SIGTERM', async () => {
     const port = freePort()
+    const paymentsPort = freePort()
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, USERS_PORT: String(port), QUEUE_PREFIX: uniqueName('q'), NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        USERS_PORT: String(port),
+        PAYMENTS_PORT: String(paymentsPort),
+        QUEUE_PREFIX: uniqueName('q'),
+        NO_COLOR: '1',
+      },
       stdout: 'pipe',
       stderr: 'pipe',
     })
@@ -58,8 +67,8 @@ describe('bun run start', () => {
     const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
     try {
       expect(await readUntil(reader, /the shop is up/, 60_000, output)).toBe(true)
-      const pids = [...output.join('').matchAll(/(\w+) started, pid (\d+)/g)].map((m) => Number(m[2]))
-      expect(pids.length).toBeGreaterThanOrEqual(1)
+      const pids = [...output.join('').matchAll(/([\w-]+) started, pid (\d+)/g)].map((m) => Number(m[2]))
+      expect(pids.length).toBe(PROCESSES.length)
 
       const ready = await fetch(`http://127.0.0.1:${port}/ready`)
       expect(ready.status).toBe(200)
@@ -69,6 +78,23 @@ describe('bun run start', () => {
         body: JSON.stringify({ email: 'start@example.com', password: 'correct horse battery', name: 'Start' }),
       })
       expect(register.status).toBe(201)
+      const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'start@example.com', password: 'correct horse battery' }),
+      })
+      const { accessToken } = (await login.json()) as { accessToken: string }
+      // Payments verifies the token against users' JWKS over HTTP.
+      const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }
+      const payments = `http://127.0.0.1:${paymentsPort}/api/wallet`
+      expect((await fetch(payments, { method: 'POST', headers: auth, body: JSON.stringify({ currency: 'EUR' }) })).status).toBe(201)
+      const deposit = await fetch(`${payments}/deposits`, {
+        method: 'POST',
+        headers: { ...auth, 'idempotency-key': 'start-test' },
+        body: JSON.stringify({ amount: 2500 }),
+      })
+      expect(deposit.status).toBe(201)
+      expect(((await (await fetch(payments, { headers: auth })).json()) as { balance: number }).balance).toBe(2500)
 
       child.kill('SIGTERM')
       const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
@@ -84,7 +110,12 @@ describe('bun run start', () => {
   test('without a reachable Postgres it names the URL, says how to start one, and starts nothing', async () => {
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/shop', USERS_PORT: String(freePort()) },
+      env: {
+        ...process.env,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/shop',
+        USERS_PORT: String(freePort()),
+        PAYMENTS_PORT: String(freePort()),
+      },
       stdout: 'pipe',
       stderr: 'pipe',
     })

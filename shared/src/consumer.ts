@@ -57,6 +57,7 @@ export function parseEnvelope(job: Pick<Job, 'name' | 'data' | 'id'>, accepted: 
 
 export class Consumer<Q extends QueueName> {
   readonly worker: Worker
+  private readonly connection: ReturnType<typeof workerConnection>
   private readonly handled: Counter<'event' | 'outcome'> | undefined
   private readonly duration: Histogram<'event'> | undefined
 
@@ -78,8 +79,9 @@ export class Consumer<Q extends QueueName> {
         registers: [options.registry],
       })
     }
+    this.connection = workerConnection(options.redisUrl)
     this.worker = new Worker(queue, (job) => this.process(job, accepted), {
-      connection: workerConnection(options.redisUrl),
+      connection: this.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 16,
       lockDuration: options.lockDurationMs ?? 30_000,
@@ -152,6 +154,9 @@ export class Consumer<Q extends QueueName> {
 
   /** Stops taking jobs and waits for running ones, at most `timeoutMs`. */
   async close(timeoutMs = 10_000): Promise<boolean> {
-    return closeWithin([() => this.worker.close()], timeoutMs)
+    const closed = await closeWithin([() => this.worker.close()], timeoutMs)
+    // BullMQ leaves a connection it was given open.
+    this.connection.disconnect()
+    return closed
   }
 }
