@@ -152,6 +152,16 @@ export class Consumer<Q extends QueueName> {
     }
   }
 
+  /**
+   * Deletes inbox rows older than `days`. Redelivery comes within minutes (stalled jobs) or
+   * within the 24 h dedup window (relay repeats); effects are also guarded by unique constraints.
+   */
+  async pruneInbox(days = 30): Promise<number> {
+    const rows = await this.options.sql`
+      delete from inbox where queue = ${this.options.queue} and received_at < now() - ${days} * interval '1 day' returning 1`
+    return rows.length
+  }
+
   /** Stops taking jobs and waits for running ones, at most `timeoutMs`. */
   async close(timeoutMs = 10_000): Promise<boolean> {
     const closed = await closeWithin([() => this.worker.close()], timeoutMs)

@@ -227,3 +227,29 @@ describe('consumer with inbox', () => {
     expect(row!.error).toContain('No handler')
   })
 })
+
+describe('retention', () => {
+  test('old inbox rows are pruned, recent ones kept', async () => {
+    const oldId = Bun.randomUUIDv7()
+    const newId = Bun.randomUUIDv7()
+    await db.sql`insert into inbox (message_id, queue, name, received_at) values
+      (${oldId}, 'catalog', 'order.paid', now() - interval '31 days'),
+      (${newId}, 'catalog', 'order.paid', now())`
+    expect(await consumer.pruneInbox(30)).toBe(1)
+    const rows = await db.sql`select message_id from inbox where message_id in (${oldId}, ${newId})`
+    expect(rows.map((r) => r.messageId)).toEqual([newId])
+  })
+
+  test('sent outbox rows older than the window are pruned; pending ones never', async () => {
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, retentionMs: 1000 })
+    await db.sql`insert into outbox (event_id, queue, name, payload, sent_at) values
+      (${Bun.randomUUIDv7()}, 'catalog', 'order.paid', '{}', now() - interval '1 hour'),
+      (${Bun.randomUUIDv7()}, 'catalog', 'order.paid', '{}', null)`
+    const pendingBefore = await db.sql`select count(*)::int as n from outbox where sent_at is null`
+    expect(await relay.prune()).toBeGreaterThanOrEqual(1)
+    const pendingAfter = await db.sql`select count(*)::int as n from outbox where sent_at is null`
+    expect(pendingAfter[0]!.n).toBe(pendingBefore[0]!.n)
+    // The pending row stays for the relay; mark it sent so it does not reach a consumer.
+    await db.sql`update outbox set sent_at = now() where sent_at is null and payload = '{}'`
+  })
+})

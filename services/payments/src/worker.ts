@@ -83,7 +83,14 @@ if (import.meta.main) {
       concurrency: config.PAYMENTS_WORKER_CONCURRENCY,
     })
     await worker.start()
+    const prune = setInterval(() => {
+      worker.consumer
+        .pruneInbox()
+        .then((n) => n && log.info('inbox pruned', { pruned: n }))
+        .catch((error) => log.warn('inbox pruning failed', { error: error.message }))
+    }, 3600_000)
     onShutdown(log, [
+      { name: 'stop pruning', run: () => clearInterval(prune) },
       { name: 'worker', run: () => worker.stop() },
       { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     ], 15_000)
