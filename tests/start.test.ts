@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
+import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { PROCESSES } from '../scripts/processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('start')
+const queuePrefix = uniqueName('q')
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
 const databaseUrl = (() => {
   const url = new URL(TEST_DATABASE_URL)
@@ -21,6 +22,7 @@ beforeAll(async () => {
   await admin.unsafe(`create database ${dbName}`)
 })
 afterAll(async () => {
+  await deleteRedisPrefix(queuePrefix)
   await admin.unsafe(`drop database if exists ${dbName} with (force)`)
   await admin.end()
 })
@@ -57,7 +59,7 @@ describe('bun run start', () => {
         DATABASE_URL: databaseUrl,
         USERS_PORT: String(port),
         PAYMENTS_PORT: String(paymentsPort),
-        QUEUE_PREFIX: uniqueName('q'),
+        QUEUE_PREFIX: queuePrefix,
         NO_COLOR: '1',
       },
       stdout: 'pipe',
