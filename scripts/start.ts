@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
+import { redactUrl } from '@shop/shared/lifecycle'
 import { PROCESSES, localServiceUrls, type ProcessSpec } from './processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -24,16 +25,6 @@ const tag = (name: string, index: number) => {
 }
 const say = (line: string) => process.stdout.write(`${tag('start', 7)} ${line}\n`)
 
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return url
-  }
-}
-
 async function checkPostgres(): Promise<string | undefined> {
   const sql = postgres(DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
   try {
@@ -41,7 +32,7 @@ async function checkPostgres(): Promise<string | undefined> {
     return undefined
   } catch (error) {
     return (
-      `PostgreSQL at ${redact(DATABASE_URL)} does not answer (${(error as Error).message}).\n` +
+      `PostgreSQL at ${redactUrl(DATABASE_URL)} does not answer (${(error as Error).message}).\n` +
       `  Set DATABASE_URL to a reachable server, or start the local one, e.g.\n` +
       `    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
       `  (or: docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16)`
@@ -60,7 +51,7 @@ async function checkRedis(): Promise<string | undefined> {
     return undefined
   } catch (error) {
     return (
-      `Redis at ${redact(REDIS_URL)} does not answer (${(error as Error).message}).\n` +
+      `Redis at ${redactUrl(REDIS_URL)} does not answer (${(error as Error).message}).\n` +
       `  Set REDIS_URL to a reachable server, or start the local one, e.g.\n` +
       `    redis-server --daemonize yes --bind 127.0.0.1 --port 6379\n` +
       `  (or: docker run -d -p 6379:6379 redis:7)`

@@ -3,6 +3,7 @@
  * search path, bigint parsed to a number (money is integer minor units, always far below 2^53).
  */
 import postgres from 'postgres'
+import { redactUrl } from './lifecycle.ts'
 
 export type Sql = postgres.Sql<{ bigint: number }>
 export type Tx = postgres.TransactionSql<{ bigint: number }>
@@ -63,4 +64,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
       timer = setTimeout(() => reject(new Error(message)), ms)
     }),
   ]).finally(() => clearTimeout(timer))
+}
+
+/** Creates the pool and waits until Postgres answers, failing with the (redacted) URL. */
+export async function connectSql(options: DbOptions): Promise<Sql> {
+  const sql = createSql(options)
+  try {
+    await pingSql(sql, 5000)
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {})
+    throw new Error(`Postgres at ${redactUrl(options.url)} did not answer (${(error as Error).message})`)
+  }
+  return sql
 }

@@ -53,3 +53,36 @@ export async function runMain(service: string, fn: () => Promise<void>): Promise
     process.exit(1)
   }
 }
+
+/** A URL fit for logs: the password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparseable URL)'
+  }
+}
+
+/**
+ * Runs `task` every `intervalMs` (pruning, reconciling), logging what it reports and never
+ * letting a failure escape. Returns the shutdown step that stops it.
+ */
+export function every(log: Logger, name: string, intervalMs: number, task: () => Promise<number>): ShutdownStep {
+  const timer = setInterval(() => {
+    task()
+      .then((count) => count > 0 && log.info(name, { count }))
+      .catch((error) => log.warn(`${name} failed`, { error: error instanceof Error ? error.message : String(error) }))
+  }, intervalMs)
+  return { name: `stop ${name}`, run: () => clearInterval(timer) }
+}
+
+/** Logs where a freshly listening service answers and how long it took to start. */
+export function announce(log: Logger, server: { port?: number } | null | undefined, host: string, startedAt: number): void {
+  log.info('listening', {
+    url: `http://${host}:${server?.port}`,
+    swagger: `http://localhost:${server?.port}/swagger`,
+    startupMs: Math.round(performance.now() - startedAt),
+  })
+}

@@ -1,7 +1,7 @@
 import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
-import { createSql, pingSql } from '@shop/shared/db'
+import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
-import { onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
@@ -12,11 +12,8 @@ await runMain('payments', async () => {
   const startedAt = performance.now()
   const config = readConfig()
   const log = createLogger('payments', config.LOG_LEVEL)
-  const sql = createSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments' })
+  const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments' })
   const redis = createRedis(config.REDIS_URL)
-  await pingSql(sql, 5000).catch((error) => {
-    throw new Error(`Postgres did not answer (${error.message})`)
-  })
   await migratePayments(sql, SCHEMA, log)
 
   const idempotency = new IdempotencyStore(sql)
@@ -34,22 +31,11 @@ await runMain('payments', async () => {
     currencies: config.currencies,
   }).listen({ port: config.PAYMENTS_PORT, hostname: config.HOST })
 
-  const prune = setInterval(() => {
-    idempotency
-      .prune()
-      .then((n) => n && log.info('idempotency keys pruned', { pruned: n }))
-      .catch((error) => log.warn('idempotency pruning failed', { error: error.message }))
-  }, 3600_000)
-
   onShutdown(log, [
-    { name: 'stop pruning', run: () => clearInterval(prune) },
+    every(log, 'idempotency keys pruned', 3600_000, () => idempotency.prune()),
     { name: 'http server', run: () => app.stop() },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     { name: 'redis', run: () => redis.quit() },
   ])
-  log.info('listening', {
-    url: `http://${config.HOST}:${app.server?.port}`,
-    swagger: `http://localhost:${app.server?.port}/swagger`,
-    startupMs: Math.round(performance.now() - startedAt),
-  })
+  announce(log, app.server, config.HOST, startedAt)
 })

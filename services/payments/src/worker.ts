@@ -4,8 +4,8 @@
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import { createSql, pingSql, type Sql } from '@shop/shared/db'
-import { onShutdown, runMain } from '@shop/shared/lifecycle'
+import { connectSql, type Sql } from '@shop/shared/db'
+import { every, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger, type Logger } from '@shop/shared/logger'
 import { OutboxRelay } from '@shop/shared/outbox'
 import { Queues, producerConnection } from '@shop/shared/queue'
@@ -69,10 +69,7 @@ if (import.meta.main) {
   await runMain('payments-worker', async () => {
     const config = readConfig()
     const log = createLogger('payments-worker', config.LOG_LEVEL)
-    const sql = createSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments-worker' })
-    await pingSql(sql, 5000).catch((error) => {
-      throw new Error(`Postgres did not answer (${error.message})`)
-    })
+    const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments-worker' })
     await migratePayments(sql, SCHEMA, log)
     const worker = createPaymentsWorker({
       sql,
@@ -83,14 +80,8 @@ if (import.meta.main) {
       concurrency: config.PAYMENTS_WORKER_CONCURRENCY,
     })
     await worker.start()
-    const prune = setInterval(() => {
-      worker.consumer
-        .pruneInbox()
-        .then((n) => n && log.info('inbox pruned', { pruned: n }))
-        .catch((error) => log.warn('inbox pruning failed', { error: error.message }))
-    }, 3600_000)
     onShutdown(log, [
-      { name: 'stop pruning', run: () => clearInterval(prune) },
+      every(log, 'inbox pruned', 3600_000, () => worker.consumer.pruneInbox()),
       { name: 'worker', run: () => worker.stop() },
       { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     ], 15_000)

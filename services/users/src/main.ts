@@ -1,5 +1,5 @@
-import { createSql, pingSql } from '@shop/shared/db'
-import { onShutdown, runMain } from '@shop/shared/lifecycle'
+import { connectSql } from '@shop/shared/db'
+import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
@@ -11,11 +11,8 @@ await runMain('users', async () => {
   const startedAt = performance.now()
   const config = readConfig()
   const log = createLogger('users', config.LOG_LEVEL)
-  const sql = createSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'users' })
+  const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'users' })
   const redis = createRedis(config.REDIS_URL)
-  await pingSql(sql, 5000).catch((error) => {
-    throw new Error(`Postgres at ${redactUrl(config.DATABASE_URL)} did not answer (${error.message})`)
-  })
 
   const { keys, passwords } = await bootstrap({
     sql,
@@ -48,25 +45,11 @@ await runMain('users', async () => {
     trustProxy: config.TRUST_PROXY,
   }).listen({ port: config.USERS_PORT, hostname: config.HOST })
 
-  const prune = setInterval(() => {
-    pruneSessions(sql, 7).catch((error) => log.warn('session pruning failed', { error: error.message }))
-  }, 3600_000)
-
   onShutdown(log, [
-    { name: 'stop pruning', run: () => clearInterval(prune) },
+    every(log, 'sessions pruned', 3600_000, () => pruneSessions(sql, 7)),
     { name: 'http server', run: () => app.stop() },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     { name: 'redis', run: () => redis.quit() },
   ])
-  log.info('listening', {
-    url: `http://${config.HOST}:${app.server?.port}`,
-    swagger: `http://localhost:${app.server?.port}/swagger`,
-    startupMs: Math.round(performance.now() - startedAt),
-  })
+  announce(log, app.server, config.HOST, startedAt)
 })
-
-function redactUrl(url: string): string {
-  const parsed = new URL(url)
-  if (parsed.password) parsed.password = '***'
-  return parsed.toString()
-}
