@@ -3,6 +3,7 @@
  * service; the verifier checks the algorithm, issuer, audience and expiry, against either the
  * users JWKS (fetched and cached) or, inside users, its own public keys.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { Elysia } from 'elysia'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from './errors.ts'
@@ -90,5 +91,27 @@ export function authPlugin(verifier: TokenVerifier) {
       },
       detail: { security: [{ bearerAuth: [] }] },
     }),
+  })
+}
+
+export const SERVICE_TOKEN_HEADER = 'x-service-token'
+
+/**
+ * The `service` macro for internal routes that other services call (never routed by the
+ * gateway): the caller proves it is one of ours with the shared INTERNAL_TOKEN in
+ * `X-Service-Token`, compared in constant time.
+ */
+export function serviceAuthPlugin(internalToken: string) {
+  const expected = createHash('sha256').update(internalToken).digest()
+  return new Elysia({ name: 'shop.service-auth' }).macro({
+    service: {
+      beforeHandle({ headers }) {
+        const given = headers[SERVICE_TOKEN_HEADER]
+        const digest = createHash('sha256').update(given ?? '').digest()
+        if (!given || !timingSafeEqual(digest, expected))
+          throw new UnauthorizedError('This internal route needs a valid X-Service-Token', 'unauthorized')
+      },
+      detail: { tags: ['internal'], security: [{ serviceToken: [] }] },
+    },
   })
 }

@@ -136,6 +136,18 @@ export function loadConfig<S extends Spec>(spec: S, env: Env = process.env): Res
   return out as Result<S>
 }
 
+/** A secret of at least `minLength` characters; required (no default). */
+export function secret(minLength = 16): Reader<string> {
+  return {
+    read(env, name) {
+      const value = raw(env, name)
+      if (value === undefined) throw new Problem(`${name} is required (a shared secret of at least ${minLength} characters)`)
+      if (value.length < minLength) throw new Problem(`${name} must be at least ${minLength} characters`)
+      return value
+    },
+  }
+}
+
 /** The variables every service reads, with the contract's defaults. */
 export const commonSpec = {
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),

@@ -31,7 +31,10 @@ export function createServiceApp(options: ServiceAppOptions) {
         documentation: {
           info: { title: options.title, description: options.description, version: options.version ?? '0.1.0' },
           components: {
-            securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+            securitySchemes: {
+              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+              serviceToken: { type: 'apiKey', in: 'header', name: 'X-Service-Token' },
+            },
           },
         },
       }),

@@ -1,0 +1,32 @@
+import { authPlugin, serviceAuthPlugin, type TokenVerifier } from '@shop/shared/auth'
+import { pingSql, type Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { pingRedis, type Redis } from '@shop/shared/redis'
+import { createServiceApp } from '@shop/shared/service-app'
+import { productRoutes } from './modules/products/routes.ts'
+import { createProductsService } from './modules/products/service.ts'
+import { reservationRoutes } from './modules/reservations/routes.ts'
+import { createReservationsService } from './modules/reservations/service.ts'
+
+export interface CatalogDeps {
+  sql: Sql
+  redis: Redis
+  log: Logger
+  verifier: TokenVerifier
+  internalToken: string
+}
+
+/** Builds the catalog API: no listen(), no globals. */
+export function createApp(deps: CatalogDeps) {
+  return createServiceApp({
+    service: 'catalog',
+    title: 'Shop catalog service',
+    description: 'Products, categories, full-text search, stock and the stock reservations of the order saga.',
+    log: deps.log,
+    checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
+  })
+    .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log }), authPlugin(deps.verifier)))
+    .use(reservationRoutes(createReservationsService({ sql: deps.sql, log: deps.log }), serviceAuthPlugin(deps.internalToken)))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,75 @@
+import { t } from 'elysia'
+import { Type } from '@sinclair/typebox'
+import { Amount, Currency, StrictInteger } from '@shop/shared/money'
+
+export const Product = t.Object({
+  id: t.String({ format: 'uuid' }),
+  name: t.String(),
+  description: t.String(),
+  category: t.String(),
+  /** Integer minor units of `currency`. */
+  price: t.Integer(),
+  currency: t.String(),
+  imageUrl: t.Union([t.String(), t.Null()]),
+  active: t.Boolean(),
+  /** On hand. */
+  stock: t.Integer(),
+  /** What can be ordered now: stock less what is reserved for unpaid orders. */
+  available: t.Integer(),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+})
+export type Product = typeof Product.static
+
+const Name = t.String({ minLength: 1, maxLength: 200, error: 'must be 1 to 200 characters' })
+const Description = t.String({ maxLength: 5000, error: 'must be at most 5000 characters' })
+const Category = t.String({ minLength: 1, maxLength: 60, error: 'must be 1 to 60 characters' })
+const ImageUrl = t.String({ pattern: '^https?://\\S+$', maxLength: 2000, error: 'must be an http(s) URL' })
+const Stock = StrictInteger({ minimum: 0, maximum: 1_000_000_000, error: 'must be a whole number from 0' })
+
+export const CreateProduct = t.Object(
+  {
+    name: Name,
+    description: t.Optional(Description),
+    category: Category,
+    price: Amount({ error: 'must be a positive whole number of minor units' }),
+    currency: Currency,
+    stock: Stock,
+    imageUrl: t.Optional(ImageUrl),
+  },
+  { additionalProperties: false },
+)
+export type CreateProduct = typeof CreateProduct.static
+
+export const UpdateProduct = t.Object(
+  {
+    name: t.Optional(Name),
+    description: t.Optional(Description),
+    category: t.Optional(Category),
+    price: t.Optional(Amount({ error: 'must be a positive whole number of minor units' })),
+    currency: t.Optional(Currency),
+    stock: t.Optional(Stock),
+    imageUrl: t.Optional(t.Union([ImageUrl, Type.Null()])),
+    /** false deactivates: the product leaves listings and cannot be reserved. */
+    active: t.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type UpdateProduct = typeof UpdateProduct.static
+
+export const SORTS = ['relevance', 'price', '-price', 'name', 'newest'] as const
+export type Sort = (typeof SORTS)[number]
+
+export const ListQuery = t.Object({
+  q: t.Optional(t.String({ maxLength: 200, error: 'must be at most 200 characters' })),
+  category: t.Optional(t.String({ maxLength: 60 })),
+  minPrice: t.Optional(t.Integer({ error: 'must be a whole number of minor units' })),
+  maxPrice: t.Optional(t.Integer({ error: 'must be a whole number of minor units' })),
+  sort: t.Optional(t.Union(SORTS.map((s) => t.Literal(s)), { error: `must be one of ${SORTS.join(', ')}` })),
+  limit: t.Optional(t.Integer({ error: 'must be an integer from 1 to 100' })),
+  cursor: t.Optional(t.String({ maxLength: 500 })),
+})
+export type ListQuery = typeof ListQuery.static
+
+export const Category_ = t.Object({ name: t.String(), productCount: t.Integer() })
+export const ProductIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })

@@ -1,0 +1,118 @@
+import type { Db } from '@shop/shared/db'
+import type { Sort } from './model.ts'
+
+export interface ProductRow {
+  id: string
+  name: string
+  description: string
+  category: string
+  price: number
+  currency: string
+  imageUrl: string | null
+  active: boolean
+  stock: number
+  reserved: number
+  createdAt: Date
+  updatedAt: Date
+  /** Present when searching: the ts_rank of the row. */
+  rank?: number
+}
+
+const COLUMNS = 'id, name, description, category, price, currency, image_url, active, stock, reserved, created_at, updated_at'
+
+export async function findById(db: Db, id: string): Promise<ProductRow | undefined> {
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id}`
+  return row
+}
+
+export async function insert(db: Db, product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active'>): Promise<ProductRow> {
+  const [row] = await db<ProductRow[]>`
+    insert into products (id, name, description, category, price, currency, image_url, stock)
+    values (${product.id}, ${product.name}, ${product.description}, ${product.category}, ${product.price},
+            ${product.currency}, ${product.imageUrl}, ${product.stock})
+    returning ${db.unsafe(COLUMNS)}`
+  return row!
+}
+
+export async function lockById(db: Db, id: string): Promise<ProductRow | undefined> {
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id} for update`
+  return row
+}
+
+export async function update(db: Db, id: string, changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved'>>): Promise<ProductRow | undefined> {
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined))
+  const [row] = await db<ProductRow[]>`
+    update products set ${db(set)}, updated_at = now()
+    where id = ${id}
+    returning ${db.unsafe(COLUMNS)}`
+  return row
+}
+
+export interface ListFilter {
+  /** A tsquery in to_tsquery syntax, already built from the user's words. */
+  tsquery?: string
+  category?: string
+  minPrice?: number
+  maxPrice?: number
+  sort: Sort
+  /** The sort key of the last row of the previous page. */
+  after?: unknown[]
+  limit: number
+}
+
+/** One page of active products, keyset-paginated on (sort key, id). */
+export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
+  const query = f.tsquery ? db`to_tsquery('english', ${f.tsquery})` : undefined
+  const conditions = [db`active`]
+  if (query) conditions.push(db`search @@ ${query}`)
+  if (f.category) conditions.push(db`lower(category) = lower(${f.category})`)
+  if (f.minPrice !== undefined) conditions.push(db`price >= ${f.minPrice}`)
+  if (f.maxPrice !== undefined) conditions.push(db`price <= ${f.maxPrice}`)
+
+  const rank = query ? db`ts_rank(search, ${query})` : db`0::real`
+  const after = f.after
+  let order
+  switch (f.sort) {
+    case 'relevance':
+      if (after) conditions.push(db`(${rank}, id) < (${after[0] as number}::real, ${after[1] as string}::uuid)`)
+      order = db`${rank} desc, id desc`
+      break
+    case 'price':
+      if (after) conditions.push(db`(price, id) > (${after[0] as number}, ${after[1] as string}::uuid)`)
+      order = db`price asc, id asc`
+      break
+    case '-price':
+      if (after) conditions.push(db`(price, id) < (${after[0] as number}, ${after[1] as string}::uuid)`)
+      order = db`price desc, id desc`
+      break
+    case 'name':
+      if (after) conditions.push(db`(name, id) > (${after[0] as string}, ${after[1] as string}::uuid)`)
+      order = db`name asc, id asc`
+      break
+    case 'newest':
+      // Ids are UUIDv7: id order is creation order.
+      if (after) conditions.push(db`id < ${after[0] as string}::uuid`)
+      order = db`id desc`
+      break
+  }
+  const where = conditions.reduce((acc, c) => db`${acc} and ${c}`)
+  return db<ProductRow[]>`
+    select ${db.unsafe(COLUMNS)}, ${rank} as rank
+    from products
+    where ${where}
+    order by ${order}
+    limit ${f.limit}`
+}
+
+export async function categories(db: Db): Promise<{ name: string; productCount: number }[]> {
+  return db<{ name: string; productCount: number }[]>`
+    select min(category) as name, count(*)::int as product_count
+    from products where active
+    group by lower(category)
+    order by lower(min(category))`
+}
+
+export async function count(db: Db): Promise<number> {
+  const [row] = await db<{ n: number }[]>`select count(*)::int as n from products`
+  return row!.n
+}

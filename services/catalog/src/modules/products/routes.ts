@@ -1,0 +1,41 @@
+import { Elysia } from 'elysia'
+import type { authPlugin } from '@shop/shared/auth'
+import { Problem } from '@shop/shared/errors'
+import { Page } from '@shop/shared/pagination'
+import { Category_, CreateProduct, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
+import type { ProductsService } from './service.ts'
+
+export function productRoutes(products: ProductsService, auth: ReturnType<typeof authPlugin>) {
+  return new Elysia({ name: 'catalog.products', detail: { tags: ['products'] } })
+    .use(auth)
+    .get('/api/products', ({ query }) => products.list(query), {
+      query: ListQuery,
+      response: { 200: Page(Product), 422: Problem },
+      detail: {
+        summary: 'Active products: full-text q (prefix, ranked), category, minPrice/maxPrice, sort, keyset pages',
+      },
+    })
+    .get('/api/products/:id', ({ params }) => products.get(params.id), {
+      params: ProductIdParams,
+      response: { 200: Product, 404: Problem, 422: Problem },
+      detail: { summary: 'One active product with its price and available stock' },
+    })
+    .get('/api/categories', () => products.categories(), {
+      response: { 200: Page(Category_) },
+      detail: { summary: 'Categories of active products, with how many each has' },
+    })
+    .post('/api/products', async ({ body, status }) => status(201, await products.create(body)), {
+      auth: 'admin',
+      body: CreateProduct,
+      response: { 201: Product, 401: Problem, 403: Problem, 422: Problem },
+      detail: { summary: 'Admin: add a product' },
+    })
+    .patch('/api/products/:id', ({ params, body }) => products.update(params.id, body), {
+      auth: 'admin',
+      params: ProductIdParams,
+      body: UpdateProduct,
+      response: { 200: Product, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'Admin: change a product; active: false deactivates it' },
+    })
+}
+

@@ -1,0 +1,139 @@
+import { ConflictError, NotFoundError, ValidationFailedError } from '@shop/shared/errors'
+import type { Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
+import type { CreateProduct, ListQuery, Product, Sort, UpdateProduct } from './model.ts'
+import * as repo from './repository.ts'
+
+export function toProduct(row: repo.ProductRow): Product {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    price: row.price,
+    currency: row.currency,
+    imageUrl: row.imageUrl,
+    active: row.active,
+    stock: row.stock,
+    available: row.stock - row.reserved,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+/**
+ * Turns what a user typed into a prefix tsquery: every word must match, the last letters may
+ * still be coming ("lapt" finds "laptop"). Only letters and digits pass, so no tsquery syntax
+ * from the user ever reaches Postgres.
+ */
+export function toTsquery(q: string | undefined): string | undefined {
+  const words = q?.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 10)
+  return words?.length ? words.map((w) => `${w}:*`).join(' & ') : undefined
+}
+
+interface CursorKey {
+  s: Sort
+  k: unknown[]
+}
+
+function keyOf(sort: Sort, row: repo.ProductRow): unknown[] {
+  switch (sort) {
+    case 'relevance':
+      return [row.rank, row.id]
+    case 'price':
+    case '-price':
+      return [row.price, row.id]
+    case 'name':
+      return [row.name, row.id]
+    case 'newest':
+      return [row.id]
+  }
+}
+
+const invalid = (field: string, message: string) => new ValidationFailedError(`${field}: ${message}`, [{ field, message }])
+
+export function createProductsService(deps: { sql: Sql; log: Logger }) {
+  const { sql, log } = deps
+
+  return {
+    async list(query: ListQuery) {
+      const limit = pageLimit(query.limit)
+      const tsquery = toTsquery(query.q)
+      const sort: Sort = query.sort === 'relevance' && !tsquery ? 'newest' : (query.sort ?? (tsquery ? 'relevance' : 'newest'))
+      for (const field of ['minPrice', 'maxPrice'] as const) {
+        const value = query[field]
+        if (value !== undefined && (value < 0 || !Number.isSafeInteger(value))) throw invalid(field, 'must be a whole number from 0')
+      }
+      if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice)
+        throw invalid('minPrice', 'must not be above maxPrice')
+      const cursor = decodeCursor(
+        query.cursor,
+        (v): v is CursorKey => typeof v === 'object' && v !== null && (v as CursorKey).s === sort && Array.isArray((v as CursorKey).k),
+      )
+      const rows = await repo.list(sql, {
+        tsquery,
+        category: query.category?.trim() || undefined,
+        minPrice: query.minPrice,
+        maxPrice: query.maxPrice,
+        sort,
+        after: cursor?.k,
+        limit: limit + 1,
+      })
+      return toPage(rows, limit, toProduct, (row): CursorKey => ({ s: sort, k: keyOf(sort, row) }))
+    },
+
+    async get(id: string): Promise<Product> {
+      const row = await repo.findById(sql, id)
+      if (!row || !row.active) throw new NotFoundError('No such product')
+      return toProduct(row)
+    },
+
+    async categories() {
+      return { items: await repo.categories(sql), nextCursor: null }
+    },
+
+    async create(input: CreateProduct): Promise<Product> {
+      const row = await repo.insert(sql, {
+        id: Bun.randomUUIDv7(),
+        name: input.name.trim(),
+        description: input.description?.trim() ?? '',
+        category: input.category.trim(),
+        price: input.price,
+        currency: input.currency,
+        imageUrl: input.imageUrl ?? null,
+        stock: input.stock,
+      })
+      log.info('product created', { productId: row.id })
+      return toProduct(row)
+    },
+
+    async update(id: string, input: UpdateProduct): Promise<Product> {
+      for (const field of ['name', 'category'] as const)
+        if (input[field] !== undefined && !input[field]!.trim()) throw invalid(field, 'must not be blank')
+      const row = await sql.begin(async (tx) => {
+        const current = await repo.lockById(tx, id)
+        if (!current) throw new NotFoundError('No such product')
+        if (input.stock !== undefined && input.stock < current.reserved)
+          throw new ConflictError(
+            `Stock cannot go below the ${current.reserved} units reserved for unpaid orders`,
+            'stock_below_reserved',
+          )
+        return repo.update(tx, id, {
+          name: input.name?.trim(),
+          description: input.description?.trim(),
+          category: input.category?.trim(),
+          price: input.price,
+          currency: input.currency,
+          stock: input.stock,
+          imageUrl: input.imageUrl,
+          active: input.active,
+        })
+      })
+      log.info('product updated', { productId: id, fields: Object.keys(input) })
+      return toProduct(row!)
+    },
+  }
+}
+
+export type ProductsService = ReturnType<typeof createProductsService>

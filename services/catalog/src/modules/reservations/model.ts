@@ -1,0 +1,44 @@
+import { t } from 'elysia'
+import { Type } from '@sinclair/typebox'
+import { StrictInteger, Uuid } from '@shop/shared/money'
+
+export const MAX_ITEMS = 50
+export const MAX_QUANTITY = 1000
+
+export const ReserveBody = t.Object(
+  {
+    orderId: Type.String({ ...Uuid, error: 'must be a UUID' }),
+    items: t.Array(
+      t.Object(
+        {
+          productId: Type.String({ ...Uuid, error: 'must be a UUID' }),
+          quantity: StrictInteger({ minimum: 1, maximum: MAX_QUANTITY, error: `must be a whole number from 1 to ${MAX_QUANTITY}` }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_ITEMS, error: `must list 1 to ${MAX_ITEMS} items` },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type ReserveBody = typeof ReserveBody.static
+
+export const Reservation = t.Object({
+  orderId: t.String({ format: 'uuid' }),
+  status: t.Union([t.Literal('reserved'), t.Literal('committed'), t.Literal('released')]),
+  items: t.Array(
+    t.Object({
+      productId: t.String({ format: 'uuid' }),
+      name: t.String(),
+      quantity: t.Integer(),
+      unitPrice: t.Integer(),
+      currency: t.String(),
+    }),
+  ),
+  /** Sum of quantity × unitPrice, in minor units of `currency`. */
+  total: t.Integer(),
+  currency: t.Union([t.String(), t.Null()]),
+})
+export type Reservation = typeof Reservation.static
+
+export const OrderIdParams = t.Object({ orderId: t.String({ format: 'uuid', error: 'must be a UUID' }) })

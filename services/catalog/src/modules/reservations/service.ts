@@ -1,0 +1,155 @@
+/**
+ * Stock reservations, the first step of the order saga. Reserve is all or nothing in one
+ * transaction with the products locked in id order, so concurrent orders never oversell (and the
+ * `reserved <= stock` CHECK stands behind the code). Reserve, commit and release are each
+ * idempotent by order id.
+ */
+import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
+import type { Sql, Tx } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import type { Reservation, ReserveBody } from './model.ts'
+import * as repo from './repository.ts'
+
+export class OutOfStockError extends AppError<'out_of_stock'> {
+  constructor(readonly short: { productId: string; name: string; requested: number; available: number }[]) {
+    super(409, 'out_of_stock', `Not enough stock: ${short.map((s) => `${s.name} (${s.available} available, ${s.requested} requested)`).join('; ')}`)
+  }
+}
+
+function toReservation(orderId: string, status: repo.ReservationStatus, items: repo.ReservationItemRow[]): Reservation {
+  return {
+    orderId,
+    status,
+    items: items.map((i) => ({ productId: i.productId, name: i.name, quantity: i.quantity, unitPrice: i.unitPrice, currency: i.currency })),
+    total: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+    currency: items[0]?.currency ?? null,
+  }
+}
+
+/** Same products and quantities, whatever the order of the list. */
+function sameItems(a: { productId: string; quantity: number }[], b: { productId: string; quantity: number }[]): boolean {
+  const key = (items: typeof a) => items.map((i) => `${i.productId}:${i.quantity}`).sort().join(',')
+  return key(a) === key(b)
+}
+
+/** Merges repeated product ids (quantities add up). */
+function merge(items: ReserveBody['items']): { productId: string; quantity: number }[] {
+  const byId = new Map<string, number>()
+  for (const item of items) byId.set(item.productId.toLowerCase(), (byId.get(item.productId.toLowerCase()) ?? 0) + item.quantity)
+  return [...byId].map(([productId, quantity]) => ({ productId, quantity }))
+}
+
+async function snapshot(db: Tx | Sql, orderId: string, status: repo.ReservationStatus): Promise<Reservation> {
+  return toReservation(orderId, status, await repo.items(db, orderId))
+}
+
+/** Commits the order's reservation inside `tx` (the consumer's transaction, or a route's). */
+export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<Reservation> {
+  const orderId = orderIdInput.toLowerCase()
+  const existing = await repo.lockReservation(tx, orderId)
+  if (!existing) throw new NotFoundError('No reservation for this order')
+  if (existing.status === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
+  if (existing.status === 'reserved') {
+    await repo.applyToProducts(tx, orderId, 'commit')
+    await repo.setStatus(tx, orderId, 'committed')
+    log.info('reservation committed', { orderId })
+  }
+  return snapshot(tx, orderId, 'committed')
+}
+
+/**
+ * Releases the order's reservation inside `tx`. Repeating it is harmless; after a commit,
+ * refused. An unknown order gets a released tombstone, so a reservation that arrives late for
+ * it is refused instead of holding stock for a dead order.
+ */
+export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<Reservation> {
+  const orderId = orderIdInput.toLowerCase()
+  let existing = await repo.lockReservation(tx, orderId)
+  if (!existing) {
+    if (await repo.insertReservation(tx, orderId, 'released')) {
+      log.info('release before any reservation: tombstone written', { orderId })
+      return snapshot(tx, orderId, 'released')
+    }
+    // A reservation committed meanwhile: release it like any other.
+    existing = (await repo.lockReservation(tx, orderId))!
+  }
+  if (existing.status === 'committed')
+    throw new ConflictError('The reservation was committed (the order was paid); it cannot be released', 'reservation_committed')
+  if (existing.status === 'reserved') {
+    await repo.applyToProducts(tx, orderId, 'release')
+    await repo.setStatus(tx, orderId, 'released')
+    log.info('reservation released', { orderId })
+  }
+  return snapshot(tx, orderId, 'released')
+}
+
+export function createReservationsService(deps: { sql: Sql; log: Logger }) {
+  const { sql, log } = deps
+
+  return {
+    /** Reserves every item or none. Returns the reservation and whether this call created it. */
+    async reserve(input: ReserveBody): Promise<{ created: boolean; reservation: Reservation }> {
+      const orderId = input.orderId.toLowerCase()
+      const wanted = merge(input.items)
+      return sql.begin(async (tx) => {
+        const existing = await repo.lockReservation(tx, orderId)
+        if (existing) return { created: false, reservation: await checkRepeat(tx, orderId, existing.status, wanted) }
+
+        const products = await repo.lockProducts(tx, wanted.map((i) => i.productId))
+        const byId = new Map(products.map((p) => [p.id, p]))
+        const missing = wanted.filter((i) => !byId.get(i.productId)?.active)
+        if (missing.length)
+          throw new UnprocessableError('unknown_product', `Unknown or inactive product: ${missing.map((i) => i.productId).join(', ')}`)
+        const currencies = new Set(products.map((p) => p.currency))
+        if (currencies.size > 1)
+          throw new UnprocessableError('mixed_currencies', 'All items of one order must be priced in the same currency')
+        const short = wanted
+          .map((i) => ({ item: i, product: byId.get(i.productId)! }))
+          .filter(({ item, product }) => product.stock - product.reserved < item.quantity)
+          .map(({ item, product }) => ({ productId: product.id, name: product.name, requested: item.quantity, available: product.stock - product.reserved }))
+        if (short.length) throw new OutOfStockError(short)
+
+        if (!(await repo.insertReservation(tx, orderId, 'reserved'))) {
+          // A concurrent twin committed first: answer as a repeat of it.
+          const twin = (await repo.lockReservation(tx, orderId))!
+          return { created: false, reservation: await checkRepeat(tx, orderId, twin.status, wanted) }
+        }
+        await repo.insertItems(
+          tx,
+          orderId,
+          wanted.map((i) => {
+            const p = byId.get(i.productId)!
+            return { productId: i.productId, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
+          }),
+        )
+        await repo.applyToProducts(tx, orderId, 'reserve')
+        log.info('stock reserved', { orderId, items: wanted.length })
+        return { created: true, reservation: await snapshot(tx, orderId, 'reserved') }
+      })
+    },
+
+    /** The order was paid: the reserved stock leaves. Repeating it is harmless; after a release, refused. */
+    commit: (orderId: string) => sql.begin((tx) => commitIn(tx, log, orderId)),
+
+    /** The order was cancelled: the reserved stock returns. See `releaseIn`. */
+    release: (orderId: string) => sql.begin((tx) => releaseIn(tx, log, orderId)),
+
+    async get(orderIdInput: string): Promise<Reservation> {
+      const orderId = orderIdInput.toLowerCase()
+      const existing = await repo.findReservation(sql, orderId)
+      if (!existing) throw new NotFoundError('No reservation for this order')
+      return snapshot(sql, orderId, existing.status)
+    },
+  }
+
+  async function checkRepeat(tx: Tx, orderId: string, status: repo.ReservationStatus, wanted: { productId: string; quantity: number }[]) {
+    if (status === 'released')
+      throw new ConflictError('This order reservation was released; a new order needs a new id', 'reservation_released')
+    const reservation = await snapshot(tx, orderId, status)
+    if (!sameItems(reservation.items, wanted))
+      throw new ConflictError('This order already reserved other items', 'reservation_mismatch')
+    return reservation
+  }
+}
+
+export type ReservationsService = ReturnType<typeof createReservationsService>

@@ -1,0 +1,41 @@
+/** Catalog on a schema of its own, for tests and the benchmark. */
+import { createRedis } from '@shop/shared/redis'
+import { TEST_REDIS_URL, call, testLog, testSchema, testTokens } from '@shop/shared/testing'
+import { createApp } from './app.ts'
+import { migrateCatalog } from './bootstrap.ts'
+
+export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789'
+
+export async function createTestCatalog() {
+  const db = testSchema('cat')
+  const redis = createRedis(TEST_REDIS_URL)
+  const tokens = await testTokens()
+  await migrateCatalog(db.sql, db.schema, testLog)
+  const app = createApp({ sql: db.sql, redis, log: testLog, verifier: tokens.verifier, internalToken: TEST_INTERNAL_TOKEN })
+  const adminToken = await tokens.sign(crypto.randomUUID(), 'admin')
+  return {
+    app,
+    db,
+    tokens,
+    adminToken,
+    /** Creates a product as an admin and returns it. */
+    async product(fields: Partial<{ name: string; description: string; category: string; price: number; currency: string; stock: number }> = {}) {
+      const res = await call(app, 'POST', '/api/products', {
+        token: adminToken,
+        body: { name: 'Thing', description: '', category: 'Misc', price: 1000, currency: 'EUR', stock: 10, ...fields },
+      })
+      if (res.status !== 201) throw new Error(`product not created: ${res.status} ${JSON.stringify(res.body)}`)
+      return res.body as { id: string; name: string; price: number; stock: number; available: number }
+    },
+    /** Calls an internal route as the orders service would. */
+    internal(method: string, path: string, body?: unknown) {
+      return call(app, method, path, { body, headers: { 'x-service-token': TEST_INTERNAL_TOKEN } })
+    },
+    async close() {
+      redis.disconnect()
+      await db.drop()
+    },
+  }
+}
+
+export type TestCatalog = Awaited<ReturnType<typeof createTestCatalog>>
