@@ -6,6 +6,7 @@ COPY package.json bun.lock bunfig.toml ./
 COPY shared/package.json shared/
 COPY services/users/package.json services/users/
 COPY services/payments/package.json services/payments/
+COPY services/catalog/package.json services/catalog/
 COPY desktop/package.json desktop/
 RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./

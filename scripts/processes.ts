@@ -15,9 +15,18 @@ export const PROCESSES: ProcessSpec[] = [
   { name: 'users', entry: 'services/users/src/main.ts', portEnv: 'USERS_PORT', defaultPort: 8081 },
   { name: 'payments', entry: 'services/payments/src/main.ts', portEnv: 'PAYMENTS_PORT', defaultPort: 8083 },
   { name: 'payments-worker', entry: 'services/payments/src/worker.ts' },
+  { name: 'catalog', entry: 'services/catalog/src/main.ts', portEnv: 'CATALOG_PORT', defaultPort: 8084 },
+  { name: 'catalog-worker', entry: 'services/catalog/src/worker.ts' },
 ]
 
-/** Where the other services find users' JWKS when they run on this machine. */
-export function localServiceUrls(env: Record<string, string | undefined>): Record<string, string> {
-  return { USERS_URL: env.USERS_URL || `http://127.0.0.1:${env.USERS_PORT || 8081}` }
+/**
+ * What the processes need to find each other on this machine: users' JWKS, catalog's internal
+ * routes, and the shared secret of internal calls (made fresh for this run unless given).
+ */
+export function localServiceEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return {
+    USERS_URL: env.USERS_URL || `http://127.0.0.1:${env.USERS_PORT || 8081}`,
+    CATALOG_URL: env.CATALOG_URL || `http://127.0.0.1:${env.CATALOG_PORT || 8084}`,
+    INTERNAL_TOKEN: env.INTERNAL_TOKEN || crypto.randomUUID() + crypto.randomUUID(),
+  }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { redactUrl } from '@shop/shared/lifecycle'
-import { PROCESSES, localServiceUrls, type ProcessSpec } from './processes.ts'
+import { PROCESSES, localServiceEnv, type ProcessSpec } from './processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -129,7 +129,7 @@ async function main() {
     process.exit(1)
   }
 
-  const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceUrls(process.env) }
+  const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env) }
   PROCESSES.forEach((spec, index) => {
     const child = Bun.spawn(['bun', join(ROOT, spec.entry)], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
     const prefix = tag(spec.name, index)
