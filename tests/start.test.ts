@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { PROCESSES } from '../scripts/processes.ts'
+import { DEMO_PRODUCTS } from '../services/catalog/src/demo-data.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('start')
@@ -52,6 +53,7 @@ describe('bun run start', () => {
   test('brings the system up, serves requests, and stops every child on SIGTERM', async () => {
     const port = freePort()
     const paymentsPort = freePort()
+    const catalogPort = freePort()
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,
       env: {
@@ -59,6 +61,7 @@ describe('bun run start', () => {
         DATABASE_URL: databaseUrl,
         USERS_PORT: String(port),
         PAYMENTS_PORT: String(paymentsPort),
+        CATALOG_PORT: String(catalogPort),
         QUEUE_PREFIX: queuePrefix,
         NO_COLOR: '1',
       },
@@ -97,6 +100,9 @@ describe('bun run start', () => {
       })
       expect(deposit.status).toBe(201)
       expect(((await (await fetch(payments, { headers: auth })).json()) as { balance: number }).balance).toBe(2500)
+      // bun run start fills the empty catalog with the demo products.
+      const products = (await (await fetch(`http://127.0.0.1:${catalogPort}/api/products?limit=100`)).json()) as { items: unknown[] }
+      expect(products.items.length).toBe(DEMO_PRODUCTS.length)
 
       child.kill('SIGTERM')
       const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
@@ -117,6 +123,7 @@ describe('bun run start', () => {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:1/shop',
         USERS_PORT: String(freePort()),
         PAYMENTS_PORT: String(freePort()),
+        CATALOG_PORT: String(freePort()),
       },
       stdout: 'pipe',
       stderr: 'pipe',

@@ -20,7 +20,8 @@ create table products (
   ) stored
 );
 
-create index products_search on products using gin (search) where active;
+-- Not partial: Postgres 15 did not use a partial GIN index here (measured), so it covers all rows.
+create index products_search on products using gin (search);
 create index products_category on products (lower(category), id) where active;
 create index products_price on products (price, id) where active;
 create index products_name on products (name, id) where active;

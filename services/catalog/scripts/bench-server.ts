@@ -1,0 +1,23 @@
+/** The catalog app on a given schema and port, for bench-search.ts. Env: BENCH_SCHEMA, BENCH_PORT. */
+import { createSql } from '@shop/shared/db'
+import { createLogger } from '@shop/shared/logger'
+import { createRedis } from '@shop/shared/redis'
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testTokens } from '@shop/shared/testing'
+import { createApp } from '../src/app.ts'
+
+const sql = createSql({ url: TEST_DATABASE_URL, schema: process.env.BENCH_SCHEMA!, max: 10 })
+const redis = createRedis(TEST_REDIS_URL)
+const app = createApp({
+  sql,
+  redis,
+  log: createLogger('catalog-bench', 'warn'),
+  verifier: (await testTokens()).verifier,
+  internalToken: 'bench-internal-token-0123456789',
+}).listen({ port: Number(process.env.BENCH_PORT), hostname: '127.0.0.1' })
+process.on('SIGTERM', async () => {
+  await app.stop()
+  await sql.end({ timeout: 2 })
+  redis.disconnect()
+  process.exit(0)
+})
+process.stdout.write('ready\n')
