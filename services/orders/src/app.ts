@@ -1,0 +1,40 @@
+import { authPlugin, type TokenVerifier } from '@shop/shared/auth'
+import { pingSql, type Sql } from '@shop/shared/db'
+import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/idempotency'
+import type { Logger } from '@shop/shared/logger'
+import { pingRedis, type Redis } from '@shop/shared/redis'
+import { createServiceApp } from '@shop/shared/service-app'
+import type { CatalogClient } from './catalog-client.ts'
+import type { OrderEventHub } from './modules/events/hub.ts'
+import { eventRoutes } from './modules/events/routes.ts'
+import { orderRoutes } from './modules/orders/routes.ts'
+import { createOrdersService } from './modules/orders/service.ts'
+
+export interface OrdersAppDeps {
+  sql: Sql
+  schema: string
+  redis: Redis
+  log: Logger
+  verifier: TokenVerifier
+  idempotency: IdempotencyStore
+  catalog: CatalogClient
+  hub: OrderEventHub
+  heartbeatMs: number
+}
+
+/** Builds the orders API: no listen(), no globals. The worker is `worker.ts`. */
+export function createApp(deps: OrdersAppDeps) {
+  const auth = authPlugin(deps.verifier)
+  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog })
+  return createServiceApp({
+    service: 'orders',
+    title: 'Shop orders service',
+    description: 'Orders, their status history and the live status stream (SSE).',
+    log: deps.log,
+    checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
+  })
+    .use(eventRoutes(deps.hub, auth, deps.heartbeatMs))
+    .use(orderRoutes(orders, { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
+}
+
+export type App = ReturnType<typeof createApp>

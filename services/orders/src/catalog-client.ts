@@ -1,0 +1,70 @@
+/**
+ * Orders' client of the catalog's internal reservation routes. Catalog's own 409/422 problems
+ * pass through to the customer (out of stock, unknown product); anything else is a 503.
+ */
+import { SERVICE_TOKEN_HEADER } from '@shop/shared/auth'
+import { AppError, ServiceUnavailableError } from '@shop/shared/errors'
+import { REQUEST_ID_HEADER } from '@shop/shared/observability'
+
+export interface ReservedItem {
+  productId: string
+  name: string
+  quantity: number
+  unitPrice: number
+  currency: string
+}
+
+export interface ReservationAnswer {
+  orderId: string
+  status: 'reserved' | 'committed' | 'released'
+  items: ReservedItem[]
+  total: number
+  currency: string | null
+}
+
+export interface CatalogClient {
+  reserve(orderId: string, items: { productId: string; quantity: number }[], requestId?: string): Promise<ReservationAnswer>
+  release(orderId: string, requestId?: string): Promise<void>
+}
+
+export function createCatalogClient(options: { baseUrl: string; internalToken: string; timeoutMs?: number }): CatalogClient {
+  const timeoutMs = options.timeoutMs ?? 5000
+
+  async function post(path: string, body: unknown, requestId: string | undefined): Promise<Response> {
+    try {
+      return await fetch(new URL(path, options.baseUrl), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SERVICE_TOKEN_HEADER]: options.internalToken,
+          ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+    } catch {
+      throw new ServiceUnavailableError('The catalog is unavailable; try again shortly')
+    }
+  }
+
+  async function passThrough(response: Response): Promise<never> {
+    const problem = (await response.json().catch(() => undefined)) as { code?: string; detail?: string } | undefined
+    if ((response.status === 409 || response.status === 422) && problem?.code)
+      throw new AppError(response.status, problem.code, problem.detail ?? 'The catalog refused the items')
+    throw new ServiceUnavailableError('The catalog could not reserve the items; try again shortly')
+  }
+
+  return {
+    async reserve(orderId, items, requestId) {
+      const response = await post('/internal/reservations', { orderId, items }, requestId)
+      if (response.status === 200 || response.status === 201) return (await response.json()) as ReservationAnswer
+      return passThrough(response)
+    },
+    async release(orderId, requestId) {
+      const response = await post(`/internal/reservations/${orderId}/release`, undefined, requestId)
+      // 409: committed (the order was paid) — nothing to give back.
+      if (response.ok || response.status === 409) return
+      throw new ServiceUnavailableError(`The catalog could not release order ${orderId} (${response.status})`)
+    },
+  }
+}

@@ -1,0 +1,28 @@
+import { commonSpec, firstOf, int, loadConfig, port, secret, str, url } from '@shop/shared/config'
+
+export const SCHEMA = 'orders'
+
+/** Everything orders and its worker read from the environment, checked once at start. */
+export function readConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(
+    {
+      ...commonSpec,
+      DATABASE_URL: firstOf(['ORDERS_DATABASE_URL', 'DATABASE_URL'], commonSpec.DATABASE_URL),
+      ORDERS_PORT: port(8082),
+      HOST: str('0.0.0.0'),
+      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
+      /** Where the catalog's internal reservation routes are. */
+      CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
+      INTERNAL_TOKEN: secret(16),
+      /** An order still NEW after this long is cancelled (reason timeout) and its stock released. */
+      ORDER_TIMEOUT_SECONDS: int(60, { min: 1, max: 86_400 }),
+      RECONCILE_INTERVAL_SECONDS: int(5, { min: 1, max: 3600 }),
+      /** A comment line on every open SSE stream this often, so proxies keep it open. */
+      SSE_HEARTBEAT_SECONDS: int(15, { min: 1, max: 300 }),
+      ORDERS_WORKER_CONCURRENCY: int(16, { min: 1, max: 256 }),
+    },
+    env,
+  )
+}
+
+export type OrdersConfig = ReturnType<typeof readConfig>

@@ -1,0 +1,49 @@
+import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { connectSql } from '@shop/shared/db'
+import { IdempotencyStore } from '@shop/shared/idempotency'
+import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { createLogger } from '@shop/shared/logger'
+import { createRedis } from '@shop/shared/redis'
+import { createApp } from './app.ts'
+import { migrateOrders } from './bootstrap.ts'
+import { createCatalogClient } from './catalog-client.ts'
+import { SCHEMA, readConfig } from './config.ts'
+import { OrderEventHub } from './modules/events/hub.ts'
+
+await runMain('orders', async () => {
+  const startedAt = performance.now()
+  const config = readConfig()
+  const log = createLogger('orders', config.LOG_LEVEL)
+  const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'orders' })
+  const redis = createRedis(config.REDIS_URL)
+  await migrateOrders(sql, SCHEMA, log)
+  const hub = new OrderEventHub(sql, SCHEMA, log)
+  await hub.start()
+  const idempotency = new IdempotencyStore(sql)
+
+  const app = createApp({
+    sql,
+    schema: SCHEMA,
+    redis,
+    log,
+    verifier: createTokenVerifier({
+      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    idempotency,
+    catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
+    hub,
+    heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    // SSE streams are long-lived: Bun would close a connection idle for its default 10 s.
+  }).listen({ port: config.ORDERS_PORT, hostname: config.HOST, idleTimeout: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4) })
+
+  onShutdown(log, [
+    every(log, 'idempotency keys pruned', 3600_000, () => idempotency.prune()),
+    { name: 'http server', run: () => app.stop(true) },
+    { name: 'event hub', run: () => hub.stop() },
+    { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+    { name: 'redis', run: () => redis.quit() },
+  ])
+  announce(log, app.server, config.HOST, startedAt)
+})

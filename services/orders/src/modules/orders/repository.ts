@@ -1,0 +1,154 @@
+import type { Db } from '@shop/shared/db'
+import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
+
+export interface OrderRow {
+  id: string
+  createdSeq: number
+  userId: string
+  status: Status
+  reason: CancelReason | null
+  total: number
+  currency: string
+  idempotencyKey: string
+  refundStatus: RefundStatus
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ItemRow {
+  orderId: string
+  productId: string
+  name: string
+  quantity: number
+  unitPrice: number
+}
+
+export interface HistoryRow {
+  userId: string
+  seq: number
+  orderId: string
+  event: HistoryEvent
+  status: Status
+  reason: CancelReason | null
+  at: Date
+}
+
+/** The NOTIFY channel that wakes SSE streams: its payload is the user id. */
+export const eventsChannel = (schema: string) => `order_events_${schema}`
+
+export async function findById(db: Db, id: string): Promise<OrderRow | undefined> {
+  const [row] = await db<OrderRow[]>`select * from orders where id = ${id}`
+  return row
+}
+
+export async function lockById(db: Db, id: string): Promise<OrderRow | undefined> {
+  const [row] = await db<OrderRow[]>`select * from orders where id = ${id} for update`
+  return row
+}
+
+export async function findByUserKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
+  const [row] = await db<OrderRow[]>`select * from orders where user_id = ${userId} and idempotency_key = ${key}`
+  return row
+}
+
+/** Inserts the order and its items; false when it exists already (a retry got here first). */
+export async function insert(db: Db, order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>, items: Omit<ItemRow, 'orderId'>[]): Promise<boolean> {
+  const rows = await db`
+    insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
+    values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
+            ${order.idempotencyKey}, ${order.refundStatus})
+    on conflict do nothing
+    returning 1`
+  if (rows.length === 0) return false
+  await db`insert into order_items ${db(items.map((i) => ({ orderId: order.id, ...i })), 'orderId', 'productId', 'name', 'quantity', 'unitPrice')}`
+  return true
+}
+
+export async function saveState(db: Db, id: string, state: OrderState): Promise<OrderRow> {
+  const [row] = await db<OrderRow[]>`
+    update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus}, updated_at = now()
+    where id = ${id}
+    returning *`
+  return row!
+}
+
+export async function items(db: Db, orderIds: string[]): Promise<ItemRow[]> {
+  if (orderIds.length === 0) return []
+  return db<ItemRow[]>`select * from order_items where order_id = any(${orderIds}::uuid[]) order by order_id, product_id`
+}
+
+export async function history(db: Db, orderIds: string[]): Promise<HistoryRow[]> {
+  if (orderIds.length === 0) return []
+  return db<HistoryRow[]>`select * from order_history where order_id = any(${orderIds}::uuid[]) order by seq`
+}
+
+/**
+ * Appends entries to the user's history. `seq` comes from the user's stream row, whose lock is
+ * held to the end of the transaction: a reader never sees seq N+1 before N is committed.
+ * The NOTIFY is delivered at commit, and never for a rolled-back change.
+ */
+export async function appendHistory(
+  db: Db,
+  schema: string,
+  userId: string,
+  orderId: string,
+  entries: { event: HistoryEvent; status: Status; reason: CancelReason | null }[],
+): Promise<void> {
+  if (entries.length === 0) return
+  const [stream] = await db<{ lastSeq: number }[]>`
+    insert into order_streams (user_id, last_seq) values (${userId}, ${entries.length})
+    on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
+    returning last_seq`
+  const first = stream!.lastSeq - entries.length + 1
+  const rows = entries.map((e, i) => ({ userId, seq: first + i, orderId, event: e.event, status: e.status, reason: e.reason }))
+  await db`insert into order_history ${db(rows, 'userId', 'seq', 'orderId', 'event', 'status', 'reason')}`
+  await db`select pg_notify(${eventsChannel(schema)}, ${userId})`
+}
+
+export async function historySince(db: Db, userId: string, afterSeq: number, limit: number): Promise<HistoryRow[]> {
+  return db<HistoryRow[]>`
+    select * from order_history where user_id = ${userId} and seq > ${afterSeq} order by seq limit ${limit}`
+}
+
+export async function lastSeq(db: Db, userId: string): Promise<number> {
+  const [row] = await db<{ lastSeq: number }[]>`select last_seq from order_streams where user_id = ${userId}`
+  return row?.lastSeq ?? 0
+}
+
+/** A page of the user's orders, newest first, keyset on the creation sequence. */
+export async function list(db: Db, userId: string, filter: { status?: Status; before?: number; limit: number }): Promise<OrderRow[]> {
+  return db<OrderRow[]>`
+    select * from orders
+    where user_id = ${userId}
+      ${filter.status ? db`and status = ${filter.status}` : db``}
+      ${filter.before !== undefined ? db`and created_seq < ${filter.before}` : db``}
+    order by created_seq desc
+    limit ${filter.limit}`
+}
+
+export async function insertIntent(db: Db, orderId: string, userId: string): Promise<void> {
+  await db`insert into order_intents (order_id, user_id) values (${orderId}, ${userId}) on conflict do nothing`
+}
+
+export async function deleteIntent(db: Db, orderId: string): Promise<void> {
+  await db`delete from order_intents where order_id = ${orderId}`
+}
+
+/** Intents older than `seconds` whose order was never written. */
+export async function staleIntents(db: Db, seconds: number, limit: number): Promise<{ orderId: string }[]> {
+  return db<{ orderId: string }[]>`
+    select i.order_id from order_intents i
+    where i.created_at < now() - ${seconds} * interval '1 second'
+      and not exists (select 1 from orders o where o.id = i.order_id)
+    order by i.created_at
+    limit ${limit}`
+}
+
+/** Orders still NEW after `seconds`. */
+export async function staleNew(db: Db, seconds: number, limit: number): Promise<{ id: string }[]> {
+  return db<{ id: string }[]>`
+    select id from orders
+    where status = 'NEW' and created_at < now() - ${seconds} * interval '1 second'
+    order by created_at
+    limit ${limit}`
+}

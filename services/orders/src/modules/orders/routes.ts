@@ -1,0 +1,65 @@
+import { Elysia } from 'elysia'
+import type { authPlugin } from '@shop/shared/auth'
+import { Problem } from '@shop/shared/errors'
+import type { idempotencyPlugin } from '@shop/shared/idempotency'
+import { Page } from '@shop/shared/pagination'
+import { CreateOrder, ListOrdersQuery, Order, OrderIdParams } from './model.ts'
+import type { OrdersService } from './service.ts'
+
+const idempotencyHeader = {
+  parameters: [{ name: 'Idempotency-Key', in: 'header' as const, required: true, schema: { type: 'string' as const, minLength: 1, maxLength: 255 } }],
+}
+
+export function orderRoutes(
+  orders: OrdersService,
+  plugins: { auth: ReturnType<typeof authPlugin>; idempotency: ReturnType<typeof idempotencyPlugin> },
+) {
+  return new Elysia({ name: 'orders.orders', prefix: '/api/orders', detail: { tags: ['orders'] } })
+    .use(plugins.auth)
+    .use(plugins.idempotency)
+    .post(
+      '/',
+      async ({ user, body, headers, status }) =>
+        status(202, await orders.create(user, headers['idempotency-key']!, body, headers['x-request-id'])),
+      {
+        auth: true,
+        idempotent: true,
+        body: CreateOrder,
+        response: { 202: Order, 400: Problem, 401: Problem, 409: Problem, 422: Problem, 503: Problem },
+        detail: { summary: 'Order: stock reserved at catalog prices, payment requested (202, status NEW)', ...idempotencyHeader },
+      },
+    )
+    .get('/', ({ user, query }) => orders.list(user, query), {
+      auth: true,
+      query: ListOrdersQuery,
+      response: { 200: Page(Order), 401: Problem, 422: Problem },
+      detail: { summary: 'The caller orders, newest first; ?status= filters' },
+    })
+    .get('/:id', ({ user, params }) => orders.get(user, params.id), {
+      auth: true,
+      params: OrderIdParams,
+      response: { 200: Order, 401: Problem, 404: Problem, 422: Problem },
+      detail: { summary: 'One order with its status history' },
+    })
+    .post('/:id/cancel', ({ user, params }) => orders.cancel(user, params.id), {
+      auth: true,
+      idempotent: true,
+      params: OrderIdParams,
+      response: { 200: Order, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'Cancel: a NEW order releases its stock, a PAID one is refunded; later: 409', ...idempotencyHeader },
+    })
+    .post('/:id/ship', ({ user, params }) => orders.ship(user, params.id), {
+      auth: 'admin',
+      idempotent: true,
+      params: OrderIdParams,
+      response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'Admin: a PAID order was shipped', ...idempotencyHeader },
+    })
+    .post('/:id/deliver', ({ user, params }) => orders.deliver(user, params.id), {
+      auth: 'admin',
+      idempotent: true,
+      params: OrderIdParams,
+      response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'Admin: a SHIPPED order was delivered', ...idempotencyHeader },
+    })
+}

@@ -1,0 +1,198 @@
+/**
+ * The order saga on the orders side. Creating: the order id is derived from (user,
+ * Idempotency-Key), an intent row is committed, the catalog reserves the stock for that id, then
+ * one transaction writes the order (NEW, total fixed from the catalog's prices), its history,
+ * the `payment.requested` event and drops the intent. A retry after any crash lands on the same
+ * id, so neither stock nor money is taken twice; an intent left behind is released by the
+ * reconciler. Every later change goes through `applyEvent`: the pure state machine decides, and
+ * the history entries and outgoing events are written in the same transaction.
+ */
+import { createHash } from 'node:crypto'
+import type { AuthUser } from '@shop/shared/auth'
+import type { Sql, Tx } from '@shop/shared/db'
+import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
+import type { Logger } from '@shop/shared/logger'
+import { publish } from '@shop/shared/outbox'
+import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
+import type { CatalogClient } from '../../catalog-client.ts'
+import type { CreateOrder, Order } from './model.ts'
+import * as repo from './repository.ts'
+import { IllegalTransitionError, transition, type OrderEvent, type Status } from './state.ts'
+
+export interface OrdersDeps {
+  sql: Sql
+  schema: string
+  log: Logger
+  catalog: CatalogClient
+}
+
+/** A UUID (version 8) derived from the user and their Idempotency-Key. */
+export function orderIdFor(userId: string, key: string): string {
+  const bytes = createHash('sha256').update(`order:${userId}:${key}`).digest().subarray(0, 16)
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+function sameItems(items: { productId: string; quantity: number }[], other: { productId: string; quantity: number }[]): boolean {
+  const merged = (list: typeof items) => {
+    const byId = new Map<string, number>()
+    for (const i of list) byId.set(i.productId.toLowerCase(), (byId.get(i.productId.toLowerCase()) ?? 0) + i.quantity)
+    return [...byId].map(([id, q]) => `${id}:${q}`).sort().join(',')
+  }
+  return merged(items) === merged(other)
+}
+
+export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<Order[]> {
+  const ids = rows.map((r) => r.id)
+  const [items, history] = await Promise.all([repo.items(db, ids), repo.history(db, ids)])
+  return rows.map((row) => ({
+    id: row.id,
+    userId: row.userId,
+    status: row.status,
+    reason: row.reason,
+    items: items.filter((i) => i.orderId === row.id).map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice })),
+    total: row.total,
+    currency: row.currency,
+    refundStatus: row.refundStatus,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    history: history
+      .filter((h) => h.orderId === row.id)
+      .map((h) => ({ seq: h.seq, event: h.event, status: h.status, reason: h.reason, at: h.at.toISOString() })),
+  }))
+}
+
+/**
+ * Applies `event` to the order inside `tx`: state, history, and the events that follow.
+ * Returns undefined when the order does not exist.
+ */
+export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'>, orderId: string, event: OrderEvent): Promise<repo.OrderRow | undefined> {
+  const order = await repo.lockById(tx, orderId)
+  if (!order) return undefined
+  const result = transition({ status: order.status, reason: order.reason, refundStatus: order.refundStatus }, event)
+  if (result.history.length === 0) return order
+  const saved = await repo.saveState(tx, order.id, result.next)
+  await repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history)
+  const base = { orderId: order.id, userId: order.userId }
+  for (const effect of result.effects) {
+    if (effect === 'commit_stock') await publish(tx, deps.schema, 'order.paid', base)
+    else if (effect === 'release_stock') await publish(tx, deps.schema, 'order.cancelled', { ...base, reason: result.next.reason! })
+    else
+      await publish(tx, deps.schema, 'refund.requested', {
+        ...base,
+        amount: order.total,
+        currency: order.currency,
+        reason: result.next.reason ?? 'cancelled',
+      })
+  }
+  deps.log.info('order moved', { orderId: order.id, from: order.status, to: result.next.status, event: event.type })
+  return saved
+}
+
+export function createOrdersService(deps: OrdersDeps) {
+  const { sql, log, catalog } = deps
+
+  async function one(id: string): Promise<Order> {
+    const row = await repo.findById(sql, id)
+    if (!row) throw new NotFoundError('No such order')
+    return (await loadOrders(sql, [row]))[0]!
+  }
+
+  /** The order if the caller may see it; another user's order is a 404, never a 403. */
+  async function visible(user: AuthUser, id: string): Promise<repo.OrderRow> {
+    const row = await repo.findById(sql, id)
+    if (!row || (row.userId !== user.id && user.role !== 'admin')) throw new NotFoundError('No such order')
+    return row
+  }
+
+  async function move(user: AuthUser, id: string, event: OrderEvent): Promise<Order> {
+    await visible(user, id)
+    try {
+      await sql.begin((tx) => applyEvent(tx, deps, id, event))
+    } catch (error) {
+      if (error instanceof IllegalTransitionError)
+        throw new ConflictError(`The order is ${error.from}: it cannot be ${event.type === 'cancel' ? 'cancelled' : event.type === 'ship' ? 'shipped' : 'delivered'} now`, 'order_state_conflict')
+      throw error
+    }
+    return one(id)
+  }
+
+  return {
+    async create(user: AuthUser, key: string, input: CreateOrder, requestId?: string): Promise<Order> {
+      const orderId = orderIdFor(user.id, key)
+      const existing = await repo.findByUserKey(sql, user.id, key)
+      if (existing) {
+        const [order] = await loadOrders(sql, [existing])
+        if (!sameItems(order!.items, input.items))
+          throw new UnprocessableError('idempotency_key_reused', 'This Idempotency-Key already made an order with other items')
+        return order!
+      }
+      await repo.insertIntent(sql, orderId, user.id)
+      let reservation
+      try {
+        reservation = await catalog.reserve(orderId, input.items, requestId)
+      } catch (error) {
+        // Refused outright (out of stock, unknown product): nothing was reserved.
+        if (error instanceof AppError && error.status < 500) await repo.deleteIntent(sql, orderId)
+        throw error
+      }
+      if (reservation.status !== 'reserved' || !reservation.currency)
+        throw new ConflictError('The stock for this order was already released; retry with a new Idempotency-Key', 'reservation_released')
+      try {
+        await sql.begin(async (tx) => {
+          const inserted = await repo.insert(
+            tx,
+            {
+              id: orderId,
+              userId: user.id,
+              status: 'NEW',
+              reason: null,
+              total: reservation.total,
+              currency: reservation.currency!,
+              idempotencyKey: key,
+              refundStatus: null,
+            },
+            reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice })),
+          )
+          if (!inserted) return
+          await repo.appendHistory(tx, deps.schema, user.id, orderId, [{ event: 'created', status: 'NEW', reason: null }])
+          await publish(tx, deps.schema, 'payment.requested', {
+            orderId,
+            userId: user.id,
+            amount: reservation.total,
+            currency: reservation.currency!,
+          })
+          await repo.deleteIntent(tx, orderId)
+        })
+      } catch (error) {
+        await catalog.release(orderId, requestId).then(
+          () => repo.deleteIntent(sql, orderId),
+          (releaseError) => log.warn('release after a failed order write failed; the reconciler will retry', { orderId, error: releaseError.message }),
+        )
+        throw error
+      }
+      log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
+      return one(orderId)
+    },
+
+    async get(user: AuthUser, id: string): Promise<Order> {
+      return (await loadOrders(sql, [await visible(user, id)]))[0]!
+    },
+
+    async list(user: AuthUser, query: { status?: Status; limit?: number; cursor?: string }) {
+      const limit = pageLimit(query.limit)
+      const before = decodeCursor(query.cursor, (v): v is number => Number.isSafeInteger(v))
+      const rows = await repo.list(sql, user.id, { status: query.status, before, limit: limit + 1 })
+      const page = toPage(rows, limit, (r) => r, (r) => r.createdSeq)
+      return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
+    },
+
+    cancel: (user: AuthUser, id: string) => move(user, id, { type: 'cancel', reason: 'user_cancelled' }),
+    ship: (user: AuthUser, id: string) => move(user, id, { type: 'ship' }),
+    deliver: (user: AuthUser, id: string) => move(user, id, { type: 'deliver' }),
+  }
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>
