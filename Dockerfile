@@ -7,6 +7,7 @@ COPY shared/package.json shared/
 COPY services/users/package.json services/users/
 COPY services/payments/package.json services/payments/
 COPY services/catalog/package.json services/catalog/
+COPY services/orders/package.json services/orders/
 COPY desktop/package.json desktop/
 RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./

@@ -17,6 +17,8 @@ export const PROCESSES: ProcessSpec[] = [
   { name: 'payments-worker', entry: 'services/payments/src/worker.ts' },
   { name: 'catalog', entry: 'services/catalog/src/main.ts', portEnv: 'CATALOG_PORT', defaultPort: 8084 },
   { name: 'catalog-worker', entry: 'services/catalog/src/worker.ts' },
+  { name: 'orders', entry: 'services/orders/src/main.ts', portEnv: 'ORDERS_PORT', defaultPort: 8082 },
+  { name: 'orders-worker', entry: 'services/orders/src/worker.ts' },
 ]
 
 /**

@@ -131,7 +131,11 @@ async function main() {
 
   const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env) }
   PROCESSES.forEach((spec, index) => {
-    const child = Bun.spawn(['bun', join(ROOT, spec.entry)], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+    // CPU_PROFILE_DIR=dir: every process writes a markdown CPU profile there when it stops.
+    const profile = process.env.CPU_PROFILE_DIR
+      ? ['--cpu-prof-md', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`, `--cpu-prof-name=${spec.name}.md`]
+      : []
+    const child = Bun.spawn(['bun', ...profile, join(ROOT, spec.entry)], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
     const prefix = tag(spec.name, index)
     const done = Promise.all([
       pipeLines(child.stdout as ReadableStream<Uint8Array>, prefix, process.stdout),

@@ -25,7 +25,13 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
     while (queue.length === 0) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new Error('no SSE event in time')
-      const chunk = await Promise.race([reader.read(), Bun.sleep(remaining).then(() => undefined)])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), remaining)
+        }),
+      ]).finally(() => clearTimeout(timer))
       if (!chunk) throw new Error('no SSE event in time')
       if (chunk.done) throw new Error('SSE stream ended')
       buffer += decoder.decode(chunk.value, { stream: true })

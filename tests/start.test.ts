@@ -54,6 +54,7 @@ describe('bun run start', () => {
     const port = freePort()
     const paymentsPort = freePort()
     const catalogPort = freePort()
+    const ordersPort = freePort()
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,
       env: {
@@ -62,6 +63,7 @@ describe('bun run start', () => {
         USERS_PORT: String(port),
         PAYMENTS_PORT: String(paymentsPort),
         CATALOG_PORT: String(catalogPort),
+        ORDERS_PORT: String(ordersPort),
         QUEUE_PREFIX: queuePrefix,
         NO_COLOR: '1',
       },
@@ -103,6 +105,21 @@ describe('bun run start', () => {
       // bun run start fills the empty catalog with the demo products.
       const products = (await (await fetch(`http://127.0.0.1:${catalogPort}/api/products?limit=100`)).json()) as { items: unknown[] }
       expect(products.items.length).toBe(DEMO_PRODUCTS.length)
+      // An order through every process: reserved by catalog, paid by the payments worker.
+      const product = products.items[0] as { id: string; price: number }
+      const order = await fetch(`http://127.0.0.1:${ordersPort}/api/orders`, {
+        method: 'POST',
+        headers: { ...auth, 'idempotency-key': 'start-order' },
+        body: JSON.stringify({ items: [{ productId: product.id, quantity: 1 }] }),
+      })
+      expect(order.status).toBe(202)
+      const { id: orderId } = (await order.json()) as { id: string }
+      let status = 'NEW'
+      for (let i = 0; i < 200 && status === 'NEW'; i++) {
+        await Bun.sleep(50)
+        status = ((await (await fetch(`http://127.0.0.1:${ordersPort}/api/orders/${orderId}`, { headers: auth })).json()) as { status: string }).status
+      }
+      expect(status).toBe(product.price <= 2500 ? 'PAID' : 'CANCELLED')
 
       child.kill('SIGTERM')
       const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
@@ -124,6 +141,7 @@ describe('bun run start', () => {
         USERS_PORT: String(freePort()),
         PAYMENTS_PORT: String(freePort()),
         CATALOG_PORT: String(freePort()),
+        ORDERS_PORT: String(freePort()),
       },
       stdout: 'pipe',
       stderr: 'pipe',
