@@ -55,6 +55,9 @@ export function parseEnvelope(job: Pick<Job, 'name' | 'data' | 'id'>, accepted: 
   return data as EventEnvelope
 }
 
+/** Rolls back a handler that ran for a message the inbox had already seen. */
+class DuplicateMessage extends Error {}
+
 export class Consumer<Q extends QueueName> {
   readonly worker: Worker
   private readonly connection: ReturnType<typeof workerConnection>
@@ -106,13 +109,23 @@ export class Consumer<Q extends QueueName> {
     for (let attempt = 1; ; attempt++) {
       try {
         outcome = await this.options.sql.begin(async (tx) => {
-          const [fresh] = await tx`
+          // The inbox insert and the handler's first queries go out together; a repeat is
+          // found when the insert's answer comes back, and the handler's work is rolled back.
+          const inbox = tx`
             insert into inbox (message_id, queue, name) values (${envelope.id}, ${this.options.queue}, ${envelope.name})
             on conflict (message_id) do nothing
-            returning 1`
-          if (!fresh) return 'duplicate' as const
-          await handler(tx, envelope)
+            returning 1`.execute()
+          try {
+            await handler(tx, envelope)
+          } catch (error) {
+            if ((await inbox.catch(() => [1])).length === 0) throw new DuplicateMessage()
+            throw error
+          }
+          if ((await inbox).length === 0) throw new DuplicateMessage()
           return 'processed' as const
+        }).catch((error) => {
+          if (error instanceof DuplicateMessage) return 'duplicate' as const
+          throw error
         })
         break
       } catch (error) {

@@ -1,9 +1,10 @@
 /**
  * The transactional outbox. `publish` writes an event in the caller's transaction (one row per
- * consumer queue) and NOTIFYs the relay at commit; `OutboxRelay` claims pending rows with
- * `FOR UPDATE SKIP LOCKED`, adds them to BullMQ with the event id as job id, and marks them sent.
- * A relay that dies between the add and the mark leaves the rows pending: the next add of the
- * same job id is a no-op in BullMQ, and consumers' inboxes skip whatever still gets through.
+ * consumer queue) and NOTIFYs the relay at commit; `OutboxRelay` leases pending rows in one
+ * statement (`FOR UPDATE SKIP LOCKED`, so relays never share a row), adds them to BullMQ with the
+ * event id as job id, and marks them sent. A relay that dies between the add and the mark leaves
+ * the rows pending once its lease lapses: the next add of the same job id is a no-op in BullMQ,
+ * and consumers' inboxes skip whatever still gets through.
  */
 import type { Db, Sql, Tx } from './db.ts'
 import { withTimeout } from './db.ts'
@@ -30,8 +31,10 @@ export async function publish<N extends EventName>(
   const eventId = options.id ?? Bun.randomUUIDv7()
   const queues = EVENTS[name].consumers as readonly QueueName[]
   const rows = queues.map((queue) => ({ eventId, queue, name, payload: tx.json(payload as never) }))
-  await tx`insert into outbox ${tx(rows, 'eventId', 'queue', 'name', 'payload')}`
-  await tx`select pg_notify(${outboxChannel(schema)}, '')`
+  // One round trip: the insert runs as a data-modifying CTE, the NOTIFY is sent at commit.
+  await tx`
+    with inserted as (insert into outbox ${tx(rows, 'eventId', 'queue', 'name', 'payload')})
+    select pg_notify(${outboxChannel(schema)}, '')`
   return eventId
 }
 
@@ -55,8 +58,10 @@ export interface RelayOptions {
   pollMs?: number
   /** How long sent rows are kept. */
   retentionMs?: number
-  /** Bound on one BullMQ add, so a dead Redis cannot hold row locks for long. */
+  /** Bound on one BullMQ add. */
   publishTimeoutMs?: number
+  /** How long a relay holds its rows before another may take them (a relay that died). */
+  leaseMs?: number
   /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
   afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
 }
@@ -66,6 +71,7 @@ export class OutboxRelay {
   private readonly pollMs: number
   private readonly retentionMs: number
   private readonly publishTimeoutMs: number
+  private readonly leaseMs: number
   private running = false
   private wake: (() => void) | undefined
   /** Set by a NOTIFY that arrives while a pass runs, so it is not slept through. */
@@ -80,36 +86,42 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 1000
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
+    this.leaseMs = options.leaseMs ?? 15_000
   }
 
   /** Publishes one batch of pending rows; returns how many were sent. */
   async runOnce(): Promise<number> {
-    const { sql, queues, log } = this.options
-    return sql.begin(async (tx) => {
-      const rows = await tx<PendingRow[]>`
-        select id, event_id, queue, name, payload, occurred_at, attempts from outbox
-        where sent_at is null and available_at <= now()
+    const { sql, log } = this.options
+    const rows = await sql<PendingRow[]>`
+      update outbox o set claimed_until = now() + ${this.leaseMs} * interval '1 millisecond'
+      from (
+        select id from outbox
+        where sent_at is null and available_at <= now() and (claimed_until is null or claimed_until < now())
         order by id
         limit ${this.batchSize}
-        for update skip locked`
-      if (rows.length === 0) return 0
-      try {
-        await withTimeout(this.add(rows), this.publishTimeoutMs, 'BullMQ add timed out')
-        await this.options.afterPublish?.(rows.map((r) => ({ eventId: r.eventId, queue: r.queue })))
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error)
-        // Back off these rows (up to a minute) and keep them pending; the locks end with the commit.
-        await tx`
-          update outbox set attempts = attempts + 1, last_error = ${message.slice(0, 500)},
-            available_at = now() + least(60000, 200 * power(2, least(attempts, 10))) * interval '1 millisecond'
-          where id = any(${rows.map((r) => r.id)}::bigint[])`
-        log.warn('outbox publish failed; will retry', { count: rows.length, error: message })
-        return 0
-      }
-      await tx`update outbox set sent_at = now() where id = any(${rows.map((r) => r.id)}::bigint[])`
-      this.published += rows.length
-      return rows.length
-    })
+        for update skip locked
+      ) pending
+      where o.id = pending.id
+      returning o.id, o.event_id, o.queue, o.name, o.payload, o.occurred_at, o.attempts`
+    if (rows.length === 0) return 0
+    rows.sort((a, b) => a.id - b.id)
+    const ids = rows.map((r) => r.id)
+    try {
+      await withTimeout(this.add(rows), this.publishTimeoutMs, 'BullMQ add timed out')
+      await this.options.afterPublish?.(rows.map((r) => ({ eventId: r.eventId, queue: r.queue })))
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      // Back off these rows (up to a minute) and give up the lease.
+      await sql`
+        update outbox set attempts = attempts + 1, last_error = ${message.slice(0, 500)}, claimed_until = null,
+          available_at = now() + least(60000, 200 * power(2, least(attempts, 10))) * interval '1 millisecond'
+        where id = any(${ids}::bigint[])`
+      log.warn('outbox publish failed; will retry', { count: rows.length, error: message })
+      return 0
+    }
+    await sql`update outbox set sent_at = now(), claimed_until = null where id = any(${ids}::bigint[])`
+    this.published += rows.length
+    return rows.length
   }
 
   private async add(rows: PendingRow[]): Promise<void> {

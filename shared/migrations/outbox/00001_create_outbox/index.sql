@@ -1,5 +1,6 @@
 -- Events written in the same transaction as the change they describe, one row per consumer
--- queue; the relay moves them to BullMQ (job id = event id) and marks them sent.
+-- queue; the relay leases pending rows, moves them to BullMQ (job id = event id) and marks them
+-- sent.
 create table outbox (
   id           bigint generated always as identity primary key,
   event_id     uuid        not null,
@@ -10,6 +11,8 @@ create table outbox (
   available_at timestamptz not null default now(),
   attempts     integer     not null default 0,
   last_error   text,
+  -- A relay's lease on the row while it publishes; a relay that dies lets it lapse.
+  claimed_until timestamptz,
   sent_at      timestamptz,
   unique (event_id, queue)
 );

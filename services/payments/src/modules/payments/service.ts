@@ -27,8 +27,8 @@ async function reportOutcome(tx: Tx, deps: ProcessingDeps, payment: payments.Pay
 
 export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'payment.requested'>): Promise<void> {
   const { orderId, userId, amount, currency } = event.payload
-  const wallet = await wallets.lockByUser(tx, userId)
-  const existing = await payments.lockByOrder(tx, orderId)
+  // Sent together; the wallet row lock serialises this user's payments.
+  const [wallet, existing] = await Promise.all([wallets.lockByUser(tx, userId), payments.lockByOrder(tx, orderId)])
   if (existing) {
     if (existing.userId !== userId || existing.amount !== amount || existing.currency !== currency)
       throw new UnrecoverableError(`payment.requested for order ${orderId} disagrees with the payment already decided`)
@@ -60,13 +60,14 @@ export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
     const entry = await wallets.book(tx, { walletId: wallet!.id, kind: 'payment', delta: -amount, orderId })
     payment.paymentEntry = entry.id
   }
-  await payments.insert(tx, payment)
-  await reportOutcome(tx, deps, payment)
+  await Promise.all([payments.insert(tx, payment), reportOutcome(tx, deps, payment)])
   deps.log.info(reason ? 'payment declined' : 'payment taken', { orderId, userId, amount, currency, reason })
 }
 
 export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'refund.requested'>): Promise<void> {
-  const { orderId, amount, currency } = event.payload
+  const { orderId, userId, amount, currency } = event.payload
+  // Wallet first, then payment: the same lock order as takePayment, so the two never deadlock.
+  await wallets.lockByUser(tx, userId)
   const existing = await payments.lockByOrder(tx, orderId)
   // Not decided yet (the request may still be queued): fail so BullMQ retries with backoff.
   if (!existing) throw new Error(`No payment for order ${orderId} yet`)
@@ -74,14 +75,13 @@ export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEn
     deps.log.info('refund requested for a declined payment: nothing to give back', { orderId })
     return
   }
-  if (amount !== existing.amount || currency !== existing.currency)
+  if (amount !== existing.amount || currency !== existing.currency || userId !== existing.userId)
     throw new UnrecoverableError(`Refund of ${amount} ${currency} does not match payment of ${existing.amount} ${existing.currency} for order ${orderId}`)
   const base = { orderId, userId: existing.userId, amount, currency, paymentId: existing.id }
   if (existing.status === 'refunded') {
     await publish(tx, deps.schema, 'payment.refunded', { ...base, ledgerEntryId: existing.refundEntry! })
     return
   }
-  await wallets.lockById(tx, existing.walletId!)
   const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
   await payments.markRefunded(tx, existing.id, entry.id)
   await publish(tx, deps.schema, 'payment.refunded', { ...base, ledgerEntryId: entry.id })

@@ -30,11 +30,6 @@ export async function lockByUser(db: Db, userId: string): Promise<WalletRow | un
   return row
 }
 
-export async function lockById(db: Db, id: string): Promise<WalletRow | undefined> {
-  const [row] = await db<WalletRow[]>`select * from wallets where id = ${id} for update`
-  return row
-}
-
 /** Inserts the wallet unless the user has one; undefined when they do. */
 export async function insert(db: Db, wallet: { id: string; userId: string; currency: string }): Promise<WalletRow | undefined> {
   const [row] = await db<WalletRow[]>`
@@ -52,17 +47,20 @@ export async function book(
   db: Db,
   entry: { walletId: string; kind: LedgerRow['kind']; delta: number; orderId?: string; depositKey?: string },
 ): Promise<LedgerRow> {
-  const [wallet] = await db<{ balance: number; currency: string }[]>`
-    update wallets set balance = balance + ${entry.delta}, updated_at = now()
-    where id = ${entry.walletId}
-    returning balance, currency`
-  if (!wallet) throw new Error(`wallet ${entry.walletId} vanished inside its transaction`)
+  // One statement: the balance moves and the entry that records it is appended.
   const [row] = await db<LedgerRow[]>`
+    with wallet as (
+      update wallets set balance = balance + ${entry.delta}, updated_at = now()
+      where id = ${entry.walletId}
+      returning balance, currency
+    )
     insert into ledger_entries (id, wallet_id, kind, amount, balance_after, order_id, deposit_key)
-    values (${Bun.randomUUIDv7()}, ${entry.walletId}, ${entry.kind}, ${entry.delta}, ${wallet.balance},
-            ${entry.orderId ?? null}, ${entry.depositKey ?? null})
-    returning *`
-  return { ...row!, currency: wallet.currency }
+    select ${Bun.randomUUIDv7()}, ${entry.walletId}, ${entry.kind}, ${entry.delta}, wallet.balance,
+           ${entry.orderId ?? null}, ${entry.depositKey ?? null}
+    from wallet
+    returning *, (select currency from wallet) as currency`
+  if (!row) throw new Error(`wallet ${entry.walletId} vanished inside its transaction`)
+  return row
 }
 
 export async function findDeposit(db: Db, walletId: string, depositKey: string): Promise<LedgerRow | undefined> {
