@@ -44,17 +44,15 @@ async function snapshot(db: Tx | Sql, orderId: string, status: repo.ReservationS
 }
 
 /** Commits the order's reservation inside `tx` (the consumer's transaction, or a route's). */
-export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<Reservation> {
+export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
   const orderId = orderIdInput.toLowerCase()
   const existing = await repo.lockReservation(tx, orderId)
   if (!existing) throw new NotFoundError('No reservation for this order')
   if (existing.status === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
   if (existing.status === 'reserved') {
-    await repo.applyToProducts(tx, orderId, 'commit')
-    await repo.setStatus(tx, orderId, 'committed')
+    await Promise.all([repo.applyToProducts(tx, orderId, 'commit'), repo.setStatus(tx, orderId, 'committed')])
     log.info('reservation committed', { orderId })
   }
-  return snapshot(tx, orderId, 'committed')
 }
 
 /**
@@ -62,13 +60,13 @@ export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promi
  * refused. An unknown order gets a released tombstone, so a reservation that arrives late for
  * it is refused instead of holding stock for a dead order.
  */
-export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<Reservation> {
+export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
   const orderId = orderIdInput.toLowerCase()
   let existing = await repo.lockReservation(tx, orderId)
   if (!existing) {
     if (await repo.insertReservation(tx, orderId, 'released')) {
       log.info('release before any reservation: tombstone written', { orderId })
-      return snapshot(tx, orderId, 'released')
+      return
     }
     // A reservation committed meanwhile: release it like any other.
     existing = (await repo.lockReservation(tx, orderId))!
@@ -76,11 +74,9 @@ export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Prom
   if (existing.status === 'committed')
     throw new ConflictError('The reservation was committed (the order was paid); it cannot be released', 'reservation_committed')
   if (existing.status === 'reserved') {
-    await repo.applyToProducts(tx, orderId, 'release')
-    await repo.setStatus(tx, orderId, 'released')
+    await Promise.all([repo.applyToProducts(tx, orderId, 'release'), repo.setStatus(tx, orderId, 'released')])
     log.info('reservation released', { orderId })
   }
-  return snapshot(tx, orderId, 'released')
 }
 
 export function createReservationsService(deps: { sql: Sql; log: Logger }) {
@@ -92,10 +88,12 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
       const orderId = input.orderId.toLowerCase()
       const wanted = merge(input.items)
       return sql.begin(async (tx) => {
-        const existing = await repo.lockReservation(tx, orderId)
+        const [existing, products] = await Promise.all([
+          repo.lockReservation(tx, orderId),
+          repo.lockProducts(tx, wanted.map((i) => i.productId)),
+        ])
         if (existing) return { created: false, reservation: await checkRepeat(tx, orderId, existing.status, wanted) }
 
-        const products = await repo.lockProducts(tx, wanted.map((i) => i.productId))
         const byId = new Map(products.map((p) => [p.id, p]))
         const missing = wanted.filter((i) => !byId.get(i.productId)?.active)
         if (missing.length)
@@ -110,29 +108,37 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
         if (short.length) throw new OutOfStockError(short)
 
         if (!(await repo.insertReservation(tx, orderId, 'reserved'))) {
-          // A concurrent twin committed first: answer as a repeat of it.
-          const twin = (await repo.lockReservation(tx, orderId))!
+          // A concurrent twin committed first: answer as a repeat of it. A plain read: locking
+          // the row now, with the products already locked, would invert the lock order.
+          const twin = (await repo.findReservation(tx, orderId))!
           return { created: false, reservation: await checkRepeat(tx, orderId, twin.status, wanted) }
         }
-        await repo.insertItems(
-          tx,
-          orderId,
-          wanted.map((i) => {
+        const items = wanted
+          .map((i) => {
             const p = byId.get(i.productId)!
-            return { productId: i.productId, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
-          }),
-        )
+            return { productId: i.productId, name: p.name, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
+          })
+          .sort((a, b) => (a.productId < b.productId ? -1 : 1))
+        await repo.insertItems(tx, orderId, items.map(({ name: _name, ...item }) => item))
         await repo.applyToProducts(tx, orderId, 'reserve')
         log.info('stock reserved', { orderId, items: wanted.length })
-        return { created: true, reservation: await snapshot(tx, orderId, 'reserved') }
+        return { created: true, reservation: toReservation(orderId, 'reserved', items) }
       })
     },
 
     /** The order was paid: the reserved stock leaves. Repeating it is harmless; after a release, refused. */
-    commit: (orderId: string) => sql.begin((tx) => commitIn(tx, log, orderId)),
+    commit: (orderId: string) =>
+      sql.begin(async (tx) => {
+        await commitIn(tx, log, orderId)
+        return snapshot(tx, orderId.toLowerCase(), 'committed')
+      }),
 
     /** The order was cancelled: the reserved stock returns. See `releaseIn`. */
-    release: (orderId: string) => sql.begin((tx) => releaseIn(tx, log, orderId)),
+    release: (orderId: string) =>
+      sql.begin(async (tx) => {
+        await releaseIn(tx, log, orderId)
+        return snapshot(tx, orderId.toLowerCase(), 'released')
+      }),
 
     async get(orderIdInput: string): Promise<Reservation> {
       const orderId = orderIdInput.toLowerCase()

@@ -51,17 +51,26 @@ export async function findByUserKey(db: Db, userId: string, key: string): Promis
   return row
 }
 
-/** Inserts the order and its items; false when it exists already (a retry got here first). */
-export async function insert(db: Db, order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>, items: Omit<ItemRow, 'orderId'>[]): Promise<boolean> {
-  const rows = await db`
-    insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
-    values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
-            ${order.idempotencyKey}, ${order.refundStatus})
-    on conflict do nothing
-    returning 1`
-  if (rows.length === 0) return false
-  await db`insert into order_items ${db(items.map((i) => ({ orderId: order.id, ...i })), 'orderId', 'productId', 'name', 'quantity', 'unitPrice')}`
-  return true
+/** Inserts the order and its items in one statement; undefined when it exists already (a retry got here first). */
+export async function insert(
+  db: Db,
+  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>,
+  items: Omit<ItemRow, 'orderId'>[],
+): Promise<OrderRow | undefined> {
+  const rows = await db<OrderRow[]>`
+    with inserted as (
+      insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
+      values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
+              ${order.idempotencyKey}, ${order.refundStatus})
+      on conflict do nothing
+      returning *
+    ), items as (
+      insert into order_items (order_id, product_id, name, quantity, unit_price)
+      select inserted.id, i.product_id, i.name, i.quantity, i.unit_price
+      from inserted, jsonb_to_recordset(${db.json(items.map((i) => ({ product_id: i.productId, name: i.name, quantity: i.quantity, unit_price: i.unitPrice })) as never)}) as i(product_id uuid, name text, quantity int, unit_price bigint)
+    )
+    select * from inserted`
+  return rows[0]
 }
 
 export async function saveState(db: Db, id: string, state: OrderState): Promise<OrderRow> {
@@ -95,14 +104,19 @@ export async function appendHistory(
   entries: { event: HistoryEvent; status: Status; reason: CancelReason | null }[],
 ): Promise<void> {
   if (entries.length === 0) return
-  const [stream] = await db<{ lastSeq: number }[]>`
-    insert into order_streams (user_id, last_seq) values (${userId}, ${entries.length})
-    on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
-    returning last_seq`
-  const first = stream!.lastSeq - entries.length + 1
-  const rows = entries.map((e, i) => ({ userId, seq: first + i, orderId, event: e.event, status: e.status, reason: e.reason }))
-  await db`insert into order_history ${db(rows, 'userId', 'seq', 'orderId', 'event', 'status', 'reason')}`
-  await db`select pg_notify(${eventsChannel(schema)}, ${userId})`
+  const rows = entries.map((e, i) => ({ offset: i, event: e.event, status: e.status, reason: e.reason }))
+  // One statement: take the next seqs from the stream row, append, and NOTIFY (sent at commit).
+  await db`
+    with stream as (
+      insert into order_streams (user_id, last_seq) values (${userId}, ${entries.length})
+      on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
+      returning last_seq
+    ), appended as (
+      insert into order_history (user_id, seq, order_id, event, status, reason)
+      select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, ${orderId}, e.event, e.status, e.reason
+      from stream, jsonb_to_recordset(${db.json(rows as never)}) as e("offset" int, event text, status text, reason text)
+    )
+    select pg_notify(${eventsChannel(schema)}, ${userId})`
 }
 
 export async function historySince(db: Db, userId: string, afterSeq: number, limit: number): Promise<HistoryRow[]> {

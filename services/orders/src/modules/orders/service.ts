@@ -73,20 +73,24 @@ export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'
   if (!order) return undefined
   const result = transition({ status: order.status, reason: order.reason, refundStatus: order.refundStatus }, event)
   if (result.history.length === 0) return order
-  const saved = await repo.saveState(tx, order.id, result.next)
-  await repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history)
   const base = { orderId: order.id, userId: order.userId }
-  for (const effect of result.effects) {
-    if (effect === 'commit_stock') await publish(tx, deps.schema, 'order.paid', base)
-    else if (effect === 'release_stock') await publish(tx, deps.schema, 'order.cancelled', { ...base, reason: result.next.reason! })
-    else
-      await publish(tx, deps.schema, 'refund.requested', {
-        ...base,
-        amount: order.total,
-        currency: order.currency,
-        reason: result.next.reason ?? 'cancelled',
-      })
-  }
+  // Independent statements of one transaction, sent together.
+  const [saved] = await Promise.all([
+    repo.saveState(tx, order.id, result.next),
+    repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history),
+    ...result.effects.map((effect) =>
+      effect === 'commit_stock'
+        ? publish(tx, deps.schema, 'order.paid', base)
+        : effect === 'release_stock'
+          ? publish(tx, deps.schema, 'order.cancelled', { ...base, reason: result.next.reason! })
+          : publish(tx, deps.schema, 'refund.requested', {
+              ...base,
+              amount: order.total,
+              currency: order.currency,
+              reason: result.next.reason ?? 'cancelled',
+            }),
+    ),
+  ])
   deps.log.info('order moved', { orderId: order.id, from: order.status, to: result.next.status, event: event.type })
   return saved
 }
@@ -122,14 +126,14 @@ export function createOrdersService(deps: OrdersDeps) {
   return {
     async create(user: AuthUser, key: string, input: CreateOrder, requestId?: string): Promise<Order> {
       const orderId = orderIdFor(user.id, key)
-      const existing = await repo.findByUserKey(sql, user.id, key)
+      // The intent is committed before the reservation whatever the lookup finds (a no-op then).
+      const [existing] = await Promise.all([repo.findByUserKey(sql, user.id, key), repo.insertIntent(sql, orderId, user.id)])
       if (existing) {
         const [order] = await loadOrders(sql, [existing])
         if (!sameItems(order!.items, input.items))
           throw new UnprocessableError('idempotency_key_reused', 'This Idempotency-Key already made an order with other items')
         return order!
       }
-      await repo.insertIntent(sql, orderId, user.id)
       let reservation
       try {
         reservation = await catalog.reserve(orderId, input.items, requestId)
@@ -140,8 +144,10 @@ export function createOrdersService(deps: OrdersDeps) {
       }
       if (reservation.status !== 'reserved' || !reservation.currency)
         throw new ConflictError('The stock for this order was already released; retry with a new Idempotency-Key', 'reservation_released')
+      const items = reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice }))
+      let row: repo.OrderRow | undefined
       try {
-        await sql.begin(async (tx) => {
+        row = await sql.begin(async (tx) => {
           const inserted = await repo.insert(
             tx,
             {
@@ -154,17 +160,15 @@ export function createOrdersService(deps: OrdersDeps) {
               idempotencyKey: key,
               refundStatus: null,
             },
-            reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice })),
+            items,
           )
-          if (!inserted) return
-          await repo.appendHistory(tx, deps.schema, user.id, orderId, [{ event: 'created', status: 'NEW', reason: null }])
-          await publish(tx, deps.schema, 'payment.requested', {
-            orderId,
-            userId: user.id,
-            amount: reservation.total,
-            currency: reservation.currency!,
-          })
-          await repo.deleteIntent(tx, orderId)
+          if (!inserted) return undefined
+          await Promise.all([
+            repo.appendHistory(tx, deps.schema, user.id, orderId, [{ event: 'created', status: 'NEW', reason: null }]),
+            publish(tx, deps.schema, 'payment.requested', { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency! }),
+            repo.deleteIntent(tx, orderId),
+          ])
+          return inserted
         })
       } catch (error) {
         await catalog.release(orderId, requestId).then(
@@ -173,8 +177,11 @@ export function createOrdersService(deps: OrdersDeps) {
         )
         throw error
       }
+      // A concurrent twin with the same key wrote it first: answer with what it wrote.
+      if (!row) return one(orderId)
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
-      return one(orderId)
+      const [order] = await loadOrders(sql, [row])
+      return order!
     },
 
     async get(user: AuthUser, id: string): Promise<Order> {
