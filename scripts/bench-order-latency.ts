@@ -5,7 +5,7 @@
  * per order, POST latency and the time from sending the POST to receiving `PAID` on the stream.
  * Stops the system and drops the database afterwards.
  *
- *   bun run bench:order-latency [orders=1000] [rate=100] [customers=20]
+ *   bun run bench:order-latency [orders=1000] [rate=100] [customers=20] [products=50]
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,7 +13,7 @@ import postgres from 'postgres'
 import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'
 
-const [orders = 1000, rate = 100, customerCount = 20] = process.argv.slice(2).map(Number)
+const [orders = 1000, rate = 100, customerCount = 20, productCount = 50] = process.argv.slice(2).map(Number)
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('latency')
 const prefix = uniqueName('lat')
@@ -100,11 +100,15 @@ try {
   console.log('system up; preparing customers and a product')
 
   const adminToken = (await json('POST', `${base('users')}/api/auth/login`, ADMIN)).body.accessToken
-  const product = (
-    await json('POST', `${base('catalog')}/api/products`, { name: 'Bench Widget', category: 'Bench', price: 100, currency: 'EUR', stock: 1_000_000 }, {
-      authorization: `Bearer ${adminToken}`,
-    })
-  ).body
+  const products = await Promise.all(
+    Array.from({ length: productCount }, async (_, i) =>
+      (
+        await json('POST', `${base('catalog')}/api/products`, { name: `Bench Widget ${i}`, category: 'Bench', price: 100, currency: 'EUR', stock: 1_000_000 }, {
+          authorization: `Bearer ${adminToken}`,
+        })
+      ).body as { id: string },
+    ),
+  )
   const customers = await Promise.all(
     Array.from({ length: customerCount }, async (_, i) => {
       const email = `bench${i}@shop.local`
@@ -139,7 +143,7 @@ try {
     })()
   }
 
-  console.log(`placing ${orders} orders at ${rate}/s (open loop) for ${customerCount} customers`)
+  console.log(`placing ${orders} orders at ${rate}/s (open loop) for ${customerCount} customers over ${productCount} products`)
   const postLatency: number[] = []
   const failures: string[] = []
   const stores = storePids()
@@ -156,6 +160,7 @@ try {
     const wait = due - performance.now()
     if (wait > 0) await Bun.sleep(wait)
     const customer = customers[i % customers.length]!
+    const product = products[i % products.length]!
     inflight.push(
       (async () => {
         const t0 = performance.now()
