@@ -135,7 +135,13 @@ async function main() {
     const profile = process.env.CPU_PROFILE_DIR
       ? ['--cpu-prof-md', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`, `--cpu-prof-name=${spec.name}.md`]
       : []
-    const child = Bun.spawn(['bun', ...profile, join(ROOT, spec.entry)], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+    const child = Bun.spawn(['bun', ...profile, join(ROOT, spec.entry)], {
+      cwd: ROOT,
+      env: { ...env, ...spec.env },
+      stdout: 'pipe',
+      stderr: 'pipe',
+      stdin: 'ignore',
+    })
     const prefix = tag(spec.name, index)
     const done = Promise.all([
       pipeLines(child.stdout as ReadableStream<Uint8Array>, prefix, process.stdout),
@@ -153,8 +159,12 @@ async function main() {
   if (stopping) return
   const notReady = withPorts.filter((_, i) => !ready[i]).map(({ spec }) => spec.name)
   if (notReady.length) return void stopAll(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${notReady.join(', ')}`, 1)
+  const gateway = `http://localhost:${process.env.GATEWAY_PORT || 8080}`
   say('the shop is up:')
-  for (const { spec, port } of withPorts) say(`  ${spec.name.padEnd(width)} http://localhost:${port}  (Swagger UI: http://localhost:${port}/swagger)`)
+  say(`  web UI           ${gateway}/`)
+  say(`  API docs         ${gateway}/swagger   (every service; each also at its own /swagger)`)
+  say(`  queue dashboard  ${gateway}/admin/queues   (admins; set ADMIN_EMAIL and ADMIN_PASSWORD for one)`)
+  for (const { spec, port } of withPorts) if (spec.name !== 'gateway') say(`  ${spec.name.padEnd(16)} http://localhost:${port}`)
   say('press Ctrl-C to stop')
 }
 

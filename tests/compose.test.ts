@@ -54,8 +54,12 @@ describe('docker-compose.yml', () => {
     const service = compose.services[name]
     expect(service).toBeDefined()
     expect(service!.command).toEqual(['bun', spec.entry])
-    expect(service!.depends_on?.postgres?.condition).toBe('service_healthy')
     expect(service!.depends_on?.redis?.condition).toBe('service_healthy')
+    if (name === 'gateway') {
+      // The gateway starts when every service it routes to is ready.
+      for (const upstream of PROCESSES.filter((p) => p.defaultPort && p.name !== 'gateway'))
+        expect({ upstream: upstream.name, condition: service!.depends_on?.[upstream.name]?.condition }).toEqual({ upstream: upstream.name, condition: 'service_healthy' })
+    } else expect(service!.depends_on?.postgres?.condition).toBe('service_healthy')
     if (spec.defaultPort) {
       expect(service!.ports).toContain(`${spec.defaultPort}:${spec.defaultPort}`)
       expect(service!.healthcheck?.test.join(' ')).toContain(`:${spec.defaultPort}/ready`)
@@ -68,8 +72,19 @@ describe('docker-compose.yml', () => {
   test('the services reach Postgres and Redis by their compose names', () => {
     for (const spec of PROCESSES) {
       const env = compose.services[spec.name]!.environment!
-      expect(env.DATABASE_URL).toContain('@postgres:5432/')
+      if (spec.name !== 'gateway') expect(env.DATABASE_URL).toContain('@postgres:5432/')
       expect(env.REDIS_URL).toContain('redis://redis:6379')
+    }
+  })
+
+  test('every service URL in the environment names a compose service on its port', () => {
+    const ports = new Map(PROCESSES.filter((p) => p.defaultPort).map((p) => [p.name, p.defaultPort!]))
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        const match = /^https?:\/\/([a-z-]+):(\d+)$/.exec(String(value))
+        if (!key.endsWith('_URL') || !match) continue
+        expect({ in: name, key, target: match[1], port: Number(match[2]) }).toEqual({ in: name, key, target: match[1], port: ports.get(match[1]!)! })
+      }
     }
   })
 })

@@ -20,11 +20,15 @@ import { createApp as createPaymentsApp } from '../services/payments/src/app.ts'
 import { migratePayments } from '../services/payments/src/bootstrap.ts'
 import { createPaymentsWorker } from '../services/payments/src/worker.ts'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
+import { createApp as createGatewayApp } from '../services/gateway/src/app.ts'
+import { workerConnection } from '@shop/shared/queue'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
 type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number | undefined }
 
 export interface SystemOptions {
+  /** Also start the gateway in front of the services (writes per minute per client). */
+  gateway?: { writesPerMinute?: number; origins?: string[]; timeoutMs?: number; webDir?: string }
   orderTimeoutSeconds?: number
   reconcileIntervalMs?: number
   heartbeatMs?: number
@@ -103,6 +107,26 @@ export async function startSystem(options: SystemOptions = {}) {
   await paymentsWorker.start()
   await ordersWorker.start()
 
+  let gatewayUrl = ''
+  const gatewayQueueConnection = workerConnection(TEST_REDIS_URL)
+  if (options.gateway) {
+    const gateway = createGatewayApp({
+      redis,
+      queueConnection: gatewayQueueConnection,
+      log,
+      verifier: verifier(),
+      upstreams: { users: usersUrl, orders: ordersUrl, payments: paymentsUrl, catalog: catalogUrl },
+      prefix,
+      origins: options.gateway.origins ?? ['http://allowed.example'],
+      maxBodyBytes: 65_536,
+      timeoutMs: options.gateway.timeoutMs ?? 10_000,
+      writesPerMinute: options.gateway.writesPerMinute ?? 10_000,
+      trustProxy: true,
+      webDir: options.gateway.webDir ?? '/nonexistent-web-build',
+    })
+    gatewayUrl = listen(gateway)
+  }
+
   const adminToken = await (async () => {
     const { createUsersService } = await import('../services/users/src/modules/users/service.ts')
     await createUsersService({ sql: users.db.sql, passwords: users.deps.passwords, log }).ensureAdmin('admin@system.test', 'admin password 123')
@@ -117,7 +141,13 @@ export async function startSystem(options: SystemOptions = {}) {
   let customers = 0
   const system = {
     prefix,
-    urls: { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl },
+    urls: { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl, gateway: gatewayUrl },
+    /** Stops one service's HTTP server (its workers keep running). */
+    async stopServer(name: 'users' | 'catalog' | 'payments' | 'orders') {
+      const url = { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl }[name]
+      const server = servers.find((s) => url.endsWith(`:${s.port}`))
+      await server?.stop(true)
+    },
     db: { users: users.db, catalog: catalogDb, payments: paymentsDb, orders: ordersDb },
     adminToken,
     hub,
@@ -211,6 +241,7 @@ export async function startSystem(options: SystemOptions = {}) {
       await hub.stop()
       for (const server of servers) await server.stop(true)
       redis.disconnect()
+      gatewayQueueConnection.disconnect()
       await deleteRedisPrefix(prefix)
       for (const schema of schemas) await schema.drop()
       await users.close()

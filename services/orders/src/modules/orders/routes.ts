@@ -18,7 +18,7 @@ export function orderRoutes(
     .use(plugins.auth)
     .use(plugins.idempotency)
     .post(
-      '/',
+      '',
       async ({ user, body, headers, status }) =>
         status(202, await orders.create(user, headers['idempotency-key']!, body, headers['x-request-id'])),
       {
@@ -29,7 +29,7 @@ export function orderRoutes(
         detail: { summary: 'Order: stock reserved at catalog prices, payment requested (202, status NEW)', ...idempotencyHeader },
       },
     )
-    .get('/', ({ user, query }) => orders.list(user, query), {
+    .get('', ({ user, query }) => orders.list(user, query), {
       auth: true,
       query: ListOrdersQuery,
       response: { 200: Page(Order), 401: Problem, 422: Problem },

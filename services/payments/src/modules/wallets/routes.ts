@@ -14,13 +14,13 @@ export function walletRoutes(
   return new Elysia({ name: 'payments.wallets', prefix: '/api/wallet', detail: { tags: ['wallet'] } })
     .use(plugins.auth)
     .use(plugins.idempotency)
-    .post('/', async ({ user, body, status }) => status(201, await wallets.create(user.id, body.currency)), {
+    .post('', async ({ user, body, status }) => status(201, await wallets.create(user.id, body.currency)), {
       auth: true,
       body: CreateWallet,
       response: { 201: Wallet, 401: Problem, 409: Problem, 422: Problem },
       detail: { summary: 'Open the caller wallet in a currency (one per user)' },
     })
-    .get('/', ({ user }) => wallets.get(user.id), {
+    .get('', ({ user }) => wallets.get(user.id), {
       auth: true,
       response: { 200: Wallet, 401: Problem, 404: Problem },
       detail: { summary: 'The caller wallet: balance and available, in minor units' },

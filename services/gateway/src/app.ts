@@ -1,0 +1,76 @@
+import { Elysia } from 'elysia'
+import type { TokenVerifier } from '@shop/shared/auth'
+import { errorPlugin } from '@shop/shared/errors'
+import type { Logger } from '@shop/shared/logger'
+import { observabilityPlugin } from '@shop/shared/observability'
+import { createRateLimiter } from '@shop/shared/rate-limit'
+import { pingRedis, type Redis } from '@shop/shared/redis'
+import { withTimeout } from '@shop/shared/db'
+import { docsRoutes } from './modules/docs/routes.ts'
+import { corsPlugin } from './modules/proxy/cors.ts'
+import { proxyRoutes } from './modules/proxy/routes.ts'
+import type { ServiceName } from './modules/proxy/routes-table.ts'
+import { securityHeadersPlugin } from './modules/proxy/security-headers.ts'
+import { queueRoutes } from './modules/queues/routes.ts'
+import { webRoutes } from './modules/web/routes.ts'
+
+export interface GatewayDeps {
+  redis: Redis
+  /** A BullMQ-ready connection (maxRetriesPerRequest: null) for the queue dashboard. */
+  queueConnection: Redis
+  log: Logger
+  verifier: TokenVerifier
+  upstreams: Record<ServiceName, string>
+  prefix: string
+  origins: string[]
+  maxBodyBytes: number
+  timeoutMs: number
+  writesPerMinute: number
+  trustProxy: boolean
+  webDir: string
+}
+
+async function upstreamReady(name: ServiceName, baseUrl: string): Promise<void> {
+  let res: Response
+  try {
+    res = await fetch(new URL('/ready', baseUrl), { signal: AbortSignal.timeout(2000) })
+  } catch {
+    throw new Error(`${name} does not answer`)
+  }
+  if (!res.ok) throw new Error(`${name} is not ready (${res.status})`)
+}
+
+/** Builds the gateway: no listen(), no globals. */
+export function createApp(deps: GatewayDeps) {
+  const observability = observabilityPlugin({
+    service: 'gateway',
+    log: deps.log,
+    checks: {
+      redis: () => pingRedis(deps.redis),
+      ...Object.fromEntries(
+        (Object.entries(deps.upstreams) as [ServiceName, string][]).map(([name, url]) => [name, () => withTimeout(upstreamReady(name, url), 3000, `${name} timed out`)]),
+      ),
+    },
+  })
+  return new Elysia({ name: 'shop.gateway' })
+    .use(errorPlugin(deps.log))
+    .use(securityHeadersPlugin())
+    .use(corsPlugin(deps.origins))
+    .use(observability)
+    .use(
+      proxyRoutes({
+        upstreams: deps.upstreams,
+        timeoutMs: deps.timeoutMs,
+        maxBodyBytes: deps.maxBodyBytes,
+        limiter: createRateLimiter(deps.redis, deps.prefix),
+        writesPerMinute: deps.writesPerMinute,
+        trustProxy: deps.trustProxy,
+        requestIdOf: (request) => request.headers.get('x-request-id') ?? undefined,
+      }),
+    )
+    .use(docsRoutes(deps.upstreams))
+    .use(queueRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, usersUrl: deps.upstreams.users }))
+    .use(webRoutes(deps.webDir))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,38 @@
+import { bool, commonSpec, int, loadConfig, port, str, url } from '@shop/shared/config'
+
+/** Everything the gateway reads from the environment, checked once at start. */
+export function readConfig(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(
+    {
+      REDIS_URL: commonSpec.REDIS_URL,
+      QUEUE_PREFIX: commonSpec.QUEUE_PREFIX,
+      LOG_LEVEL: commonSpec.LOG_LEVEL,
+      JWT_ISSUER: commonSpec.JWT_ISSUER,
+      JWT_AUDIENCE: commonSpec.JWT_AUDIENCE,
+      GATEWAY_PORT: port(8080),
+      HOST: str('0.0.0.0'),
+      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
+      ORDERS_URL: url('http://127.0.0.1:8082', ['http:', 'https:']),
+      PAYMENTS_URL: url('http://127.0.0.1:8083', ['http:', 'https:']),
+      CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
+      /** Origins allowed to call the API from a browser, comma separated (the web UI at / needs none). */
+      CORS_ORIGINS: str('http://localhost:5173,http://127.0.0.1:5173'),
+      /** Largest request body, in bytes. */
+      MAX_BODY_BYTES: int(1_048_576, { min: 1024, max: 100 * 1_048_576 }),
+      /** How long an upstream may take to answer (SSE streams are bounded only until their headers). */
+      UPSTREAM_TIMEOUT_MS: int(10_000, { min: 100, max: 300_000 }),
+      /** Write requests (POST, PATCH, PUT, DELETE) per client address per minute. */
+      WRITE_LIMIT_PER_MINUTE: int(120, { min: 1 }),
+      TRUST_PROXY: bool(false),
+      /** The web build of the desktop renderer, served at /. */
+      WEB_DIR: str('desktop/dist-web'),
+    },
+    env,
+  )
+  const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)
+  const bad = origins.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o))
+  if (bad.length) throw new Error(`Invalid configuration:\n  - CORS_ORIGINS has entries that are not origins: ${bad.join(', ')}`)
+  return { ...config, origins }
+}
+
+export type GatewayConfig = ReturnType<typeof readConfig>

@@ -1,0 +1,48 @@
+import { join, resolve } from 'node:path'
+import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { announce, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { createLogger } from '@shop/shared/logger'
+import { workerConnection } from '@shop/shared/queue'
+import { createRedis } from '@shop/shared/redis'
+import { createApp } from './app.ts'
+import { readConfig } from './config.ts'
+
+const ROOT = join(import.meta.dir, '..', '..', '..')
+
+await runMain('gateway', async () => {
+  const startedAt = performance.now()
+  const config = readConfig()
+  const log = createLogger('gateway', config.LOG_LEVEL)
+  const redis = createRedis(config.REDIS_URL)
+  const queueConnection = workerConnection(config.REDIS_URL)
+  const app = createApp({
+    redis,
+    queueConnection,
+    log,
+    verifier: createTokenVerifier({
+      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    upstreams: { users: config.USERS_URL, orders: config.ORDERS_URL, payments: config.PAYMENTS_URL, catalog: config.CATALOG_URL },
+    prefix: config.QUEUE_PREFIX,
+    origins: config.origins,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    writesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
+    webDir: resolve(ROOT, config.WEB_DIR),
+  }).listen({
+    port: config.GATEWAY_PORT,
+    hostname: config.HOST,
+    maxRequestBodySize: config.MAX_BODY_BYTES,
+    // SSE streams pass through: Bun would close a connection idle for its default 10 s.
+    idleTimeout: 120,
+  })
+
+  onShutdown(log, [
+    { name: 'http server', run: () => app.stop(true) },
+    { name: 'redis', run: () => Promise.all([redis.quit(), queueConnection.quit()]) },
+  ])
+  announce(log, app.server, config.HOST, startedAt)
+})

@@ -1,0 +1,99 @@
+/**
+ * Forwarding to the services: same path and query, bodies streamed both ways (an SSE response
+ * flows through as it is written), hop-by-hop headers dropped, `x-request-id` and
+ * `x-forwarded-*` set. An upstream that cannot be reached is a 502 problem, one that does not
+ * answer in time a 504: the client never hangs.
+ */
+import { AppError } from '@shop/shared/errors'
+import type { ServiceName } from './routes-table.ts'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+])
+
+export class UpstreamUnavailableError extends AppError<'upstream_unavailable'> {
+  constructor(service: ServiceName) {
+    super(502, 'upstream_unavailable', `The ${service} service is unavailable; try again shortly`)
+  }
+}
+
+export class UpstreamTimeoutError extends AppError<'upstream_timeout'> {
+  constructor(service: ServiceName) {
+    super(504, 'upstream_timeout', `The ${service} service did not answer in time`)
+  }
+}
+
+export interface ForwardOptions {
+  service: ServiceName
+  baseUrl: string
+  requestId: string
+  clientAddress: string
+  timeoutMs: number
+}
+
+function copyHeaders(from: Headers, extra: Record<string, string> = {}): Headers {
+  const headers = new Headers()
+  from.forEach((value, key) => {
+    if (!HOP_BY_HOP.has(key.toLowerCase())) headers.set(key, value)
+  })
+  for (const [key, value] of Object.entries(extra)) headers.set(key, value)
+  return headers
+}
+
+export async function forward(request: Request, options: ForwardOptions): Promise<Response> {
+  const incoming = new URL(request.url)
+  const target = new URL(incoming.pathname + incoming.search, options.baseUrl)
+  const forwardedFor = request.headers.get('x-forwarded-for')
+  const headers = copyHeaders(request.headers, {
+    'x-request-id': options.requestId,
+    'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${options.clientAddress}` : options.clientAddress,
+    'x-forwarded-proto': incoming.protocol.replace(':', ''),
+    'x-forwarded-host': incoming.host,
+  })
+  const controller = new AbortController()
+  // The client going away ends the upstream request too (an SSE stream, a slow answer).
+  request.signal.addEventListener('abort', () => controller.abort(), { once: true })
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, options.timeoutMs)
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
+  let upstream: Response
+  try {
+    upstream = await fetch(target, {
+      method: request.method,
+      headers,
+      body: hasBody ? request.body : undefined,
+      // @ts-expect-error Bun streams request bodies with duplex 'half'
+      duplex: 'half',
+      redirect: 'manual',
+      signal: controller.signal,
+    })
+  } catch {
+    clearTimeout(timer)
+    if (timedOut) throw new UpstreamTimeoutError(options.service)
+    throw new UpstreamUnavailableError(options.service)
+  }
+  const streaming = (upstream.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  // An event stream is open-ended: once its headers are here, only the client ends it.
+  if (streaming) clearTimeout(timer)
+  else {
+    const body = upstream.body
+    if (body) {
+      const finish = new TransformStream<Uint8Array, Uint8Array>({ flush: () => clearTimeout(timer) })
+      return new Response(body.pipeThrough(finish), { status: upstream.status, headers: copyHeaders(upstream.headers) })
+    }
+    clearTimeout(timer)
+  }
+  return new Response(upstream.body, { status: upstream.status, headers: copyHeaders(upstream.headers) })
+}

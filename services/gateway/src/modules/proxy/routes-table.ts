@@ -1,0 +1,17 @@
+/** Which service owns which public path prefix (the contract's "Public API"). */
+export type ServiceName = 'users' | 'orders' | 'payments' | 'catalog'
+
+export const PREFIXES: [prefix: string, service: ServiceName][] = [
+  ['/api/auth', 'users'],
+  ['/api/users', 'users'],
+  ['/api/products', 'catalog'],
+  ['/api/categories', 'catalog'],
+  ['/api/wallet', 'payments'],
+  ['/api/orders', 'orders'],
+]
+
+/** The service for `path`, matching whole segments (`/api/orders2` is nobody's). */
+export function serviceFor(path: string): ServiceName | undefined {
+  for (const [prefix, service] of PREFIXES) if (path === prefix || path.startsWith(`${prefix}/`)) return service
+  return undefined
+}

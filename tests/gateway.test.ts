@@ -1,0 +1,264 @@
+/**
+ * Through the gateway, with every service running: the order journey, SSE passing through
+ * unbuffered, CORS, limits, problems for a service that is down or slow, the combined docs, the
+ * queue dashboard behind admin sign-in, and the web UI at /.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { createRedis } from '@shop/shared/redis'
+import { TEST_REDIS_URL, call, testLog, uniqueName, deleteRedisPrefix } from '@shop/shared/testing'
+import { workerConnection } from '@shop/shared/queue'
+import { createApp as createGatewayApp, type GatewayDeps } from '../services/gateway/src/app.ts'
+import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
+import { openSse } from './sse.ts'
+import { startSystem, type System } from './system.ts'
+
+let s: System
+let gw: string
+const webDir = mkdtempSync(join(tmpdir(), 'shop-web-'))
+
+beforeAll(async () => {
+  s = await startSystem({ gateway: { origins: ['http://allowed.example'], webDir } })
+  gw = s.urls.gateway
+}, 60_000)
+afterAll(async () => {
+  await s.stop()
+  rmSync(webDir, { recursive: true, force: true })
+}, 60_000)
+
+const api = (method: string, path: string, options: Parameters<System['request']>[3] = {}) => s.request(gw, method, path, options)
+
+/** A second gateway over the same services, built with other settings, driven with handle(). */
+function gatewayWith(overrides: Partial<GatewayDeps>) {
+  const redis = createRedis(TEST_REDIS_URL)
+  const queueConnection = workerConnection(TEST_REDIS_URL)
+  const prefix = uniqueName('gw')
+  const app = createGatewayApp({
+    redis,
+    queueConnection,
+    log: testLog,
+    verifier: createTokenVerifier({ keys: remoteKeySet(`${s.urls.users}/.well-known/jwks.json`), issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
+    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+    prefix,
+    origins: [],
+    maxBodyBytes: 65_536,
+    timeoutMs: 10_000,
+    writesPerMinute: 10_000,
+    trustProxy: true,
+    webDir: '/nonexistent',
+    ...overrides,
+  })
+  return {
+    app,
+    async close() {
+      redis.disconnect()
+      queueConnection.disconnect()
+      await deleteRedisPrefix(prefix)
+    },
+  }
+}
+
+describe('the order journey through the gateway', () => {
+  test('register, sign in, top up, browse, order, see it PAID live, cancel and get the refund', async () => {
+    const email = `journey-${Date.now()}@shop.test`
+    expect((await api('POST', '/api/auth/register', { body: { email, password: 'correct horse battery', name: 'J' } })).status).toBe(201)
+    const { accessToken: token } = (await api('POST', '/api/auth/login', { body: { email, password: 'correct horse battery' } })).body
+    expect((await api('GET', '/api/users/me', { token })).body.email).toBe(email)
+    expect((await api('POST', '/api/wallet', { token, body: { currency: 'EUR' } })).status).toBe(201)
+    expect((await api('POST', '/api/wallet/deposits', { token, body: { amount: 5000 }, key: 'journey-topup' })).status).toBe(201)
+    const product = await s.product({ price: 1999, stock: 5, name: 'Journey Kettle' })
+    const found = await api('GET', '/api/products?q=journey')
+    expect(found.body.items.map((p: { id: string }) => p.id)).toContain(product.id)
+    expect((await api('GET', '/api/categories')).status).toBe(200)
+
+    const stream = await openSse(`${gw}/api/orders/events`, { authorization: `Bearer ${token}` })
+    try {
+      expect(stream.contentType).toContain('text/event-stream')
+      const order = await api('POST', '/api/orders', { token, body: { items: [{ productId: product.id, quantity: 1 }] }, key: 'journey-order' })
+      expect(order.status).toBe(202)
+      const events = [await stream.next(), await stream.next()].map((e) => JSON.parse(e.data))
+      expect(events.map((e) => e.status)).toEqual(['NEW', 'PAID'])
+      expect((await api('GET', '/api/wallet', { token })).body.balance).toBe(5000 - 1999)
+      const cancel = await api('POST', `/api/orders/${order.body.id}/cancel`, { token, key: 'journey-cancel' })
+      expect(cancel.status).toBe(200)
+      const refunded = [await stream.next(), await stream.next(), await stream.next()].map((e) => JSON.parse(e.data).event)
+      expect(refunded).toEqual(['cancelled', 'refund_requested', 'refunded'])
+      expect((await api('GET', '/api/wallet', { token })).body.balance).toBe(5000)
+      const ledger = await api('GET', '/api/wallet/transactions', { token })
+      expect(ledger.body.items.map((e: { kind: string }) => e.kind)).toEqual(['refund', 'payment', 'deposit'])
+    } finally {
+      stream.close()
+    }
+  })
+
+  test('x-request-id is passed to the service and comes back; one is made when absent', async () => {
+    const given = await api('GET', '/api/categories', { headers: { 'x-request-id': 'trace-me-123' } })
+    expect(given.headers.get('x-request-id')).toBe('trace-me-123')
+    const made = await api('GET', '/api/categories')
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  test('problems from services pass through unchanged', async () => {
+    const res = await api('GET', '/api/wallet')
+    expect(res.status).toBe(401)
+    expect(res.headers.get('content-type')).toContain('application/problem+json')
+  })
+
+  test('unknown API paths are 404 problems and internal routes are never forwarded', async () => {
+    expect((await api('GET', '/api/nothing')).status).toBe(404)
+    expect((await api('GET', '/api/ordersx')).status).toBe(404)
+    // The catalog would answer 401 (bad service token); the gateway has no such route.
+    const internal = await api('POST', '/internal/reservations', { body: {}, headers: { 'x-service-token': 'guess' } })
+    expect(internal.status).toBe(404)
+    expect(internal.body.code).toBe('not_found')
+  })
+
+  test('security headers are on every answer', async () => {
+    const res = await api('GET', '/api/categories')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
+  })
+
+  test('a body above the limit is a 413 problem', async () => {
+    const res = await api('POST', '/api/auth/register', { body: { email: 'big@shop.test', password: 'x'.repeat(70_000), name: 'B' } })
+    expect(res.status).toBe(413)
+  })
+})
+
+describe('CORS', () => {
+  test('a preflight from a listed origin is allowed with the API headers', async () => {
+    const res = await fetch(`${gw}/api/orders`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://allowed.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'idempotency-key' },
+    })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://allowed.example')
+    expect(res.headers.get('access-control-allow-headers')).toContain('idempotency-key')
+  })
+
+  test('another origin is refused and never echoed', async () => {
+    const preflight = await fetch(`${gw}/api/orders`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    })
+    expect(preflight.status).toBe(403)
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull()
+    const simple = await fetch(`${gw}/api/categories`, { headers: { origin: 'http://evil.example' } })
+    expect(simple.headers.get('access-control-allow-origin')).toBeNull()
+    const allowed = await fetch(`${gw}/api/categories`, { headers: { origin: 'http://allowed.example' } })
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://allowed.example')
+  })
+})
+
+describe('limits and failures', () => {
+  test('write requests past the per-client limit are 429 with Retry-After; reads are not limited', async () => {
+    const g = gatewayWith({ writesPerMinute: 3 })
+    try {
+      const post = () =>
+        call(g.app, 'POST', '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'whatever123' }, headers: { 'x-forwarded-for': '203.0.113.9' } })
+      const statuses = [(await post()).status, (await post()).status, (await post()).status]
+      expect(statuses).toEqual([401, 401, 401])
+      const limited = await post()
+      expect(limited.status).toBe(429)
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect((await call(g.app, 'GET', '/api/categories', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200)
+      const other = await call(g.app, 'POST', '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'whatever123' }, headers: { 'x-forwarded-for': '203.0.113.10' } })
+      expect(other.status).toBe(401)
+    } finally {
+      await g.close()
+    }
+  })
+
+  test('a service that does not answer in time is a 504 problem, promptly', async () => {
+    const slow = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async () => (await Bun.sleep(3000), new Response('late')) })
+    const g = gatewayWith({ timeoutMs: 300, upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${slow.port}` } })
+    try {
+      const started = performance.now()
+      const res = await call(g.app, 'GET', '/api/products')
+      expect(res.status).toBe(504)
+      expect(res.body.code).toBe('upstream_timeout')
+      expect(performance.now() - started).toBeLessThan(2000)
+    } finally {
+      slow.stop(true)
+      await g.close()
+    }
+  })
+
+  test('the combined docs list every service, each document pointing at the gateway', async () => {
+    const page = await fetch(`${gw}/swagger`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('/swagger/init.js')
+    const init = await (await fetch(`${gw}/swagger/init.js`)).text()
+    for (const name of ['users', 'catalog', 'payments', 'orders']) expect(init).toContain(`/swagger/services/${name}.json`)
+    const asset = await fetch(`${gw}/swagger/assets/swagger-ui-bundle.js`)
+    expect(asset.status).toBe(200)
+    expect((await asset.text()).length).toBeGreaterThan(100_000)
+    const expected: [string, string][] = [['users', '/api/auth/login'], ['catalog', '/api/products'], ['payments', '/api/wallet'], ['orders', '/api/orders']]
+    for (const [name, path] of expected) {
+      const doc = await api('GET', `/swagger/services/${name}.json`)
+      expect(doc.status).toBe(200)
+      expect(doc.body.servers).toEqual([{ url: '/', description: 'the gateway' }])
+      expect(Object.keys(doc.body.paths)).toContain(path)
+    }
+  })
+
+  test('the queue dashboard needs an admin: redirect to sign-in, 403 for customers, open for admins', async () => {
+    const anonymous = await fetch(`${gw}/admin/queues`, { redirect: 'manual' })
+    expect(anonymous.status).toBe(303)
+    expect(anonymous.headers.get('location')).toBe('/admin/login')
+    const customer = await s.customer()
+    const asCustomer = await fetch(`${gw}/admin/queues`, { redirect: 'manual', headers: { authorization: `Bearer ${customer.token}` } })
+    expect(asCustomer.status).toBe(303)
+    const withBearer = await fetch(`${gw}/admin/queues`, { headers: { authorization: `Bearer ${s.adminToken}` } })
+    expect(withBearer.status).toBe(200)
+    expect(await withBearer.text()).toContain('<div id="root"')
+
+    const form = new URLSearchParams({ email: 'admin@system.test', password: 'admin password 123' })
+    const login = await fetch(`${gw}/admin/login`, { method: 'POST', body: form, redirect: 'manual' })
+    expect(login.status).toBe(303)
+    const cookie = login.headers.get('set-cookie')!
+    expect(cookie).toContain('HttpOnly')
+    expect(cookie).toContain('SameSite=Strict')
+    const queues = await fetch(`${gw}/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0]! } })
+    expect(queues.status).toBe(200)
+    const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort()
+    expect(names).toEqual(['catalog', 'orders', 'payments'])
+    const wrong = await fetch(`${gw}/admin/login`, { method: 'POST', body: new URLSearchParams({ email: 'admin@system.test', password: 'nope nope nope' }), redirect: 'manual' })
+    expect(wrong.status).toBe(401)
+  })
+
+  test('the web UI is served at / from the web build, never outside it', async () => {
+    const g = gatewayWith({ webDir: '/nonexistent' })
+    try {
+      const placeholder = await g.app.handle(new Request('http://localhost/'))
+      expect(await placeholder.text()).toContain('has not been built')
+    } finally {
+      await g.close()
+    }
+    writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Shop web</title>')
+    writeFileSync(join(webDir, 'app.js'), 'console.log(1)')
+    expect(await (await fetch(`${gw}/`)).text()).toContain('Shop web')
+    const js = await fetch(`${gw}/app.js`)
+    expect(await js.text()).toBe('console.log(1)')
+    expect(await (await fetch(`${gw}/orders/123`)).text()).toContain('Shop web')
+    expect(await (await fetch(`${gw}/..%2f..%2fetc%2fpasswd`)).text()).not.toContain('root:')
+  })
+
+  test('/ready is 200 with every service up; a stopped service makes it 503 and its routes 502 problems', async () => {
+    expect((await fetch(`${gw}/ready`)).status).toBe(200)
+    await s.stopServer('payments')
+    const ready = await api('GET', '/ready')
+    expect(ready.status).toBe(503)
+    expect(ready.body.checks.payments).toStartWith('down')
+    const started = performance.now()
+    const res = await api('GET', '/api/wallet', { token: s.adminToken })
+    expect(res.status).toBe(502)
+    expect(res.body).toMatchObject({ code: 'upstream_unavailable', status: 502 })
+    expect(res.body.detail).toContain('payments')
+    expect(performance.now() - started).toBeLessThan(3000)
+  })
+})
