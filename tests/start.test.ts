@@ -62,7 +62,7 @@ function portEnv(): Record<string, string> {
 }
 
 describe('bun run start', () => {
-  test('brings the whole system up; an order through the gateway is paid; SIGTERM stops every child', async () => {
+  test('brings the whole system up; an order through the gateway is paid; Ctrl-C (SIGINT) stops every child', async () => {
     const ports = portEnv()
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,
@@ -110,7 +110,7 @@ describe('bun run start', () => {
       expect(status).toBe('PAID')
       expect((await json('GET', '/api/wallet', undefined, auth)).body.balance).toBe(2500 - cheapest.price)
 
-      child.kill('SIGTERM')
+      child.kill('SIGINT') // what Ctrl-C sends
       const code = await Promise.race([child.exited, Bun.sleep(30_000).then(() => 'timeout')])
       expect(code).toBe(0)
       await readUntil(reader, /all processes stopped/, 5000, output)
