@@ -1,0 +1,103 @@
+import { useEffect, useState } from 'preact/hooks'
+import type { Product, ProductQuery } from '../../shared/api.ts'
+import { api } from '../api.ts'
+import { Empty, ErrorBox, Loading, Money } from '../ui.tsx'
+
+export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => void; inCart: (id: string) => number }) {
+  const [q, setQ] = useState('')
+  const [category, setCategory] = useState('')
+  const [sort, setSort] = useState<ProductQuery['sort'] | ''>('')
+  const [categories, setCategories] = useState<{ name: string; productCount: number }[]>([])
+  const [products, setProducts] = useState<Product[] | null>(null)
+  const [cursor, setCursor] = useState<string | null>(null)
+  const [error, setError] = useState<unknown>(null)
+
+  useEffect(() => {
+    api.categories().then(setCategories, setError)
+  }, [])
+
+  useEffect(() => {
+    let cancelled = false
+    const timer = setTimeout(async () => {
+      setError(null)
+      try {
+        const page = await api.products({ q: q.trim() || undefined, category: category || undefined, sort: sort || undefined })
+        if (cancelled) return
+        setProducts(page.items)
+        setCursor(page.nextCursor)
+      } catch (e) {
+        if (!cancelled) (setError(e), setProducts([]))
+      }
+    }, 200)
+    return () => {
+      cancelled = true
+      clearTimeout(timer)
+    }
+  }, [q, category, sort])
+
+  return (
+    <main>
+      <h1>Shop</h1>
+      <div class="filters">
+        <input name="search" type="search" placeholder="Search products" value={q} onInput={(e) => setQ(e.currentTarget.value)} aria-label="Search" />
+        <select name="category" value={category} onChange={(e) => setCategory(e.currentTarget.value)} aria-label="Category">
+          <option value="">All categories</option>
+          {categories.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name} ({c.productCount})
+            </option>
+          ))}
+        </select>
+        <select name="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value as ProductQuery['sort'])} aria-label="Sort">
+          <option value="">{q ? 'Best match' : 'Newest'}</option>
+          <option value="price">Price: low to high</option>
+          <option value="-price">Price: high to low</option>
+          <option value="name">Name</option>
+        </select>
+      </div>
+      <ErrorBox error={error} />
+      {products === null ? (
+        <Loading />
+      ) : products.length === 0 ? (
+        !error && <Empty>No products match. Try another search or category.</Empty>
+      ) : (
+        <ul class="grid">
+          {products.map((p) => {
+            const left = p.available - inCart(p.id)
+            return (
+              <li key={p.id} class="card product" data-product={p.name}>
+                {p.imageUrl && <img src={p.imageUrl} alt="" loading="lazy" />}
+                <h3>{p.name}</h3>
+                <p class="muted">{p.category}</p>
+                <p class="desc">{p.description}</p>
+                <p class="price">
+                  <Money minor={p.price} currency={p.currency} />
+                </p>
+                <p class={p.available > 0 ? 'stock' : 'stock out'}>{p.available > 0 ? `${p.available} in stock` : 'Out of stock'}</p>
+                <button onClick={() => onAdd(p)} disabled={left <= 0}>
+                  Add to cart
+                </button>
+              </li>
+            )
+          })}
+        </ul>
+      )}
+      {cursor && (
+        <button
+          class="secondary"
+          onClick={async () => {
+            try {
+              const page = await api.products({ q: q.trim() || undefined, category: category || undefined, sort: sort || undefined, cursor })
+              setProducts((list) => [...(list ?? []), ...page.items])
+              setCursor(page.nextCursor)
+            } catch (e) {
+              setError(e)
+            }
+          }}
+        >
+          Show more
+        </button>
+      )}
+    </main>
+  )
+}

@@ -1,0 +1,323 @@
+/**
+ * The shop client: HTTP calls to the gateway with the access token, refresh on expiry (the
+ * refresh token is rotated on every use), Idempotency-Keys from `PendingActions` on every
+ * money-moving call, and the live order stream (fetch-based SSE, resumed with Last-Event-ID).
+ * The web build runs it in the page; Electron runs it in the main process, so tokens never reach
+ * the renderer there.
+ */
+import {
+  ApiError,
+  type LedgerEntry,
+  type Order,
+  type OrderEvent,
+  type Page,
+  type Problem,
+  type Product,
+  type ProductQuery,
+  type ShopApi,
+  type User,
+  type Wallet,
+} from './api.ts'
+import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
+
+/** Where the refresh token lives between runs (encrypted on disk in Electron). */
+export interface TokenStorage {
+  load(): Promise<string | null>
+  save(refreshToken: string | null): Promise<void>
+}
+
+export interface ClientOptions {
+  serverUrl: string
+  tokens: TokenStorage
+  pending: PendingStorage
+  /** Persists a changed server URL. */
+  saveServerUrl?: (url: string) => Promise<void>
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>
+}
+
+const NETWORK_PROBLEM: Problem = { status: 0, code: 'network_error', detail: 'The shop cannot be reached. Check your connection and the server address.' }
+
+export class ShopClient implements ShopApi {
+  private serverUrl: string
+  private accessToken: string | null = null
+  private user: User | null = null
+  private refreshing: Promise<boolean> | undefined
+  private readonly pending: PendingActions
+  private readonly http: (url: string, init?: RequestInit) => Promise<Response>
+
+  constructor(private readonly options: ClientOptions) {
+    this.serverUrl = options.serverUrl.replace(/\/+$/, '')
+    this.pending = new PendingActions(options.pending)
+    // Bound: a bare window.fetch called as a method throws "Illegal invocation".
+    this.http = options.fetch ?? ((input, init) => fetch(input, init))
+  }
+
+  async getServerUrl() {
+    return this.serverUrl
+  }
+
+  async setServerUrl(url: string) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new ApiError({ status: 422, code: 'validation_failed', detail: 'The server address must be a URL like http://localhost:8080' })
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new ApiError({ status: 422, code: 'validation_failed', detail: 'The server address must start with http:// or https://' })
+    this.serverUrl = parsed.origin
+    this.accessToken = null
+    this.user = null
+    await this.options.tokens.save(null)
+    await this.options.saveServerUrl?.(this.serverUrl)
+  }
+
+  // --- HTTP -----------------------------------------------------------------------------------
+
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    try {
+      return await this.http(`${this.serverUrl}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    } catch {
+      throw new ApiError(NETWORK_PROBLEM)
+    }
+  }
+
+  private async problemOf(response: Response): Promise<Problem> {
+    const text = await response.text().catch(() => '')
+    try {
+      const body = JSON.parse(text) as Partial<Problem>
+      if (typeof body.detail === 'string')
+        return { status: response.status, code: body.code ?? 'error', detail: body.detail, errors: body.errors, title: body.title }
+    } catch {}
+    return {
+      status: response.status,
+      code: 'server_error',
+      detail: response.status >= 500 ? 'The shop had a problem answering. Please try again in a moment.' : `The request failed (${response.status}).`,
+    }
+  }
+
+  /** A call that needs the user: refreshes the access token once on a 401. */
+  private async call<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    let response = await this.send(method, path, body, headers)
+    if (response.status === 401 && (await this.refresh())) response = await this.send(method, path, body, headers)
+    if (!response.ok) throw new ApiError(await this.problemOf(response))
+    return (response.status === 204 ? undefined : await response.json()) as T
+  }
+
+  /** A money-moving call: one Idempotency-Key per action until the server has answered. */
+  private async once<T>(kind: 'deposit' | 'order' | 'cancel', fingerprint: string, method: string, path: string, body?: unknown): Promise<T> {
+    const key = await this.pending.begin(kind, fingerprint)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.call<T>(method, path, body, { 'idempotency-key': key })
+        await this.pending.complete(key)
+        return result
+      } catch (error) {
+        // The same action is still running (a double click): wait for its answer, then replay it.
+        if (error instanceof ApiError && error.problem.code === 'idempotency_key_in_flight' && attempt < 40) {
+          await new Promise((resolve) => setTimeout(resolve, 250))
+          continue
+        }
+        if (error instanceof ApiError && isFinalAnswer(error.problem.status)) await this.pending.complete(key)
+        throw error
+      }
+    }
+  }
+
+  private async refresh(): Promise<boolean> {
+    this.refreshing ??= (async () => {
+      const refreshToken = await this.options.tokens.load()
+      if (!refreshToken) return false
+      const response = await this.send('POST', '/api/auth/refresh', { refreshToken }).catch(() => undefined)
+      if (!response?.ok) {
+        if (response && response.status < 500) await this.options.tokens.save(null)
+        this.accessToken = null
+        return false
+      }
+      const tokens = (await response.json()) as { accessToken: string; refreshToken: string }
+      this.accessToken = tokens.accessToken
+      await this.options.tokens.save(tokens.refreshToken)
+      return true
+    })().finally(() => {
+      this.refreshing = undefined
+    })
+    return this.refreshing
+  }
+
+  // --- Session --------------------------------------------------------------------------------
+
+  async session(): Promise<User | null> {
+    if (this.user) return this.user
+    if (!this.accessToken && !(await this.refresh())) return null
+    try {
+      this.user = await this.call<User>('GET', '/api/users/me')
+      return this.user
+    } catch (error) {
+      if (error instanceof ApiError && error.problem.status === 401) return null
+      throw error
+    }
+  }
+
+  async register(input: { email: string; password: string; name: string }) {
+    await this.call('POST', '/api/auth/register', input)
+  }
+
+  async login(input: { email: string; password: string }): Promise<User> {
+    const tokens = await this.call<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/login', input)
+    this.accessToken = tokens.accessToken
+    await this.options.tokens.save(tokens.refreshToken)
+    this.user = null
+    return (await this.session())!
+  }
+
+  async logout() {
+    const refreshToken = await this.options.tokens.load()
+    if (refreshToken) await this.send('POST', '/api/auth/logout', { refreshToken }).catch(() => {})
+    await this.options.tokens.save(null)
+    this.accessToken = null
+    this.user = null
+    this.stopStream?.()
+  }
+
+  // --- Wallet ---------------------------------------------------------------------------------
+
+  async wallet(): Promise<Wallet | null> {
+    try {
+      return await this.call<Wallet>('GET', '/api/wallet')
+    } catch (error) {
+      if (error instanceof ApiError && error.problem.code === 'no_wallet') return null
+      throw error
+    }
+  }
+
+  createWallet(currency: string) {
+    return this.call<Wallet>('POST', '/api/wallet', { currency })
+  }
+
+  deposit(amount: number) {
+    return this.once<LedgerEntry>('deposit', `amount:${amount}`, 'POST', '/api/wallet/deposits', { amount })
+  }
+
+  transactions(cursor?: string) {
+    return this.call<Page<LedgerEntry>>('GET', `/api/wallet/transactions?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+  }
+
+  // --- Catalog --------------------------------------------------------------------------------
+
+  products(query: ProductQuery) {
+    const params = new URLSearchParams({ limit: '24' })
+    for (const [key, value] of Object.entries(query)) if (value) params.set(key, String(value))
+    return this.call<Page<Product>>('GET', `/api/products?${params}`)
+  }
+
+  async categories() {
+    return (await this.call<{ items: { name: string; productCount: number }[] }>('GET', '/api/categories')).items
+  }
+
+  // --- Orders ---------------------------------------------------------------------------------
+
+  orders(cursor?: string) {
+    return this.call<Page<Order>>('GET', `/api/orders?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+  }
+
+  order(id: string) {
+    return this.call<Order>('GET', `/api/orders/${encodeURIComponent(id)}`)
+  }
+
+  placeOrder(items: { productId: string; quantity: number }[]) {
+    const fingerprint = items.map((i) => `${i.productId}x${i.quantity}`).sort().join(',')
+    return this.once<Order>('order', fingerprint, 'POST', '/api/orders', { items })
+  }
+
+  cancelOrder(id: string) {
+    return this.once<Order>('cancel', id, 'POST', `/api/orders/${encodeURIComponent(id)}/cancel`)
+  }
+
+  // --- Live order events ----------------------------------------------------------------------
+
+  private listeners = new Set<(event: OrderEvent) => void>()
+  private stopStream: (() => void) | undefined
+  private lastEventId: string | undefined
+
+  onOrderEvent(listener: (event: OrderEvent) => void): () => void {
+    this.listeners.add(listener)
+    if (!this.stopStream) this.stopStream = this.runStream()
+    return () => {
+      this.listeners.delete(listener)
+      if (this.listeners.size === 0) {
+        this.stopStream?.()
+        this.stopStream = undefined
+      }
+    }
+  }
+
+  /** Keeps one event stream open, reconnecting with backoff and resuming where it stopped. */
+  private runStream(): () => void {
+    let stopped = false
+    let controller: AbortController | undefined
+    void (async () => {
+      let delay = 500
+      while (!stopped) {
+        controller = new AbortController()
+        try {
+          if (!this.accessToken) await this.refresh()
+          const response = await this.http(`${this.serverUrl}/api/orders/events`, {
+            headers: {
+              accept: 'text/event-stream',
+              ...(this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {}),
+              ...(this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
+            },
+            signal: controller.signal,
+          })
+          if (response.status === 401) await this.refresh()
+          else if (response.ok && response.body) {
+            delay = 500
+            await this.readEvents(response.body)
+          }
+        } catch {}
+        if (!stopped) await new Promise((r) => setTimeout(r, delay))
+        delay = Math.min(delay * 2, 10_000)
+      }
+    })()
+    return () => {
+      stopped = true
+      controller?.abort()
+    }
+  }
+
+  private async readEvents(body: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = body.getReader()
+    const decoder = new TextDecoder()
+    let buffer = ''
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      buffer += decoder.decode(value, { stream: true })
+      let end: number
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        let id: string | undefined
+        let data = ''
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id:')) id = line.slice(3).trim()
+          else if (line.startsWith('data:')) data += line.slice(5).trim()
+        }
+        if (!data) continue
+        if (id) this.lastEventId = id
+        try {
+          const event = JSON.parse(data) as OrderEvent
+          for (const listener of this.listeners) listener(event)
+        } catch {}
+      }
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The customer's journey in Debian's Chromium (playwright-core), on the web build served by the
+ * real gateway in front of every service: register, top up, search, order, see it turn PAID live,
+ * the balance drop, cancel and the refund; a double-clicked Pay makes one order; a server error
+ * shows a readable message. Screenshots of each main screen go to desktop/test-results/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { startSystem, type System } from '../../tests/system.ts'
+
+const DESKTOP = join(import.meta.dir, '..')
+const WEB = join(DESKTOP, 'dist-web')
+const SHOTS = join(DESKTOP, 'test-results')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+let s: System
+let browser: Browser
+
+beforeAll(async () => {
+  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
+  if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
+  mkdirSync(SHOTS, { recursive: true })
+  s = await startSystem({ gateway: { webDir: WEB, writesPerMinute: 10_000 } })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await s?.stop()
+}, 60_000)
+
+async function newCustomerPage(): Promise<{ page: Page; email: string }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 860 } })
+  const page = await context.newPage()
+  await page.goto(s.urls.gateway)
+  const email = `ui-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@shop.test`
+  await page.getByRole('button', { name: 'Create an account' }).click()
+  await page.getByLabel('Name').fill('Ada Customer')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByRole('link', { name: 'Wallet' }).waitFor()
+  return { page, email }
+}
+
+async function openWalletAndTopUp(page: Page, amount: string) {
+  await page.getByRole('link', { name: 'Wallet' }).click()
+  const open = page.getByRole('button', { name: 'Open wallet' })
+  await page.locator('[data-testid=balance], button:has-text("Open wallet")').first().waitFor()
+  if (await open.isVisible()) await open.click()
+  await page.getByLabel(/Top up/).fill(amount)
+  await page.getByRole('button', { name: 'Top up' }).click()
+  await page.getByText(/^Added /).waitFor()
+}
+
+const balanceText = (page: Page) => page.getByTestId('balance').innerText()
+
+describe('the customer journey in Chromium', () => {
+  test('register, top up, search, order, PAID live, balance drops, cancel, refund', async () => {
+    const product = await s.product({ name: 'Copper Pour-Over Kettle', price: 4250, stock: 7 })
+    const { page } = await newCustomerPage()
+    await page.screenshot({ path: join(SHOTS, '1-catalog.png'), fullPage: true })
+
+    await openWalletAndTopUp(page, '100,50')
+    expect(await balanceText(page)).toContain('100.50')
+    await page.screenshot({ path: join(SHOTS, '2-wallet.png'), fullPage: true })
+
+    await page.getByRole('link', { name: 'Products' }).click()
+    await page.getByLabel('Search').fill('copper kettle')
+    const card = page.locator(`[data-product="Copper Pour-Over Kettle"]`)
+    await card.waitFor()
+    expect(await card.innerText()).toContain('42.50')
+    expect(await card.innerText()).toContain('7 in stock')
+    await card.getByRole('button', { name: 'Add to cart' }).click()
+    await page.getByRole('link', { name: /Cart \(1\)/ }).click()
+    await page.screenshot({ path: join(SHOTS, '3-cart.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Pay' }).click()
+
+    // The order page turns PAID without a reload, pushed by the event stream.
+    await page.locator('h1 [data-status="PAID"]').waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(SHOTS, '4-order-paid.png'), fullPage: true })
+    const orders = await s.request(s.urls.orders, 'GET', '/api/orders', { token: await tokenOf(page) })
+    expect(orders.body.items.length).toBe(1)
+    expect(orders.body.items[0].items[0].productId).toBe(product.id)
+
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.waitForFunction(() => document.querySelector('[data-testid=balance]')?.textContent?.includes('58.00'))
+    expect(await page.locator('tr[data-kind="payment"]').count()).toBe(1)
+
+    await page.getByRole('link', { name: 'Orders' }).click()
+    await page.locator('.order-row button').first().click()
+    await page.getByRole('button', { name: 'Cancel and refund' }).click()
+    await page.getByTestId('refund').getByText('Refunded to your wallet').waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(SHOTS, '5-order-refunded.png'), fullPage: true })
+    expect(await page.locator('.timeline li').allInnerTexts()).toEqual([
+      expect.stringContaining('created'),
+      expect.stringContaining('paid'),
+      expect.stringContaining('cancelled'),
+      expect.stringContaining('refund requested'),
+      expect.stringContaining('refunded'),
+    ])
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.waitForFunction(() => document.querySelector('[data-testid=balance]')?.textContent?.includes('100.50'))
+    await page.screenshot({ path: join(SHOTS, '6-wallet-after-refund.png'), fullPage: true })
+  }, 90_000)
+
+  test('a double-clicked Pay makes one order and charges once', async () => {
+    await s.product({ name: 'Double Click Mug', price: 1000, stock: 20 })
+    const { page } = await newCustomerPage()
+    await openWalletAndTopUp(page, '50')
+    await page.getByRole('link', { name: 'Products' }).click()
+    await page.getByLabel('Search').fill('double click mug')
+    await page.locator('[data-product="Double Click Mug"]').getByRole('button', { name: 'Add to cart' }).click()
+    await page.getByRole('link', { name: /Cart/ }).click()
+    await page.getByRole('button', { name: 'Pay' }).dblclick()
+    await page.locator('h1 [data-status="PAID"]').waitFor({ timeout: 15_000 })
+    const token = await tokenOf(page)
+    const orders = await s.request(s.urls.orders, 'GET', '/api/orders', { token })
+    expect(orders.body.items.length).toBe(1)
+    expect(await s.balance(token)).toBe(4000)
+  }, 60_000)
+
+  test('the top-up field takes decimal text and refuses what is not money', async () => {
+    const { page } = await newCustomerPage()
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.getByRole('button', { name: 'Open wallet' }).click()
+    const field = page.getByLabel(/Top up/)
+    await field.fill('12.345')
+    await page.getByText('At most 2 decimals').waitFor()
+    expect(await page.getByRole('button', { name: 'Top up' }).isDisabled()).toBe(true)
+    await field.fill('0.10')
+    await page.getByText('You will add 0.10 EUR').waitFor()
+    await page.getByRole('button', { name: 'Top up' }).click()
+    await page.getByText('Added 0.10 EUR').waitFor()
+    expect(await s.balance(await tokenOf(page))).toBe(10)
+  }, 60_000)
+
+  test('a server error shows a readable message, not a dump', async () => {
+    const { page } = await newCustomerPage()
+    await page.route('**/api/products**', (route) =>
+      route.fulfill({ status: 500, contentType: 'text/html', body: '<html><body>Traceback: NullPointerException at line 42</body></html>' }),
+    )
+    await page.getByLabel('Search').fill('anything')
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.innerText()).toBe('The shop had a problem answering. Please try again in a moment.')
+    await page.screenshot({ path: join(SHOTS, '7-server-error.png'), fullPage: true })
+    await page.unroute('**/api/products**')
+    await page.route('**/api/wallet/deposits', (route) =>
+      route.fulfill({
+        status: 422,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'x', title: 'Unprocessable Content', status: 422, code: 'validation_failed', detail: 'amount: must be a whole number of minor units from 1 to 1000000' }),
+      }),
+    )
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.getByRole('button', { name: 'Open wallet' }).click()
+    await page.getByLabel(/Top up/).fill('5')
+    await page.getByRole('button', { name: 'Top up' }).click()
+    expect(await page.getByRole('alert').innerText()).toBe('amount: must be a whole number of minor units from 1 to 1000000')
+  }, 60_000)
+})
+
+/** The web build keeps the refresh token in sessionStorage; trade it for an access token. */
+async function tokenOf(page: Page): Promise<string> {
+  const refreshToken = await page.evaluate(() => sessionStorage.getItem('shop.refreshToken'))
+  const res = await s.request(s.urls.users, 'POST', '/api/auth/refresh', { body: { refreshToken } })
+  await page.evaluate((token) => sessionStorage.setItem('shop.refreshToken', token), res.body.refreshToken)
+  return res.body.accessToken
+}
