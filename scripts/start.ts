@@ -4,6 +4,7 @@
  * announces the URLs once every service is ready, and stops every child on Ctrl-C / SIGTERM.
  * If one child dies, the others are stopped too: a half-running shop hides the failure.
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
@@ -127,6 +128,13 @@ async function main() {
     for (const problem of problems) process.stderr.write(`${problem}\n`)
     process.stderr.write('The shop needs PostgreSQL and Redis; nothing was started.\n')
     process.exit(1)
+  }
+
+  // The gateway serves the web build of the desktop renderer at /: build it on a fresh clone.
+  if (!existsSync(join(ROOT, 'desktop', 'dist-web', 'index.html'))) {
+    say('building the web UI (desktop/dist-web)')
+    const build = Bun.spawnSync(['bun', 'run', 'build:web'], { cwd: ROOT, stdout: 'ignore', stderr: 'pipe' })
+    if (build.exitCode !== 0) say(`the web UI could not be built; the gateway shows a placeholder:\n${build.stderr.toString()}`)
   }
 
   const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env) }

@@ -1,0 +1,49 @@
+/**
+ * Renderer figures (not a test): gzip size of the web build, and time to interactive in Debian's
+ * Chromium (navigation start → the sign-in form can be used), median of 5 cold loads from a local
+ * static server. `bun run desktop:measure` (builds the web UI first).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { chromium } from 'playwright-core'
+
+const WEB = join(import.meta.dir, '..', 'dist-web')
+const files = readdirSync(join(WEB, 'assets')).map((f) => join(WEB, 'assets', f))
+let raw = 0
+let gzip = 0
+for (const file of [join(WEB, 'index.html'), ...files]) {
+  const data = readFileSync(file)
+  raw += statSync(file).size
+  gzip += gzipSync(data, { level: 9 }).length
+  console.log(`  ${file.replace(WEB, 'dist-web')}: ${data.length} B, ${gzipSync(data, { level: 9 }).length} B gzip`)
+}
+
+const server = Bun.serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  async fetch(request) {
+    const path = new URL(request.url).pathname
+    const file = Bun.file(join(WEB, path === '/' ? 'index.html' : path))
+    // No backend: the app asks for its session, hears 401, and shows the sign-in form.
+    if (path.startsWith('/api/')) return new Response('{"status":401,"code":"unauthorized","detail":"no"}', { status: 401 })
+    return (await file.exists()) ? new Response(file) : new Response('not found', { status: 404 })
+  },
+})
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+const times: number[] = []
+for (let i = 0; i < 5; i++) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`http://127.0.0.1:${server.port}/`)
+  await page.getByRole('button', { name: 'Sign in' }).waitFor()
+  times.push(await page.evaluate(() => performance.now()))
+  await context.close()
+}
+await browser.close()
+server.stop(true)
+times.sort((a, b) => a - b)
+console.log(`renderer_total_bytes=${raw} renderer_gzip_bytes=${gzip} time_to_interactive_ms_median=${times[2]!.toFixed(0)} (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`)

@@ -1,0 +1,59 @@
+/**
+ * The main side of the bridge: one handler per operation, each refusing any sender that is not
+ * the app's own page, and errors turned into the problem (as JSON in the message) so the renderer
+ * can show its detail.
+ */
+import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
+import { ApiError, type OrderEvent, type ShopApi } from '../shared/api.ts'
+import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, OPERATIONS, channel } from '../shared/operations.ts'
+
+export class UntrustedSenderError extends Error {
+  constructor() {
+    super(JSON.stringify({ status: 403, code: 'untrusted_sender', detail: 'This window may not use the shop.' }))
+  }
+}
+
+function bridgeError(error: unknown): Error {
+  if (error instanceof ApiError) return new Error(JSON.stringify(error.problem))
+  if (error instanceof UntrustedSenderError) return error
+  return new Error(JSON.stringify({ status: 500, code: 'internal_error', detail: 'Something went wrong in the app. Please try again.' }))
+}
+
+export function registerIpc(
+  ipcMain: Pick<IpcMain, 'handle'>,
+  api: ShopApi,
+  isTrusted: (event: IpcMainInvokeEvent) => boolean,
+  onEvent?: (event: OrderEvent) => void,
+): void {
+  for (const operation of OPERATIONS) {
+    ipcMain.handle(channel(operation), async (event, ...args: unknown[]) => {
+      if (!isTrusted(event)) throw new UntrustedSenderError()
+      try {
+        return await (api[operation] as (...a: unknown[]) => Promise<unknown>)(...args)
+      } catch (error) {
+        throw bridgeError(error)
+      }
+    })
+  }
+
+  const subscriptions = new Map<number, () => void>()
+  ipcMain.handle(EVENTS_SUBSCRIBE, async (event) => {
+    if (!isTrusted(event)) throw new UntrustedSenderError()
+    const contents: WebContents = event.sender
+    if (subscriptions.has(contents.id)) return
+    const stop = api.onOrderEvent((orderEvent) => {
+      if (!contents.isDestroyed()) contents.send(EVENTS_CHANNEL, orderEvent)
+      onEvent?.(orderEvent)
+    })
+    subscriptions.set(contents.id, stop)
+    contents.once('destroyed', () => {
+      subscriptions.get(contents.id)?.()
+      subscriptions.delete(contents.id)
+    })
+  })
+  ipcMain.handle(EVENTS_UNSUBSCRIBE, async (event) => {
+    if (!isTrusted(event)) throw new UntrustedSenderError()
+    subscriptions.get(event.sender.id)?.()
+    subscriptions.delete(event.sender.id)
+  })
+}

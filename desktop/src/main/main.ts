@@ -1,0 +1,59 @@
+/**
+ * The Electron main process: one hardened window on the renderer built into dist/renderer, the
+ * shop client (tokens, refresh, idempotency keys, the event stream) living here, behind IPC.
+ */
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { BrowserWindow, Notification, app, ipcMain, safeStorage, session, shell } from 'electron'
+import { ShopClient } from '../shared/client.ts'
+import { registerIpc } from './ipc.ts'
+import { hardenSession, hardenWebContents, isSafeExternalUrl, isTrustedSender, webPreferences } from './security.ts'
+import { pendingStore, settingsStore, tokenStore } from './stores.ts'
+
+const RENDERER = join(__dirname, '..', 'renderer', 'index.html')
+const PRELOAD = join(__dirname, '..', 'preload', 'preload.js')
+const APP_URL = pathToFileURL(RENDERER).toString()
+
+app.enableSandbox()
+if (!app.requestSingleInstanceLock()) app.quit()
+
+app.whenReady().then(async () => {
+  hardenSession(session.defaultSession)
+  const dir = app.getPath('userData')
+  const settings = settingsStore(dir)
+  const client = new ShopClient({
+    serverUrl: (await settings.load()).serverUrl,
+    saveServerUrl: (serverUrl) => settings.save({ serverUrl }),
+    tokens: tokenStore(safeStorage, dir),
+    pending: pendingStore(dir),
+  })
+  registerIpc(
+    ipcMain,
+    client,
+    (event) => isTrustedSender(event.senderFrame, APP_URL),
+    (event) => {
+      if (!Notification.isSupported()) return
+      if (event.event === 'paid') new Notification({ title: 'Order paid', body: 'Your order was paid and is being prepared.' }).show()
+      else if (event.event === 'cancelled') new Notification({ title: 'Order cancelled', body: 'One of your orders was cancelled.' }).show()
+      else if (event.event === 'refunded') new Notification({ title: 'Refund received', body: 'The money is back in your wallet.' }).show()
+    },
+  )
+
+  const window = new BrowserWindow({
+    width: 1200,
+    height: 820,
+    minWidth: 800,
+    minHeight: 600,
+    title: 'Shop',
+    show: false,
+    webPreferences: webPreferences(PRELOAD),
+  })
+  hardenWebContents(window.webContents, APP_URL, (url) => (isSafeExternalUrl(url) ? shell.openExternal(url) : Promise.resolve()))
+  window.once('ready-to-show', () => window.show())
+  await window.loadURL(APP_URL)
+})
+
+app.on('web-contents-created', (_event, contents) => {
+  hardenWebContents(contents, APP_URL, (url) => (isSafeExternalUrl(url) ? shell.openExternal(url) : Promise.resolve()))
+})
+app.on('window-all-closed', () => app.quit())

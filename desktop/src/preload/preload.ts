@@ -1,0 +1,37 @@
+/**
+ * The bridge: one typed function per operation, exposed to the page as `window.shop`. The page
+ * never sees ipcRenderer, tokens or the file system.
+ */
+import { contextBridge, ipcRenderer } from 'electron'
+import type { OrderEvent, ShopApi } from '../shared/api.ts'
+import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE } from '../shared/operations.ts'
+
+export const bridge: ShopApi = {
+  getServerUrl: () => ipcRenderer.invoke('shop:getServerUrl'),
+  setServerUrl: (url) => ipcRenderer.invoke('shop:setServerUrl', url),
+  session: () => ipcRenderer.invoke('shop:session'),
+  register: (input) => ipcRenderer.invoke('shop:register', input),
+  login: (input) => ipcRenderer.invoke('shop:login', input),
+  logout: () => ipcRenderer.invoke('shop:logout'),
+  wallet: () => ipcRenderer.invoke('shop:wallet'),
+  createWallet: (currency) => ipcRenderer.invoke('shop:createWallet', currency),
+  deposit: (amount) => ipcRenderer.invoke('shop:deposit', amount),
+  transactions: (cursor) => ipcRenderer.invoke('shop:transactions', cursor),
+  products: (query) => ipcRenderer.invoke('shop:products', query),
+  categories: () => ipcRenderer.invoke('shop:categories'),
+  orders: (cursor) => ipcRenderer.invoke('shop:orders', cursor),
+  order: (id) => ipcRenderer.invoke('shop:order', id),
+  placeOrder: (items) => ipcRenderer.invoke('shop:placeOrder', items),
+  cancelOrder: (id) => ipcRenderer.invoke('shop:cancelOrder', id),
+  onOrderEvent(listener) {
+    const forward = (_event: unknown, orderEvent: OrderEvent) => listener(orderEvent)
+    ipcRenderer.on(EVENTS_CHANNEL, forward)
+    void ipcRenderer.invoke(EVENTS_SUBSCRIBE)
+    return () => {
+      ipcRenderer.removeListener(EVENTS_CHANNEL, forward)
+      if (ipcRenderer.listenerCount(EVENTS_CHANNEL) === 0) void ipcRenderer.invoke(EVENTS_UNSUBSCRIBE)
+    }
+  },
+}
+
+contextBridge.exposeInMainWorld('shop', bridge)

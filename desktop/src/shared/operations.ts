@@ -1,0 +1,28 @@
+import type { ShopApi } from './api.ts'
+
+/** The request/answer operations that cross the Electron bridge, each on channel `shop:<name>`. */
+export const OPERATIONS = [
+  'getServerUrl',
+  'setServerUrl',
+  'session',
+  'register',
+  'login',
+  'logout',
+  'wallet',
+  'createWallet',
+  'deposit',
+  'transactions',
+  'products',
+  'categories',
+  'orders',
+  'order',
+  'placeOrder',
+  'cancelOrder',
+] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent'>[]
+
+export type Operation = (typeof OPERATIONS)[number]
+
+export const channel = (operation: Operation) => `shop:${operation}`
+export const EVENTS_SUBSCRIBE = 'shop:orders:subscribe'
+export const EVENTS_UNSUBSCRIBE = 'shop:orders:unsubscribe'
+export const EVENTS_CHANNEL = 'shop:orders:event'

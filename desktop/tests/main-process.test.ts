@@ -1,0 +1,215 @@
+/**
+ * The main process and the preload with Electron mocked (its binary cannot run here): security
+ * settings, navigation and window guards, permission denial, IPC sender checks, the bridge's one
+ * function per operation, and the encrypted token store.
+ */
+import { afterAll, beforeAll, describe, expect, mock, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ApiError, type ShopApi } from '../src/shared/api.ts'
+import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
+import { registerIpc } from '../src/main/ipc.ts'
+import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, isSafeExternalUrl, isTrustedSender, webPreferences } from '../src/main/security.ts'
+import { pendingStore, tokenStore } from '../src/main/stores.ts'
+
+const APP_URL = 'file:///opt/Shop/resources/app.asar/dist/renderer/index.html'
+
+describe('window security settings', () => {
+  test('isolated, sandboxed, no Node in the page', () => {
+    const prefs = webPreferences('/app/preload.js')
+    expect(prefs).toMatchObject({
+      preload: '/app/preload.js',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    })
+  })
+
+  test('navigation away from the app is blocked; new windows are denied, https links go to the browser', async () => {
+    const handlers: Record<string, (event: { preventDefault(): void }, url: string) => void> = {}
+    let openHandler: ((details: { url: string }) => { action: string }) | undefined
+    const contents = {
+      on: (name: string, fn: (event: { preventDefault(): void }, url: string) => void) => (handlers[name] = fn),
+      setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn),
+    }
+    const opened: string[] = []
+    hardenWebContents(contents as never, APP_URL, async (url) => void opened.push(url))
+    const navigate = (url: string) => {
+      let prevented = false
+      handlers['will-navigate']!({ preventDefault: () => (prevented = true) }, url)
+      return prevented
+    }
+    expect(navigate('https://evil.example/')).toBe(true)
+    expect(navigate('file:///etc/passwd')).toBe(true)
+    expect(navigate(`${APP_URL}#/wallet`)).toBe(false)
+    expect(openHandler!({ url: 'https://docs.example/help' })).toEqual({ action: 'deny' })
+    expect(openHandler!({ url: 'http://insecure.example/' })).toEqual({ action: 'deny' })
+    expect(openHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' })
+    expect(opened).toEqual(['https://docs.example/help'])
+    let prevented = false
+    handlers['will-attach-webview']!({ preventDefault: () => (prevented = true) }, '')
+    expect(prevented).toBe(true)
+  })
+
+  test('every permission request and check is denied; the CSP is set on responses', () => {
+    let request: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | undefined
+    let check: (() => boolean) | undefined
+    let headers: ((details: { responseHeaders: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | undefined
+    hardenSession({
+      setPermissionRequestHandler: (fn: typeof request) => (request = fn),
+      setPermissionCheckHandler: (fn: typeof check) => (check = fn),
+      webRequest: { onHeadersReceived: (fn: typeof headers) => (headers = fn) },
+    } as never)
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
+      let answer: boolean | undefined
+      request!(null, permission, (ok) => (answer = ok))
+      expect({ permission, answer }).toEqual({ permission, answer: false })
+    }
+    expect(check!()).toBe(false)
+    let result: Record<string, string[]> = {}
+    headers!({ responseHeaders: { 'x-other': ['1'] } }, (r) => (result = r.responseHeaders))
+    expect(result['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY])
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
+  })
+
+  test('only https counts as a safe external link', () => {
+    expect(isSafeExternalUrl('https://example.com')).toBe(true)
+    for (const url of ['http://example.com', 'file:///etc/passwd', 'smb://host/share', 'javascript:alert(1)', 'not a url']) expect(isSafeExternalUrl(url)).toBe(false)
+  })
+
+  test('the trusted sender is the app page itself', () => {
+    expect(isTrustedSender({ url: APP_URL }, APP_URL)).toBe(true)
+    expect(isTrustedSender({ url: `${APP_URL}#/orders` }, APP_URL)).toBe(true)
+    expect(isTrustedSender({ url: 'https://evil.example/index.html' }, APP_URL)).toBe(false)
+    expect(isTrustedSender({ url: 'file:///tmp/evil/index.html' }, APP_URL)).toBe(false)
+    expect(isTrustedSender({ url: '' }, APP_URL)).toBe(false)
+    expect(isTrustedSender(null, APP_URL)).toBe(false)
+  })
+})
+
+describe('IPC', () => {
+  function setup(trusted: boolean) {
+    const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>()
+    const calls: { op: string; args: unknown[] }[] = []
+    const api = new Proxy({} as ShopApi, {
+      get: (_t, op: string) =>
+        op === 'onOrderEvent'
+          ? (listener: (e: unknown) => void) => (listener({ seq: 1, event: 'paid' }), () => {})
+          : async (...args: unknown[]) => {
+              calls.push({ op, args })
+              if (op === 'deposit') throw new ApiError({ status: 422, code: 'validation_failed', detail: 'amount: too large' })
+              if (op === 'wallet') throw new Error('secret internal detail')
+              return { ok: op }
+            },
+    })
+    registerIpc({ handle: (name: string, fn: never) => handlers.set(name, fn) } as never, api, () => trusted)
+    return { handlers, calls }
+  }
+
+  test('one handler per operation, plus the event subscription', () => {
+    const { handlers } = setup(true)
+    for (const op of OPERATIONS) expect(handlers.has(channel(op))).toBe(true)
+    expect(handlers.has(EVENTS_SUBSCRIBE)).toBe(true)
+  })
+
+  test('a trusted sender reaches the API with its arguments', async () => {
+    const { handlers, calls } = setup(true)
+    expect(await handlers.get('shop:placeOrder')!({}, [{ productId: 'p', quantity: 1 }])).toEqual({ ok: 'placeOrder' })
+    expect(calls).toEqual([{ op: 'placeOrder', args: [[{ productId: 'p', quantity: 1 }]] }])
+  })
+
+  test('an untrusted sender is refused and the API is never called', async () => {
+    const { handlers, calls } = setup(false)
+    for (const op of OPERATIONS) await expect(handlers.get(channel(op))!({})).rejects.toThrow('untrusted_sender')
+    await expect(handlers.get(EVENTS_SUBSCRIBE)!({ sender: {} })).rejects.toThrow('untrusted_sender')
+    expect(calls).toEqual([])
+  })
+
+  test('errors cross as the problem, internal ones without their details', async () => {
+    const { handlers } = setup(true)
+    await expect(handlers.get('shop:deposit')!({}, 10)).rejects.toThrow('"detail":"amount: too large"')
+    const internal = await handlers.get('shop:wallet')!({}).catch((e: Error) => e.message)
+    expect(internal).not.toContain('secret')
+    expect(JSON.parse(internal as string).code).toBe('internal_error')
+  })
+
+  test('order events are forwarded to the subscribing window', async () => {
+    const { handlers } = setup(true)
+    const sent: [string, unknown][] = []
+    const sender = { id: 7, isDestroyed: () => false, send: (c: string, e: unknown) => sent.push([c, e]), once: () => {} }
+    await handlers.get(EVENTS_SUBSCRIBE)!({ sender })
+    expect(sent).toEqual([[EVENTS_CHANNEL, { seq: 1, event: 'paid' }]])
+  })
+})
+
+describe('the preload bridge', () => {
+  const invoked: [string, unknown[]][] = []
+  let exposed: { name: string; api: ShopApi } | undefined
+  beforeAll(() => {
+    mock.module('electron', () => ({
+      contextBridge: { exposeInMainWorld: (name: string, api: ShopApi) => (exposed = { name, api }) },
+      ipcRenderer: {
+        invoke: async (ch: string, ...args: unknown[]) => void invoked.push([ch, args]),
+        on: () => {},
+        removeListener: () => {},
+        listenerCount: () => 0,
+      },
+    }))
+  })
+
+  test('exposes window.shop with one function per operation, each on its own channel', async () => {
+    await import('../src/preload/preload.ts')
+    expect(exposed?.name).toBe('shop')
+    const api = exposed!.api as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+    for (const op of OPERATIONS) {
+      invoked.length = 0
+      await api[op]!('arg')
+      expect(invoked[0]?.[0]).toBe(channel(op))
+    }
+    // Nothing else leaks through the bridge: no ipcRenderer, no generic invoke.
+    expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent'].sort())
+  })
+})
+
+describe('stores on disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-desktop-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  // A stand-in for the OS keychain: reversible, and visibly not plain text.
+  const fakeSafeStorage = (available = true) => ({
+    isAsyncEncryptionAvailable: async () => available,
+    encryptStringAsync: async (text: string) => Buffer.from(`enc:${Buffer.from(text).toString('base64').split('').reverse().join('')}`),
+    decryptStringAsync: async (data: Buffer) => ({
+      result: Buffer.from(data.toString().slice(4).split('').reverse().join(''), 'base64').toString(),
+      shouldReEncrypt: false,
+    }),
+  })
+
+  test('the refresh token is stored encrypted, read back, and deleted on sign-out', async () => {
+    const store = tokenStore(fakeSafeStorage(), dir)
+    await store.save('refresh-token-secret-123')
+    const onDisk = readFileSync(join(dir, 'session.bin'), 'utf8')
+    expect(onDisk).not.toContain('refresh-token-secret-123')
+    expect(await store.load()).toBe('refresh-token-secret-123')
+    await store.save(null)
+    expect(existsSync(join(dir, 'session.bin'))).toBe(false)
+    expect(await store.load()).toBeNull()
+  })
+
+  test('without OS encryption the token is never written', async () => {
+    const sub = mkdtempSync(join(dir, 'noenc-'))
+    await tokenStore(fakeSafeStorage(false), sub).save('token')
+    expect(existsSync(join(sub, 'session.bin'))).toBe(false)
+  })
+
+  test('pending actions survive a restart of the app', async () => {
+    const action = { key: 'k1', kind: 'order' as const, fingerprint: 'p1x1', startedAt: new Date().toISOString() }
+    await pendingStore(dir).save([action])
+    expect(await pendingStore(dir).load()).toEqual([action])
+  })
+})
