@@ -48,7 +48,7 @@ app.whenReady().then(async () => {
     show: false,
     webPreferences: webPreferences(PRELOAD),
   })
-  hardenWebContents(window.webContents, APP_URL, (url) => (isSafeExternalUrl(url) ? shell.openExternal(url) : Promise.resolve()))
+  // The window's contents were hardened by 'web-contents-created' below, like any other.
   window.once('ready-to-show', () => window.show())
   await window.loadURL(APP_URL)
 })
