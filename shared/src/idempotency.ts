@@ -53,7 +53,7 @@ export class IdempotencyStore {
     options: IdempotencyOptions = {},
   ) {
     this.retentionMs = options.retentionMs ?? 24 * 3600_000
-    this.lockMs = options.lockMs ?? 60_000
+    this.lockMs = options.lockMs ?? 15_000
   }
 
   /** Claims the key for this request, or says what to answer instead. */

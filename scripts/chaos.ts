@@ -1,0 +1,369 @@
+/**
+ * `bun run chaos`: a fault-injection run in the spirit of Jepsen's bank test. The whole system
+ * runs on a database and a Redis of its own (Redis with an fsync'd AOF, as deployed), with two
+ * instances of every worker. Concurrent clients place orders, top up and cancel through the
+ * gateway while a controller SIGKILLs and restarts workers and services, kills Redis and starts
+ * it again, and cuts every Postgres connection. Then the system is left to recover and the
+ * invariants are checked: no accepted order lost or stuck, no wallet debited twice for an order,
+ * no refund twice, no negative balance, every ledger summing to its balance, every accepted
+ * deposit booked once, and stock on hand plus committed equal to the initial stock.
+ *
+ *   bun run chaos [seconds-of-load=90] [clients=24]
+ * Loopback only, bounded in time, and it stops every process it started, by PID.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { Redis } from 'ioredis'
+import { createSql } from '@shop/shared/db'
+import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
+
+const [loadSeconds = 90, clientCount = 24] = process.argv.slice(2).map(Number)
+const ROOT = join(import.meta.dir, '..')
+const dbName = uniqueName('chaos')
+const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+const dbUrl = new URL(TEST_DATABASE_URL)
+dbUrl.pathname = `/${dbName}`
+const redisPort = freePort()
+const redisDir = mkdtempSync(join(tmpdir(), 'shop-chaos-redis-'))
+const ports = { users: freePort(), orders: freePort(), payments: freePort(), catalog: freePort(), gateway: freePort() }
+const ADMIN = { email: 'chaos-admin@shop.local', password: 'chaos admin password' }
+const started = Date.now()
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
+
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  DATABASE_URL: dbUrl.toString(),
+  REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+  QUEUE_PREFIX: 'chaos',
+  USERS_PORT: String(ports.users),
+  ORDERS_PORT: String(ports.orders),
+  PAYMENTS_PORT: String(ports.payments),
+  CATALOG_PORT: String(ports.catalog),
+  GATEWAY_PORT: String(ports.gateway),
+  USERS_URL: `http://127.0.0.1:${ports.users}`,
+  ORDERS_URL: `http://127.0.0.1:${ports.orders}`,
+  PAYMENTS_URL: `http://127.0.0.1:${ports.payments}`,
+  CATALOG_URL: `http://127.0.0.1:${ports.catalog}`,
+  INTERNAL_TOKEN: crypto.randomUUID() + crypto.randomUUID(),
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  ORDER_TIMEOUT_SECONDS: '20',
+  RECONCILE_INTERVAL_SECONDS: '2',
+  LOGIN_LIMIT_PER_IP: '100000',
+  LOGIN_LIMIT_PER_EMAIL: '100000',
+  WRITE_LIMIT_PER_MINUTE: '1000000',
+  MAX_DEPOSIT: '100000000',
+  TRUST_PROXY: 'true',
+  DEMO_DATA: '0',
+  LOG_LEVEL: 'error',
+}
+
+// --- processes -------------------------------------------------------------------------------
+
+interface Managed {
+  name: string
+  entry: string
+  port?: number
+  child?: ReturnType<typeof Bun.spawn>
+}
+
+const processes: Managed[] = [
+  { name: 'users', entry: 'services/users/src/main.ts', port: ports.users },
+  { name: 'catalog', entry: 'services/catalog/src/main.ts', port: ports.catalog },
+  { name: 'payments', entry: 'services/payments/src/main.ts', port: ports.payments },
+  { name: 'orders', entry: 'services/orders/src/main.ts', port: ports.orders },
+  { name: 'gateway', entry: 'services/gateway/src/main.ts', port: ports.gateway },
+  { name: 'payments-worker-1', entry: 'services/payments/src/worker.ts' },
+  { name: 'payments-worker-2', entry: 'services/payments/src/worker.ts' },
+  { name: 'orders-worker-1', entry: 'services/orders/src/worker.ts' },
+  { name: 'orders-worker-2', entry: 'services/orders/src/worker.ts' },
+  { name: 'catalog-worker-1', entry: 'services/catalog/src/worker.ts' },
+  { name: 'catalog-worker-2', entry: 'services/catalog/src/worker.ts' },
+]
+let redisProcess: ReturnType<typeof Bun.spawn> | undefined
+
+function startRedis() {
+  redisProcess = Bun.spawn(
+    ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+    { stdout: 'ignore', stderr: 'ignore' },
+  )
+}
+
+function start(p: Managed) {
+  p.child = Bun.spawn(['bun', join(ROOT, p.entry)], { cwd: ROOT, env, stdout: 'ignore', stderr: 'pipe' })
+}
+
+async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return
+    } catch {}
+    await Bun.sleep(200)
+  }
+  throw new Error(`${url} did not answer`)
+}
+
+async function stopAll() {
+  for (const p of processes) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL')
+  await Promise.all(processes.map((p) => p.child?.exited))
+  if (redisProcess && redisProcess.exitCode === null) redisProcess.kill('SIGKILL')
+  await redisProcess?.exited
+}
+
+// --- the clients -----------------------------------------------------------------------------
+
+const gateway = `http://127.0.0.1:${ports.gateway}`
+
+async function call(method: string, path: string, options: { token?: string; body?: unknown; key?: string } = {}) {
+  try {
+    const res = await fetch(`${gateway}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.key ? { 'idempotency-key': options.key } : {}),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(15_000),
+    })
+    const text = await res.text()
+    let body: any
+    try {
+      body = text ? JSON.parse(text) : undefined
+    } catch {}
+    return { status: res.status, body }
+  } catch {
+    return { status: 0, body: undefined }
+  }
+}
+
+/** Like the desktop app: the same key until a final answer (a 2xx or a 4xx other than 409/429). */
+async function once(method: string, path: string, token: string, body?: unknown) {
+  const key = crypto.randomUUID()
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const res = await call(method, path, { token, body, key })
+    const final = res.status >= 200 && res.status < 500 && res.status !== 409 && res.status !== 429 && res.status !== 401
+    if (final) return { ...res, key }
+    if (res.status === 401) await Bun.sleep(500)
+    await Bun.sleep(200 + attempt * 100)
+  }
+  return { status: -1, body: undefined, key }
+}
+
+interface Customer {
+  email: string
+  password: string
+  token: string
+}
+
+async function signIn(c: Customer) {
+  for (let i = 0; i < 60; i++) {
+    const res = await call('POST', '/api/auth/login', { body: { email: c.email, password: c.password } })
+    if (res.status === 200) {
+      c.token = res.body.accessToken
+      return
+    }
+    await Bun.sleep(500)
+  }
+  throw new Error(`could not sign in ${c.email}`)
+}
+
+// --- the run ---------------------------------------------------------------------------------
+
+let exitCode = 1
+try {
+  await admin.unsafe(`create database ${dbName}`)
+  startRedis()
+  await Bun.sleep(300)
+  for (const p of processes) start(p)
+  for (const p of processes.filter((p) => p.port)) await waitHttp(`http://127.0.0.1:${p.port}/ready`)
+  log(`system up: ${processes.length} processes (two of each worker), Redis with fsync'd AOF on :${redisPort}`)
+
+  const adminToken = (await call('POST', '/api/auth/login', { body: ADMIN })).body.accessToken
+  const INITIAL_STOCK = 400
+  const products: { id: string; price: number }[] = []
+  for (let i = 0; i < 12; i++) {
+    const price = 300 + i * 175
+    const res = await call('POST', '/api/products', { token: adminToken, body: { name: `Chaos Item ${i}`, category: 'Chaos', price, currency: 'EUR', stock: INITIAL_STOCK } })
+    products.push({ id: res.body.id, price })
+  }
+  const customers: Customer[] = []
+  for (let i = 0; i < clientCount; i++) {
+    const c = { email: `chaos${i}@shop.local`, password: 'chaos password 123', token: '' }
+    await call('POST', '/api/auth/register', { body: { email: c.email, password: c.password, name: `Chaos ${i}` } })
+    await signIn(c)
+    await call('POST', '/api/wallet', { token: c.token, body: { currency: 'EUR' } })
+    customers.push(c)
+  }
+  log(`${products.length} products with ${INITIAL_STOCK} each, ${customers.length} customers with wallets`)
+
+  const accepted = { orders: new Set<string>(), deposits: new Map<string, number>(), cancels: 0, refused: 0, gaveUp: 0 }
+  let running = true
+  const clients = customers.map(async (c, index) => {
+    const mine: string[] = []
+    let n = 0
+    while (running) {
+      n++
+      const roll = Math.random()
+      if (roll < 0.15 || n === 1) {
+        const amount = 2000 + Math.floor(Math.random() * 8000)
+        const res = await once('POST', '/api/wallet/deposits', c.token, { amount })
+        if (res.status === 201) accepted.deposits.set(res.key, amount)
+        else if (res.status === 401 || res.status === -1) await signIn(c)
+      } else if (roll < 0.27 && mine.length) {
+        const id = mine[Math.floor(Math.random() * mine.length)]!
+        const res = await once('POST', `/api/orders/${id}/cancel`, c.token)
+        if (res.status === 200) accepted.cancels++
+      } else {
+        const count = 1 + Math.floor(Math.random() * 3)
+        const items = Array.from({ length: count }, () => products[Math.floor(Math.random() * products.length)]!)
+        const unique = [...new Map(items.map((p) => [p.id, { productId: p.id, quantity: 1 + Math.floor(Math.random() * 2) }])).values()]
+        const res = await once('POST', '/api/orders', c.token, { items: unique })
+        if (res.status === 202) {
+          accepted.orders.add(res.body.id)
+          mine.push(res.body.id)
+        } else if (res.status === -1) accepted.gaveUp++
+        else accepted.refused++
+      }
+      if (index % 4 === 0) await Bun.sleep(20)
+    }
+  })
+
+  // The controller: a fault every 2-5 s while the load runs.
+  const faults: string[] = []
+  const workers = processes.filter((p) => !p.port)
+  const services = processes.filter((p) => p.port && p.name !== 'gateway')
+  const deadline = Date.now() + loadSeconds * 1000
+  const tokenRefresher = setInterval(() => customers.forEach((c) => void signIn(c).catch(() => {})), 10 * 60_000)
+  while (Date.now() < deadline) {
+    await Bun.sleep(2000 + Math.random() * 3000)
+    const kind = Math.random()
+    if (kind < 0.4) {
+      const victim = workers[Math.floor(Math.random() * workers.length)]!
+      victim.child?.kill('SIGKILL')
+      await victim.child?.exited
+      faults.push(`SIGKILL ${victim.name}`)
+      log(`fault: SIGKILL ${victim.name}`)
+      await Bun.sleep(500 + Math.random() * 2500)
+      start(victim)
+    } else if (kind < 0.6) {
+      const victim = services[Math.floor(Math.random() * services.length)]!
+      victim.child?.kill('SIGKILL')
+      await victim.child?.exited
+      faults.push(`SIGKILL ${victim.name}`)
+      log(`fault: SIGKILL ${victim.name} (API)`)
+      await Bun.sleep(300 + Math.random() * 1500)
+      start(victim)
+    } else if (kind < 0.8) {
+      redisProcess?.kill('SIGKILL')
+      await redisProcess?.exited
+      faults.push('SIGKILL redis')
+      log('fault: SIGKILL redis')
+      await Bun.sleep(500 + Math.random() * 2000)
+      startRedis()
+    } else {
+      const [row] = await admin`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = ${dbName} and pid <> pg_backend_pid()`
+      faults.push('postgres connections cut')
+      log(`fault: cut ${row!.n} Postgres connections`)
+    }
+  }
+  running = false
+  clearInterval(tokenRefresher)
+  await Promise.all(clients)
+  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.cancels} cancels, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
+
+  // Recovery: every process up, then wait for every order to settle.
+  for (const p of processes) if (!p.child || p.child.exitCode !== null) start(p)
+  for (const p of processes.filter((p) => p.port)) await waitHttp(`http://127.0.0.1:${p.port}/ready`)
+  // The shared client: camelCase columns and bigint as number (all figures are far below 2^53).
+  const sql = createSql({ url: dbUrl.toString(), schema: 'public', max: 2 })
+  const settleBy = Date.now() + 120_000
+  let unsettled = -1
+  while (Date.now() < settleBy) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from orders.orders
+      where status = 'NEW' or refund_status = 'requested'`
+    const [reserved] = await sql<{ n: number }[]>`select count(*)::int as n from catalog.reservations where status = 'reserved'`
+    unsettled = row!.n + reserved!.n
+    if (unsettled === 0) break
+    await Bun.sleep(1000)
+  }
+  log(unsettled === 0 ? 'recovered: no order NEW, no refund pending, no stock reserved' : `not settled after 120 s: ${unsettled} left`)
+
+  // --- invariants ---
+  const ids = [...accepted.orders]
+  const [{ n: found }] = (await sql`select count(*)::int as n from orders.orders where id = any(${ids}::uuid[])`) as unknown as [{ n: number }]
+  const lost = ids.length - found
+  const [{ n: stuck }] = (await sql`select count(*)::int as n from orders.orders where status = 'NEW' or refund_status = 'requested'`) as unknown as [{ n: number }]
+  const [charges] = await sql<{ doublePayments: number; doubleRefunds: number }[]>`
+    select count(*) filter (where kind = 'payment' and n > 1)::int as double_payments,
+           count(*) filter (where kind = 'refund' and n > 1)::int as double_refunds
+    from (select order_id, kind, count(*) as n from payments.ledger_entries where order_id is not null group by 1, 2) x`
+  const [{ n: negative }] = (await sql`select count(*)::int as n from payments.wallets where balance < 0`) as unknown as [{ n: number }]
+  const [{ n: unbalanced }] = (await sql`
+    select count(*)::int as n from (
+      select w.id from payments.wallets w left join payments.ledger_entries l on l.wallet_id = w.id
+      group by w.id having w.balance <> coalesce(sum(l.amount), 0)) x`) as unknown as [{ n: number }]
+  // Every order's money matches its fate: paid orders charged once and kept, cancelled ones
+  // either never charged or charged and refunded, and the amount is the order's total.
+  const money = await sql<{ id: string; status: string; total: number; paid: number; refunded: number }[]>`
+    select o.id, o.status, o.total,
+      coalesce(sum(-l.amount) filter (where l.kind = 'payment'), 0)::bigint as paid,
+      coalesce(sum(l.amount) filter (where l.kind = 'refund'), 0)::bigint as refunded
+    from orders.orders o left join payments.ledger_entries l on l.order_id = o.id
+    group by o.id`
+  const wrongMoney = money.filter((o) =>
+    o.status === 'CANCELLED' ? !(o.paid === 0 && o.refunded === 0) && !(o.paid === o.total && o.refunded === o.total) : !(o.paid === o.total && o.refunded === 0),
+  )
+  const depositKeys = [...accepted.deposits.keys()]
+  const booked = await sql<{ depositKey: string; amount: number; n: number }[]>`
+    select deposit_key, min(amount)::bigint as amount, count(*)::int as n from payments.ledger_entries
+    where kind = 'deposit' and deposit_key = any(${depositKeys}) group by 1`
+  const depositProblems = depositKeys.filter((k) => {
+    const row = booked.find((b) => b.depositKey === k)
+    return !row || row.n !== 1 || row.amount !== accepted.deposits.get(k)
+  }).length
+  const stock = await sql<{ id: string; stock: number; reserved: number; committed: number }[]>`
+    select p.id, p.stock, p.reserved,
+      coalesce((select sum(i.quantity) from catalog.reservation_items i join catalog.reservations r using (order_id)
+                where i.product_id = p.id and r.status = 'committed'), 0)::int as committed
+    from catalog.products p`
+  const stockProblems = stock.filter((p) => p.stock + p.committed !== INITIAL_STOCK || p.reserved !== 0).length
+  // Committed stock belongs to paid (or paid-then-cancelled) orders only.
+  const [{ n: commitMismatch }] = (await sql`
+    select count(*)::int as n from catalog.reservations r
+    left join orders.orders o on o.id = r.order_id
+    where r.status = 'committed' and (o.id is null or o.status = 'NEW')`) as unknown as [{ n: number }]
+  const [{ n: dead }] = (await sql`
+    select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters) as n`) as unknown as [{ n: number }]
+  const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by 1 order by 1`
+  await sql.end()
+
+  console.log('\nfaults injected:')
+  const tally = new Map<string, number>()
+  for (const f of faults) tally.set(f, (tally.get(f) ?? 0) + 1)
+  for (const [f, n] of [...tally].sort()) console.log(`  ${String(n).padStart(3)} × ${f}`)
+  console.log(`orders by status: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}`)
+  console.log(
+    `checks: ledger_unbalanced=${unbalanced} money_mismatch=${wrongMoney.length} double_refunds=${charges!.doubleRefunds} ` +
+      `deposit_problems=${depositProblems}/${depositKeys.length} stock_problems=${stockProblems}/${stock.length} ` +
+      `commit_mismatch=${commitMismatch} dead_letters=${dead}`,
+  )
+  for (const o of wrongMoney.slice(0, 5)) console.log(`  money mismatch: ${JSON.stringify(o)}`)
+  const doubleCharged = charges!.doublePayments + charges!.doubleRefunds
+  console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck}`)
+  exitCode = lost + doubleCharged + negative + stuck + unbalanced + wrongMoney.length + depositProblems + stockProblems + commitMismatch === 0 ? 0 : 1
+} catch (error) {
+  console.error(`chaos run failed: ${(error as Error).message}`)
+} finally {
+  await stopAll()
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {})
+  await admin.end()
+  rmSync(redisDir, { recursive: true, force: true })
+}
+process.exit(exitCode)
