@@ -143,14 +143,17 @@ async function call(method: string, path: string, options: { token?: string; bod
 /** Like the desktop app: the same key until a final answer (a 2xx or a 4xx other than 409/429). */
 async function once(method: string, path: string, token: string, body?: unknown) {
   const key = crypto.randomUUID()
+  let last = { status: 0, code: '' }
   for (let attempt = 0; attempt < 30; attempt++) {
     const res = await call(method, path, { token, body, key })
-    const final = res.status >= 200 && res.status < 500 && res.status !== 409 && res.status !== 429 && res.status !== 401
+    last = { status: res.status, code: res.body?.code ?? '' }
+    const inFlight = res.status === 409 && res.body?.code === 'idempotency_key_in_flight'
+    const final = res.status >= 200 && res.status < 500 && !inFlight && res.status !== 429 && res.status !== 401
     if (final) return { ...res, key }
     if (res.status === 401) await Bun.sleep(500)
     await Bun.sleep(200 + attempt * 100)
   }
-  return { status: -1, body: undefined, key }
+  return { status: -1, body: { code: `gave up after ${last.status} ${last.code}` }, key }
 }
 
 interface Customer {
@@ -201,6 +204,7 @@ try {
   log(`${products.length} products with ${INITIAL_STOCK} each, ${customers.length} customers with wallets`)
 
   const accepted = { orders: new Set<string>(), deposits: new Map<string, number>(), cancels: 0, refused: 0, gaveUp: 0 }
+  const gaveUpWith = new Map<string, number>()
   let running = true
   const clients = customers.map(async (c, index) => {
     const mine: string[] = []
@@ -225,7 +229,10 @@ try {
         if (res.status === 202) {
           accepted.orders.add(res.body.id)
           mine.push(res.body.id)
-        } else if (res.status === -1) accepted.gaveUp++
+        } else if (res.status === -1) {
+          accepted.gaveUp++
+          gaveUpWith.set(res.body.code, (gaveUpWith.get(res.body.code) ?? 0) + 1)
+        }
         else accepted.refused++
       }
       if (index % 4 === 0) await Bun.sleep(20)
@@ -276,6 +283,7 @@ try {
   clearInterval(tokenRefresher)
   await Promise.all(clients)
   log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.cancels} cancels, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
+  if (gaveUpWith.size) log(`orders given up by clients, by last answer: ${JSON.stringify(Object.fromEntries(gaveUpWith))}`)
 
   // Recovery: every process up, then wait for every order to settle.
   for (const p of processes) if (!p.child || p.child.exitCode !== null) start(p)

@@ -95,6 +95,37 @@ describe('placing orders', () => {
     expect(await s.balance(c.token)).toBe(10_000 - 200)
   })
 
+  test('an order whose write failed after its reservation succeeds when retried with the same key', async () => {
+    const c = await s.customer(10_000)
+    const p = await s.product({ price: 700, stock: 5 })
+    const db = s.db.orders.sql
+    // Make the next order insert fail once, as a cut connection or a crash would.
+    await db`create table fail_next_order (armed boolean)`
+    await db`insert into fail_next_order values (true)`
+    await db.unsafe(`
+      create function fail_next_order() returns trigger language plpgsql as $$
+      begin
+        if exists (select 1 from fail_next_order) then raise exception 'injected failure'; end if;
+        return new;
+      end $$;
+      create trigger fail_next_order before insert on orders for each row execute function fail_next_order();`)
+    try {
+      const key = crypto.randomUUID()
+      const failed = await s.order(c.token, [{ productId: p.id, quantity: 2 }], key)
+      expect(failed.status).toBe(500)
+      expect(await s.stock(p.id)).toEqual({ stock: 5, reserved: 2 }) // kept for the retry
+      await db`delete from fail_next_order`
+      const retried = await s.order(c.token, [{ productId: p.id, quantity: 2 }], key)
+      expect(retried.status).toBe(202)
+      expect((await s.waitForOrder(c.token, retried.body.id, 'PAID')).status).toBe('PAID')
+      await Bun.sleep(300)
+      expect(await s.stock(p.id)).toEqual({ stock: 3, reserved: 0 })
+      expect(await s.balance(c.token)).toBe(10_000 - 1400)
+    } finally {
+      await db.unsafe('drop trigger if exists fail_next_order on orders; drop function if exists fail_next_order(); drop table if exists fail_next_order')
+    }
+  })
+
   test('the same key with other items is a 422; no key is a 400', async () => {
     const c = await s.customer(10_000)
     const p = await s.product({ price: 100, stock: 10 })

@@ -60,7 +60,8 @@ describe('PendingActions', () => {
     expect(isFinalAnswer(201)).toBe(true)
     expect(isFinalAnswer(422)).toBe(true)
     expect(isFinalAnswer(400)).toBe(true)
-    expect(isFinalAnswer(409)).toBe(false) // still in flight
+    expect(isFinalAnswer(409, 'idempotency_key_in_flight')).toBe(false) // still running: wait for it
+    expect(isFinalAnswer(409, 'out_of_stock')).toBe(true)
     expect(isFinalAnswer(429)).toBe(false)
     expect(isFinalAnswer(502)).toBe(false)
     expect(isFinalAnswer(0)).toBe(false) // network

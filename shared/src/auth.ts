@@ -39,28 +39,44 @@ export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+/** Verified tokens remembered (by their exact text) so a client's next request skips the signature check. */
+const CACHE_LIMIT = 10_000
+
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  const verified = new Map<string, { user: AuthUser; until: number }>()
+
+  async function verifyOnce(token: string): Promise<{ user: AuthUser; exp: number }> {
+    let payload
+    try {
+      ;({ payload } = await jwtVerify(token, options.keys, {
+        algorithms: [ACCESS_TOKEN_ALG],
+        issuer: options.issuer,
+        audience: options.audience,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        clockTolerance: options.clockTolerance ?? 5,
+      }))
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error))
+        throw new ServiceUnavailableError('The token signing keys could not be fetched')
+      if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired', 'invalid_token')
+      throw new UnauthorizedError('The access token is invalid', 'invalid_token')
+    }
+    const { sub, role, sid } = payload as { sub?: unknown; role?: unknown; sid?: unknown }
+    if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !ROLES.includes(role as Role))
+      throw new UnauthorizedError('The access token is invalid', 'invalid_token')
+    return { user: { id: sub, role: role as Role, sessionId: sid }, exp: payload.exp! * 1000 }
+  }
+
   return {
     async verify(token) {
-      let payload
-      try {
-        ;({ payload } = await jwtVerify(token, options.keys, {
-          algorithms: [ACCESS_TOKEN_ALG],
-          issuer: options.issuer,
-          audience: options.audience,
-          requiredClaims: ['exp', 'iat', 'sub'],
-          clockTolerance: options.clockTolerance ?? 5,
-        }))
-      } catch (error) {
-        if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error))
-          throw new ServiceUnavailableError('The token signing keys could not be fetched')
-        if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired', 'invalid_token')
-        throw new UnauthorizedError('The access token is invalid', 'invalid_token')
-      }
-      const { sub, role, sid } = payload as { sub?: unknown; role?: unknown; sid?: unknown }
-      if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !ROLES.includes(role as Role))
-        throw new UnauthorizedError('The access token is invalid', 'invalid_token')
-      return { id: sub, role: role as Role, sessionId: sid }
+      const hit = verified.get(token)
+      if (hit && hit.until > Date.now()) return hit.user
+      if (hit) verified.delete(token)
+      const { user, exp } = await verifyOnce(token)
+      if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value!)
+      // Until the token expires, and never longer than a minute.
+      verified.set(token, { user, until: Math.min(exp, Date.now() + 60_000) })
+      return user
     },
   }
 }

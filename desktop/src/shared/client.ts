@@ -126,7 +126,7 @@ export class ShopClient implements ShopApi {
           await new Promise((resolve) => setTimeout(resolve, 250))
           continue
         }
-        if (error instanceof ApiError && isFinalAnswer(error.problem.status)) await this.pending.complete(key)
+        if (error instanceof ApiError && isFinalAnswer(error.problem.status, error.problem.code)) await this.pending.complete(key)
         throw error
       }
     }

@@ -65,7 +65,8 @@ export class PendingActions {
 }
 
 /** Whether an answer ends the action (a retry should get a new key) or not (retry with the same). */
-export function isFinalAnswer(status: number): boolean {
-  // 409 "still in flight" and 5xx, 429 and network failures are worth retrying with the same key.
-  return status < 500 && status !== 409 && status !== 429 && status !== 0
+export function isFinalAnswer(status: number, code?: string): boolean {
+  // "Still in flight", 5xx, 429 and network failures are worth retrying with the same key.
+  if (status === 409) return code !== 'idempotency_key_in_flight'
+  return status < 500 && status !== 429 && status !== 0
 }

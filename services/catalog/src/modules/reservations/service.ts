@@ -119,8 +119,8 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
             return { productId: i.productId, name: p.name, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
           })
           .sort((a, b) => (a.productId < b.productId ? -1 : 1))
-        await repo.insertItems(tx, orderId, items.map(({ name: _name, ...item }) => item))
-        await repo.applyToProducts(tx, orderId, 'reserve')
+        // Sent together; the server runs them in order (the update reads the inserted items).
+        await Promise.all([repo.insertItems(tx, orderId, items.map(({ name: _name, ...item }) => item)), repo.applyToProducts(tx, orderId, 'reserve')])
         log.info('stock reserved', { orderId, items: wanted.length })
         return { created: true, reservation: toReservation(orderId, 'reserved', items) }
       })

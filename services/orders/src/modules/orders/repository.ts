@@ -46,11 +46,6 @@ export async function lockById(db: Db, id: string): Promise<OrderRow | undefined
   return row
 }
 
-export async function findByUserKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
-  const [row] = await db<OrderRow[]>`select * from orders where user_id = ${userId} and idempotency_key = ${key}`
-  return row
-}
-
 /** Inserts the order and its items in one statement; undefined when it exists already (a retry got here first). */
 export async function insert(
   db: Db,
@@ -140,8 +135,17 @@ export async function list(db: Db, userId: string, filter: { status?: Status; be
     limit ${filter.limit}`
 }
 
-export async function insertIntent(db: Db, orderId: string, userId: string): Promise<void> {
-  await db`insert into order_intents (order_id, user_id) values (${orderId}, ${userId}) on conflict do nothing`
+/**
+ * One statement: records the intent to create `orderId` (a no-op if it exists) and returns the
+ * order this user's key already made, if any.
+ */
+export async function intendOrFind(db: Db, orderId: string, userId: string, key: string): Promise<OrderRow | undefined> {
+  const [row] = await db<OrderRow[]>`
+    with intent as (
+      insert into order_intents (order_id, user_id) values (${orderId}, ${userId}) on conflict do nothing
+    )
+    select * from orders where user_id = ${userId} and idempotency_key = ${key}`
+  return row
 }
 
 export async function deleteIntent(db: Db, orderId: string): Promise<void> {

@@ -2,9 +2,9 @@
  * The order saga on the orders side. Creating: the order id is derived from (user,
  * Idempotency-Key), an intent row is committed, the catalog reserves the stock for that id, then
  * one transaction writes the order (NEW, total fixed from the catalog's prices), its history,
- * the `payment.requested` event and drops the intent. A retry after any crash lands on the same
- * id, so neither stock nor money is taken twice; an intent left behind is released by the
- * reconciler. Every later change goes through `applyEvent`: the pure state machine decides, and
+ * the `payment.requested` event and drops the intent. A retry after any crash or failure lands
+ * on the same id and finds its reservation, so neither stock nor money is taken twice; an intent
+ * nobody retries is released by the reconciler after the order timeout. Every later change goes through `applyEvent`: the pure state machine decides, and
  * the history entries and outgoing events are written in the same transaction.
  */
 import { createHash } from 'node:crypto'
@@ -127,7 +127,7 @@ export function createOrdersService(deps: OrdersDeps) {
     async create(user: AuthUser, key: string, input: CreateOrder, requestId?: string): Promise<Order> {
       const orderId = orderIdFor(user.id, key)
       // The intent is committed before the reservation whatever the lookup finds (a no-op then).
-      const [existing] = await Promise.all([repo.findByUserKey(sql, user.id, key), repo.insertIntent(sql, orderId, user.id)])
+      const existing = await repo.intendOrFind(sql, orderId, user.id, key)
       if (existing) {
         const [order] = await loadOrders(sql, [existing])
         if (!sameItems(order!.items, input.items))
@@ -171,10 +171,9 @@ export function createOrdersService(deps: OrdersDeps) {
           return inserted
         })
       } catch (error) {
-        await catalog.release(orderId, requestId).then(
-          () => repo.deleteIntent(sql, orderId),
-          (releaseError) => log.warn('release after a failed order write failed; the reconciler will retry', { orderId, error: releaseError.message }),
-        )
+        // The reservation stays with its intent: a retry with the same key (same order id) finds
+        // it and completes the order; if none comes, the reconciler releases it after the timeout.
+        log.warn('order write failed after the reservation; kept for a retry', { orderId, error: (error as Error).message })
         throw error
       }
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
