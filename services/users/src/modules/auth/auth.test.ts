@@ -116,7 +116,7 @@ describe('login', () => {
   })
 
   test('wrong password and unknown email take similar time (both run argon2id)', async () => {
-    await register('timing@example.com')
+    for (let i = 0; i < 5; i++) await register(`timing${i}@example.com`)
     const time = async (email: string) => {
       const start = performance.now()
       await login(email, 'wrong password!')
@@ -124,14 +124,16 @@ describe('login', () => {
     }
     const known: number[] = []
     const unknown: number[] = []
-    for (let i = 0; i < 3; i++) {
-      known.push(await time('timing@example.com'))
+    for (let i = 0; i < 5; i++) {
+      known.push(await time(`timing${i}@example.com`))
       unknown.push(await time(`ghost${i}@example.com`))
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!
+    // Medians of five, wide bounds: the point is that an unknown email also pays for argon2id
+    // (without the dummy hash it answers in well under a tenth of the time), not a benchmark.
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[2]!
     const ratio = median(unknown) / median(known)
-    expect(ratio).toBeGreaterThan(0.5)
-    expect(ratio).toBeLessThan(2)
+    expect(ratio).toBeGreaterThan(0.33)
+    expect(ratio).toBeLessThan(3)
   })
 
   test('more attempts for one email than allowed: 429 with Retry-After', async () => {
