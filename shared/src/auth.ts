@@ -131,3 +131,12 @@ export function serviceAuthPlugin(internalToken: string) {
     },
   })
 }
+
+/** The verifier every service but users uses: the users JWKS, the configured issuer and audience. */
+export function usersTokenVerifier(config: { USERS_URL: string; JWT_ISSUER: string; JWT_AUDIENCE: string }): TokenVerifier {
+  return createTokenVerifier({
+    keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  })
+}

@@ -1,4 +1,4 @@
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
 import { announce, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
@@ -21,11 +21,7 @@ await runMain('catalog', async () => {
     sql,
     redis,
     log,
-    verifier: createTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    }),
+    verifier: usersTokenVerifier(config),
     internalToken: config.INTERNAL_TOKEN,
   }).listen({ port: config.CATALOG_PORT, hostname: config.HOST })
 

@@ -3,9 +3,9 @@
  * `order.cancelled` (release it) through the shared inbox. Catalog emits no events.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import { connectSql, type Sql } from '@shop/shared/db'
-import { every, onShutdown, runMain } from '@shop/shared/lifecycle'
-import { createLogger, type Logger } from '@shop/shared/logger'
+import type { Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { runWorkerProcess } from '@shop/shared/worker-main'
 import { migrateCatalog } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { orderCancelled } from './jobs/order-cancelled.ts'
@@ -37,22 +37,17 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
 }
 
 if (import.meta.main) {
-  await runMain('catalog-worker', async () => {
-    const config = readConfig()
-    const log = createLogger('catalog-worker', config.LOG_LEVEL)
-    const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'catalog-worker' })
-    await migrateCatalog(sql, SCHEMA, log)
-    const consumer = createCatalogConsumer({ sql, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, log })
-    consumer.start()
-    onShutdown(
-      log,
-      [
-        every(log, 'inbox pruned', 3600_000, () => consumer.pruneInbox()),
-        { name: 'worker', run: () => consumer.close(10_000) },
-        { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
-      ],
-      15_000,
-    )
-    log.info('worker running', { queue: 'catalog' })
+  const config = readConfig()
+  await runWorkerProcess({
+    name: 'catalog-worker',
+    schema: SCHEMA,
+    databaseUrl: config.DATABASE_URL,
+    logLevel: config.LOG_LEVEL,
+    migrate: migrateCatalog,
+    create: (sql, log) => {
+      const consumer = createCatalogConsumer({ sql, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, log })
+      return { start: () => consumer.start(), stop: () => consumer.close(10_000), pruneInbox: () => consumer.pruneInbox() }
+    },
+    describe: { queue: 'catalog' },
   })
 }

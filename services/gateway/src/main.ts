@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { usersTokenVerifier } from '@shop/shared/auth'
 import { announce, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { workerConnection } from '@shop/shared/queue'
@@ -19,11 +19,7 @@ await runMain('gateway', async () => {
     redis,
     queueConnection,
     log,
-    verifier: createTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    }),
+    verifier: usersTokenVerifier(config),
     upstreams: { users: config.USERS_URL, orders: config.ORDERS_URL, payments: config.PAYMENTS_URL, catalog: config.CATALOG_URL },
     prefix: config.QUEUE_PREFIX,
     origins: config.origins,

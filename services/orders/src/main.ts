@@ -1,4 +1,4 @@
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
 import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
@@ -26,11 +26,7 @@ await runMain('orders', async () => {
     schema: SCHEMA,
     redis,
     log,
-    verifier: createTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    }),
+    verifier: usersTokenVerifier(config),
     idempotency,
     catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
     hub,

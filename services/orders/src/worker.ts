@@ -4,9 +4,10 @@
  * `refund.requested`, `order.paid`, `order.cancelled`) and runs the reconciler.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import { connectSql, type Sql } from '@shop/shared/db'
-import { every, onShutdown, runMain } from '@shop/shared/lifecycle'
-import { createLogger, type Logger } from '@shop/shared/logger'
+import type { Sql } from '@shop/shared/db'
+import { every } from '@shop/shared/lifecycle'
+import type { Logger } from '@shop/shared/logger'
+import { runWorkerProcess } from '@shop/shared/worker-main'
 import { OutboxRelay } from '@shop/shared/outbox'
 import { Queues, producerConnection } from '@shop/shared/queue'
 import { migrateOrders } from './bootstrap.ts'
@@ -53,6 +54,7 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     consumer,
     relay,
     reconcile: () => reconcile(reconcileDeps),
+    pruneInbox: () => consumer.pruneInbox(),
     async start() {
       await relay.start()
       consumer.start()
@@ -69,32 +71,25 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
 }
 
 if (import.meta.main) {
-  await runMain('orders-worker', async () => {
-    const config = readConfig()
-    const log = createLogger('orders-worker', config.LOG_LEVEL)
-    const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'orders-worker' })
-    await migrateOrders(sql, SCHEMA, log)
-    const worker = createOrdersWorker({
-      sql,
-      schema: SCHEMA,
-      redisUrl: config.REDIS_URL,
-      prefix: config.QUEUE_PREFIX,
-      log,
-      catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
-      timeoutSeconds: config.ORDER_TIMEOUT_SECONDS,
-      reconcileIntervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
-      concurrency: config.ORDERS_WORKER_CONCURRENCY,
-    })
-    await worker.start()
-    onShutdown(
-      log,
-      [
-        every(log, 'inbox pruned', 3600_000, () => worker.consumer.pruneInbox()),
-        { name: 'worker', run: () => worker.stop() },
-        { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
-      ],
-      15_000,
-    )
-    log.info('worker running', { queue: 'orders' })
+  const config = readConfig()
+  await runWorkerProcess({
+    name: 'orders-worker',
+    schema: SCHEMA,
+    databaseUrl: config.DATABASE_URL,
+    logLevel: config.LOG_LEVEL,
+    migrate: migrateOrders,
+    create: (sql, log) =>
+      createOrdersWorker({
+        sql,
+        schema: SCHEMA,
+        redisUrl: config.REDIS_URL,
+        prefix: config.QUEUE_PREFIX,
+        log,
+        catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
+        timeoutSeconds: config.ORDER_TIMEOUT_SECONDS,
+        reconcileIntervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+        concurrency: config.ORDERS_WORKER_CONCURRENCY,
+      }),
+    describe: { queue: 'orders' },
   })
 }

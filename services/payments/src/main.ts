@@ -1,4 +1,4 @@
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
 import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
@@ -21,11 +21,7 @@ await runMain('payments', async () => {
     sql,
     redis,
     log,
-    verifier: createTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    }),
+    verifier: usersTokenVerifier(config),
     idempotency,
     maxDeposit: config.MAX_DEPOSIT,
     currencies: config.currencies,

@@ -4,9 +4,9 @@
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import { connectSql, type Sql } from '@shop/shared/db'
-import { every, onShutdown, runMain } from '@shop/shared/lifecycle'
-import { createLogger, type Logger } from '@shop/shared/logger'
+import type { Sql } from '@shop/shared/db'
+import type { Logger } from '@shop/shared/logger'
+import { runWorkerProcess } from '@shop/shared/worker-main'
 import { OutboxRelay } from '@shop/shared/outbox'
 import { Queues, producerConnection } from '@shop/shared/queue'
 import { migratePayments } from './bootstrap.ts'
@@ -52,6 +52,7 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     consumer,
     relay,
     queues,
+    pruneInbox: () => consumer.pruneInbox(),
     async start() {
       await relay.start()
       consumer.start()
@@ -66,25 +67,15 @@ export function createPaymentsWorker(deps: WorkerDeps) {
 }
 
 if (import.meta.main) {
-  await runMain('payments-worker', async () => {
-    const config = readConfig()
-    const log = createLogger('payments-worker', config.LOG_LEVEL)
-    const sql = await connectSql({ url: config.DATABASE_URL, schema: SCHEMA, applicationName: 'payments-worker' })
-    await migratePayments(sql, SCHEMA, log)
-    const worker = createPaymentsWorker({
-      sql,
-      schema: SCHEMA,
-      redisUrl: config.REDIS_URL,
-      prefix: config.QUEUE_PREFIX,
-      log,
-      concurrency: config.PAYMENTS_WORKER_CONCURRENCY,
-    })
-    await worker.start()
-    onShutdown(log, [
-      every(log, 'inbox pruned', 3600_000, () => worker.consumer.pruneInbox()),
-      { name: 'worker', run: () => worker.stop() },
-      { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
-    ], 15_000)
-    log.info('worker running', { queue: 'payments', concurrency: config.PAYMENTS_WORKER_CONCURRENCY })
+  const config = readConfig()
+  await runWorkerProcess({
+    name: 'payments-worker',
+    schema: SCHEMA,
+    databaseUrl: config.DATABASE_URL,
+    logLevel: config.LOG_LEVEL,
+    migrate: migratePayments,
+    create: (sql, log) =>
+      createPaymentsWorker({ sql, schema: SCHEMA, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, log, concurrency: config.PAYMENTS_WORKER_CONCURRENCY }),
+    describe: { queue: 'payments', concurrency: config.PAYMENTS_WORKER_CONCURRENCY },
   })
 }

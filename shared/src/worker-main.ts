@@ -1,0 +1,45 @@
+/**
+ * The entry of a worker process, the same for every service: config already read, Postgres
+ * connected and migrated, the service's consumer (and relay) started, inbox pruning every hour,
+ * and a bounded, ordered stop on SIGINT/SIGTERM.
+ */
+import { connectSql, type Sql } from './db.ts'
+import { every, onShutdown, runMain } from './lifecycle.ts'
+import { createLogger, type Logger, type LogLevel } from './logger.ts'
+
+export interface WorkerHandle {
+  start(): Promise<void> | void
+  stop(): Promise<unknown>
+  pruneInbox(): Promise<number>
+}
+
+export interface WorkerProcessOptions {
+  name: string
+  schema: string
+  databaseUrl: string
+  logLevel: LogLevel
+  migrate: (sql: Sql, schema: string, log: Logger) => Promise<void>
+  create: (sql: Sql, log: Logger) => WorkerHandle
+  /** What to say in the "worker running" line. */
+  describe?: Record<string, unknown>
+}
+
+export function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  return runMain(options.name, async () => {
+    const log = createLogger(options.name, options.logLevel)
+    const sql = await connectSql({ url: options.databaseUrl, schema: options.schema, applicationName: options.name })
+    await options.migrate(sql, options.schema, log)
+    const worker = options.create(sql, log)
+    await worker.start()
+    onShutdown(
+      log,
+      [
+        every(log, 'inbox pruned', 3600_000, () => worker.pruneInbox()),
+        { name: 'worker', run: () => worker.stop() },
+        { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
+      ],
+      15_000,
+    )
+    log.info('worker running', options.describe ?? {})
+  })
+}
