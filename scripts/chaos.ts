@@ -146,7 +146,7 @@ async function once(method: string, path: string, token: string, body?: unknown)
   let last = { status: 0, code: '' }
   for (let attempt = 0; attempt < 30; attempt++) {
     const res = await call(method, path, { token, body, key })
-    last = { status: res.status, code: res.body?.code ?? '' }
+    last = { status: res.status, code: `${res.body?.code ?? ''}${res.body?.detail ? ` (${res.body.detail})` : ''}` }
     const inFlight = res.status === 409 && res.body?.code === 'idempotency_key_in_flight'
     const final = res.status >= 200 && res.status < 500 && !inFlight && res.status !== 429 && res.status !== 401
     if (final) return { ...res, key }
