@@ -58,7 +58,9 @@ async function openWalletAndTopUp(page: Page, amount: string) {
   await page.getByText(/^Added /).waitFor()
 }
 
-const balanceText = (page: Page) => page.getByTestId('balance').innerText()
+/** Waits until the wallet screen shows `text` as the balance (it reloads after each change). */
+const waitForBalance = (page: Page, text: string) =>
+  page.waitForFunction((t) => document.querySelector('[data-testid=balance]')?.textContent?.includes(t), text)
 
 describe('the customer journey in Chromium', () => {
   test('register, top up, search, order, PAID live, balance drops, cancel, refund', async () => {
@@ -67,7 +69,7 @@ describe('the customer journey in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, '1-catalog.png'), fullPage: true })
 
     await openWalletAndTopUp(page, '100,50')
-    expect(await balanceText(page)).toContain('100.50')
+    await waitForBalance(page, '100.50')
     await page.screenshot({ path: join(SHOTS, '2-wallet.png'), fullPage: true })
 
     await page.getByRole('link', { name: 'Products' }).click()
@@ -89,7 +91,8 @@ describe('the customer journey in Chromium', () => {
     expect(orders.body.items[0].items[0].productId).toBe(product.id)
 
     await page.getByRole('link', { name: 'Wallet' }).click()
-    await page.waitForFunction(() => document.querySelector('[data-testid=balance]')?.textContent?.includes('58.00'))
+    await waitForBalance(page, '58.00')
+    await page.locator('tr[data-kind="payment"]').first().waitFor()
     expect(await page.locator('tr[data-kind="payment"]').count()).toBe(1)
 
     await page.getByRole('link', { name: 'Orders' }).click()
@@ -105,7 +108,7 @@ describe('the customer journey in Chromium', () => {
       expect.stringContaining('refunded'),
     ])
     await page.getByRole('link', { name: 'Wallet' }).click()
-    await page.waitForFunction(() => document.querySelector('[data-testid=balance]')?.textContent?.includes('100.50'))
+    await waitForBalance(page, '100.50')
     await page.screenshot({ path: join(SHOTS, '6-wallet-after-refund.png'), fullPage: true })
   }, 90_000)
 

@@ -16,12 +16,11 @@ export function WalletScreen({ refreshKey }: { refreshKey: number }) {
     setError(null)
     try {
       const w = await api.wallet()
+      // Balance and history are shown together, so they never disagree on screen.
+      const page = w ? await api.transactions() : { items: [], nextCursor: null }
       setWallet(w)
-      if (w) {
-        const page = await api.transactions()
-        setEntries(page.items)
-        setCursor(page.nextCursor)
-      }
+      setEntries(page.items)
+      setCursor(page.nextCursor)
     } catch (e) {
       setError(e)
       setWallet((w) => (w === undefined ? null : w))
