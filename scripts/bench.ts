@@ -32,13 +32,18 @@ const base = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}`
 const ADMIN = { email: 'bench-admin@shop.local', password: 'bench admin password' }
 
 async function json(method: string, target: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(target, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+  try {
+    const res = await fetch(target, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : undefined }
+  } catch {
+    // Counted as a failure by the caller: status 0 means the gateway could not be reached.
+    return { status: 0, body: undefined }
+  }
 }
 
 /** CPU ms (user + system) a process has used, from /proc; 0 once it is gone. */
@@ -105,6 +110,23 @@ const system = Bun.spawn(['bun', 'scripts/start.ts'], {
   stderr: 'inherit',
 })
 const streams: SseConnection[] = []
+// Ctrl-C: stop the system it started and drop its database, like a normal end.
+let interrupted = false
+const cleanUp = async () => {
+  for (const stream of streams) stream.close()
+  if (system.exitCode === null) system.kill('SIGTERM')
+  await system.exited
+  await deleteRedisPrefix(prefix)
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+  await admin.end()
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    console.log(`\n${signal}: stopping the system and dropping ${dbName}`)
+    void cleanUp().finally(() => process.exit(130))
+  })
 try {
   const reader = (system.stdout as ReadableStream<Uint8Array>).getReader()
   let log = ''
@@ -287,10 +309,5 @@ try {
       `order_to_paid_p99_ms=${round(pct(toPaid, 99))} cpu_ms_per_order=${round(cpuTotal / Math.max(1, paidClosed), 2)} lost=${lost} duplicated=${duplicated}`,
   )
 } finally {
-  for (const stream of streams) stream.close()
-  system.kill('SIGTERM')
-  await system.exited
-  await deleteRedisPrefix(prefix)
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-  await admin.end()
+  if (!interrupted) await cleanUp()
 }
