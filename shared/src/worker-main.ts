@@ -3,7 +3,11 @@
  * connected and migrated, the service's consumer (and relay) started, inbox pruning every hour,
  * and a bounded, ordered stop on SIGINT/SIGTERM.
  */
+import { Consumer, type ConsumerOptions } from './consumer.ts'
+import type { QueueName } from './contracts.ts'
 import { connectSql, type Sql } from './db.ts'
+import { OutboxRelay } from './outbox.ts'
+import { Queues, producerConnection } from './queue.ts'
 import { every, onShutdown, runMain } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
 
@@ -42,4 +46,32 @@ export function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
     )
     log.info('worker running', options.describe ?? {})
   })
+}
+
+/**
+ * A service's worker: its consumer (with the inbox) and the relay of its outbox, started and
+ * stopped together (the relay first on start; the consumer first on stop, so no new effects are
+ * made while the relay drains).
+ */
+export function createServiceWorker<Q extends QueueName>(options: ConsumerOptions<Q> & { schema: string }) {
+  const consumer = new Consumer(options)
+  const producer = producerConnection(options.redisUrl)
+  const queues = new Queues(producer, options.prefix)
+  const relay = new OutboxRelay({ sql: options.sql, schema: options.schema, queues, log: options.log })
+  return {
+    consumer,
+    relay,
+    queues,
+    pruneInbox: () => consumer.pruneInbox(),
+    async start() {
+      await relay.start()
+      consumer.start()
+    },
+    async stop() {
+      await consumer.close(10_000)
+      await relay.stop()
+      await queues.close(3000)
+      producer.disconnect()
+    },
+  }
 }

@@ -3,13 +3,11 @@
  * `payment.declined`, `payment.refunded`), relays orders' outbox (`payment.requested`,
  * `refund.requested`, `order.paid`, `order.cancelled`) and runs the reconciler.
  */
-import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
+import type { ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
 import { every } from '@shop/shared/lifecycle'
 import type { Logger } from '@shop/shared/logger'
-import { runWorkerProcess } from '@shop/shared/worker-main'
-import { OutboxRelay } from '@shop/shared/outbox'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
 import { migrateOrders } from './bootstrap.ts'
 import { createCatalogClient, type CatalogClient } from './catalog-client.ts'
 import { SCHEMA, readConfig } from './config.ts'
@@ -31,8 +29,9 @@ export interface OrdersWorkerDeps {
 
 export function createOrdersWorker(deps: OrdersWorkerDeps) {
   const handlerDeps = { schema: deps.schema, log: deps.log }
-  const consumer = new Consumer({
+  const worker = createServiceWorker({
     queue: 'orders',
+    schema: deps.schema,
     sql: deps.sql,
     redisUrl: deps.redisUrl,
     prefix: deps.prefix,
@@ -45,27 +44,18 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
       'payment.refunded': paymentRefunded(handlerDeps),
     },
   })
-  const producer = producerConnection(deps.redisUrl)
-  const queues = new Queues(producer, deps.prefix)
-  const relay = new OutboxRelay({ sql: deps.sql, schema: deps.schema, queues, log: deps.log })
   const reconcileDeps = { sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, timeoutSeconds: deps.timeoutSeconds }
   let reconciler: ReturnType<typeof every> | undefined
   return {
-    consumer,
-    relay,
+    ...worker,
     reconcile: () => reconcile(reconcileDeps),
-    pruneInbox: () => consumer.pruneInbox(),
     async start() {
-      await relay.start()
-      consumer.start()
+      await worker.start()
       reconciler = every(deps.log, 'orders reconciled', deps.reconcileIntervalMs, () => reconcile(reconcileDeps))
     },
     async stop() {
       await reconciler?.run()
-      await consumer.close(10_000)
-      await relay.stop()
-      await queues.close(3000)
-      producer.disconnect()
+      await worker.stop()
     },
   }
 }

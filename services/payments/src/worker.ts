@@ -3,12 +3,10 @@
  * payments' outbox (`payment.succeeded`, `payment.declined`, `payment.refunded`) to BullMQ.
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
-import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
+import type { ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
-import { runWorkerProcess } from '@shop/shared/worker-main'
-import { OutboxRelay } from '@shop/shared/outbox'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
 import { migratePayments } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { paymentRequested } from './jobs/payment-requested.ts'
@@ -30,8 +28,9 @@ export interface WorkerDeps {
 /** The consumer and the relay of payments, not yet started. */
 export function createPaymentsWorker(deps: WorkerDeps) {
   const processing = { schema: deps.schema, log: deps.log }
-  const consumer = new Consumer({
+  return createServiceWorker({
     queue: 'payments',
+    schema: deps.schema,
     sql: deps.sql,
     redisUrl: deps.redisUrl,
     prefix: deps.prefix,
@@ -45,25 +44,6 @@ export function createPaymentsWorker(deps: WorkerDeps) {
       'refund.requested': refundRequested(processing),
     },
   })
-  const producer = producerConnection(deps.redisUrl)
-  const queues = new Queues(producer, deps.prefix)
-  const relay = new OutboxRelay({ sql: deps.sql, schema: deps.schema, queues, log: deps.log })
-  return {
-    consumer,
-    relay,
-    queues,
-    pruneInbox: () => consumer.pruneInbox(),
-    async start() {
-      await relay.start()
-      consumer.start()
-    },
-    async stop() {
-      await consumer.close(10_000)
-      await relay.stop()
-      await queues.close(3000)
-      producer.disconnect()
-    },
-  }
 }
 
 if (import.meta.main) {
