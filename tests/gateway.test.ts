@@ -173,6 +173,26 @@ describe('limits and failures', () => {
     }
   })
 
+  test('without an incoming x-request-id, the id the service receives is the one the client gets back', async () => {
+    const seen: string[] = []
+    const upstream = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: (req) => (seen.push(req.headers.get('x-request-id') ?? ''), Response.json({ items: [], nextCursor: null })),
+    })
+    const g = gatewayWith({ upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${upstream.port}` } })
+    try {
+      const res = await g.app.handle(new Request('http://localhost/api/categories'))
+      expect(res.status).toBe(200)
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatch(/^[0-9a-f-]{36}$/)
+      expect(res.headers.get('x-request-id')).toBe(seen[0]!)
+    } finally {
+      upstream.stop(true)
+      await g.close()
+    }
+  })
+
   test('a service that does not answer in time is a 504 problem, promptly', async () => {
     const slow = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async () => (await Bun.sleep(3000), new Response('late')) })
     const g = gatewayWith({ timeoutMs: 300, upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${slow.port}` } })

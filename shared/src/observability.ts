@@ -31,9 +31,10 @@ const ReadyBody = t.Object({
   checks: t.Record(t.String(), t.String()),
 })
 
-/** Reads the request id of a request that went through the plugin (for outgoing calls). */
-export function requestIdOf(request: Request, info: WeakMap<Request, RequestInfo>): string | undefined {
-  return info.get(request)?.requestId
+/** The request id the plugin gave this request (for outgoing calls), from the handler's `set`. */
+export function requestIdOf(set: { headers: Record<string, unknown> }): string | undefined {
+  const id = set.headers[REQUEST_ID_HEADER]
+  return typeof id === 'string' ? id : undefined
 }
 
 export function observabilityPlugin(options: ObservabilityOptions) {
@@ -57,7 +58,6 @@ export function observabilityPlugin(options: ObservabilityOptions) {
   const log = options.log
 
   return new Elysia({ name: `shop.observability.${options.service}` })
-    .decorate('requestInfo', info)
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get(REQUEST_ID_HEADER)
       const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()

@@ -65,7 +65,6 @@ export function createApp(deps: GatewayDeps) {
         limiter: createRateLimiter(deps.redis, deps.prefix),
         writesPerMinute: deps.writesPerMinute,
         trustProxy: deps.trustProxy,
-        requestIdOf: (request) => request.headers.get('x-request-id') ?? undefined,
       }),
     )
     .use(docsRoutes(deps.upstreams))

@@ -111,8 +111,3 @@ export async function categories(db: Db): Promise<{ name: string; productCount: 
     group by lower(category)
     order by lower(min(category))`
 }
-
-export async function count(db: Db): Promise<number> {
-  const [row] = await db<{ n: number }[]>`select count(*)::int as n from products`
-  return row!.n
-}

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { AppError, NotFoundError, Problem } from '@shop/shared/errors'
+import { requestIdOf } from '@shop/shared/observability'
 import type { RateLimiter } from '@shop/shared/rate-limit'
 import { forward } from './proxy.ts'
 import { serviceFor, type ServiceName } from './routes-table.ts'
@@ -11,7 +12,6 @@ export interface ProxyOptions {
   limiter: RateLimiter
   writesPerMinute: number
   trustProxy: boolean
-  requestIdOf: (request: Request) => string | undefined
 }
 
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
@@ -29,7 +29,15 @@ export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** `/api/*` to the owning service, after the body-size and write-rate checks. */
 export function proxyRoutes(options: ProxyOptions) {
-  const handler = async ({ request, server }: { request: Request; server: { requestIP(r: Request): { address: string } | null } | null }) => {
+  const handler = async ({
+    request,
+    server,
+    set,
+  }: {
+    request: Request
+    server: { requestIP(r: Request): { address: string } | null } | null
+    set: { headers: Record<string, unknown> }
+  }) => {
       const path = new URL(request.url).pathname
       const service = serviceFor(path)
       if (!service) throw new NotFoundError('No such API route')
@@ -41,7 +49,8 @@ export function proxyRoutes(options: ProxyOptions) {
       return forward(request, {
         service,
         baseUrl: options.upstreams[service],
-        requestId: options.requestIdOf(request) ?? crypto.randomUUID(),
+        // The id the observability plugin took or made, so logs on both sides and the answer agree.
+        requestId: requestIdOf(set) ?? crypto.randomUUID(),
         clientAddress: address,
         timeoutMs: options.timeoutMs,
       })

@@ -47,7 +47,12 @@ export interface QueuesOptions {
 }
 
 export function queueRoutes(options: QueuesOptions) {
-  const queues = QUEUES.map((name) => new Queue(name, { connection: options.connection, prefix: options.prefix }))
+  const queues = QUEUES.map((name) => {
+    const queue = new Queue(name, { connection: options.connection, prefix: options.prefix })
+    // Redis coming and going is reported by /ready; without a listener BullMQ prints each error.
+    queue.on('error', () => {})
+    return queue
+  })
   const adapter = new HonoAdapter(serveStatic)
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'Shop queues' } } })
   adapter.setBasePath(BASE)

@@ -41,13 +41,6 @@ export class OrderEventHub {
     await this.unlisten?.().catch(() => {})
   }
 
-  /** Open streams on this instance (for /metrics and tests). */
-  get openStreams(): number {
-    let n = 0
-    for (const set of this.wakers.values()) n += set.size
-    return n
-  }
-
   /**
    * An SSE body for `userId`: first what came after `lastEventId` (when resuming), then every
    * new event, with a comment line every `heartbeatMs`. Without `lastEventId` it starts now.

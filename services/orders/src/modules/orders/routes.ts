@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/auth'
 import { Problem } from '@shop/shared/errors'
+import { requestIdOf } from '@shop/shared/observability'
 import type { idempotencyPlugin } from '@shop/shared/idempotency'
 import { Page } from '@shop/shared/pagination'
 import { CreateOrder, ListOrdersQuery, Order, OrderIdParams } from './model.ts'
@@ -19,8 +20,8 @@ export function orderRoutes(
     .use(plugins.idempotency)
     .post(
       '',
-      async ({ user, body, headers, status }) =>
-        status(202, await orders.create(user, headers['idempotency-key']!, body, headers['x-request-id'])),
+      async ({ user, body, headers, set, status }) =>
+        status(202, await orders.create(user, headers['idempotency-key']!, body, requestIdOf(set))),
       {
         auth: true,
         idempotent: true,
