@@ -139,9 +139,10 @@ async function main() {
 
   const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env) }
   PROCESSES.forEach((spec, index) => {
-    // CPU_PROFILE_DIR=dir: every process writes a markdown CPU profile there when it stops.
+    // CPU_PROFILE_DIR=dir: every process writes a CPU profile there when it stops (Chrome DevTools
+    // format; `bun run profile:summary dir` lists where the samples fall).
     const profile = process.env.CPU_PROFILE_DIR
-      ? ['--cpu-prof-md', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`, `--cpu-prof-name=${spec.name}.md`]
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`, `--cpu-prof-name=${spec.name}.cpuprofile`]
       : []
     const child = Bun.spawn(['bun', ...profile, join(ROOT, spec.entry)], {
       cwd: ROOT,

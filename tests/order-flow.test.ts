@@ -34,6 +34,30 @@ describe('placing orders', () => {
     expect(debits!.n).toBe(1)
   })
 
+  test('the answer to POST is the order as written: equal to a fresh read, one history entry, one payment.requested', async () => {
+    const c = await s.customer(10_000)
+    const [a, b] = [await s.product({ price: 300, stock: 5 }), await s.product({ price: 450, stock: 5 })]
+    const res = await s.order(c.token, [{ productId: b.id, quantity: 1 }, { productId: a.id, quantity: 2 }])
+    expect(res.status).toBe(202)
+    const [read] = await s.db.orders.sql`select status from orders where id = ${res.body.id}`
+    // Read it back before the payment moves it on, through the API, the way the client would.
+    if (read!.status === 'NEW') {
+      const fresh = await s.request(s.urls.orders, 'GET', `/api/orders/${res.body.id}`, { token: c.token })
+      if (fresh.body.status === 'NEW') expect(fresh.body).toEqual(res.body)
+    }
+    expect(res.body.total).toBe(1050)
+    expect(res.body.history).toEqual([{ seq: expect.any(Number), event: 'created', status: 'NEW', reason: null, at: expect.any(String) }])
+    const [outbox] = await s.db.orders.sql`
+      select count(*)::int as n from outbox where name = 'payment.requested' and payload->>'orderId' = ${res.body.id}`
+    expect(outbox!.n).toBe(1)
+    const [intents] = await s.db.orders.sql`select count(*)::int as n from order_intents where order_id = ${res.body.id}`
+    expect(intents!.n).toBe(0)
+    const paid = await s.waitForOrder(c.token, res.body.id, 'PAID')
+    expect(paid.history[0]).toEqual(res.body.history[0])
+    expect(paid.items).toEqual(res.body.items)
+    expect({ ...paid, status: 'NEW', history: paid.history.slice(0, 1), updatedAt: res.body.updatedAt }).toEqual(res.body)
+  })
+
   test('prices come from the catalog: a price in the body is refused, the total is fixed at creation', async () => {
     const c = await s.customer(10_000)
     const p = await s.product({ price: 999, stock: 5 })

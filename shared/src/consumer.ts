@@ -8,7 +8,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Value } from '@sinclair/typebox/value'
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from './contracts.ts'
+import { BATCH_JOB, EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from './contracts.ts'
 import type { Sql, Tx } from './db.ts'
 import type { Logger } from './logger.ts'
 import { closeWithin, workerConnection } from './queue.ts'
@@ -102,48 +102,130 @@ export class Consumer<Q extends QueueName> {
   }
 
   private async process(job: Job, accepted: string[]): Promise<Outcome> {
-    const envelope = parseEnvelope(job, accepted)
-    const handler = this.options.handlers[envelope.name as EventsFor<Q>] as Handler<EventName>
-    const stopTimer = this.duration?.startTimer({ event: envelope.name })
-    let outcome: Outcome | undefined
+    if (job.name === BATCH_JOB) return this.processBatch(job, accepted)
+    return this.handleOne(parseEnvelope(job, accepted))
+  }
+
+  /** Runs `work` in a transaction, again (up to three attempts) on a transient Postgres error. */
+  private async inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        outcome = await this.options.sql.begin(async (tx) => {
-          // The inbox insert and the handler's first queries go out together; a repeat is
-          // found when the insert's answer comes back, and the handler's work is rolled back.
-          const inbox = tx`
-            insert into inbox (message_id, queue, name) values (${envelope.id}, ${this.options.queue}, ${envelope.name})
-            on conflict (message_id) do nothing
-            returning 1`.execute()
-          try {
-            await handler(tx, envelope)
-          } catch (error) {
-            if ((await inbox.catch(() => [1])).length === 0) throw new DuplicateMessage()
-            throw error
-          }
-          if ((await inbox).length === 0) throw new DuplicateMessage()
-          return 'processed' as const
-        }).catch((error) => {
-          if (error instanceof DuplicateMessage) return 'duplicate' as const
-          throw error
-        })
-        break
+        return (await this.options.sql.begin(work)) as T
       } catch (error) {
         const code = (error as { code?: string }).code
         if (attempt < 3 && code && TRANSIENT.has(code)) continue
         throw error
       }
     }
+  }
+
+  /** One event in its own transaction with its inbox row. */
+  private async handleOne(envelope: EventEnvelope): Promise<Outcome> {
+    const handler = this.options.handlers[envelope.name as EventsFor<Q>] as Handler<EventName>
+    const stopTimer = this.duration?.startTimer({ event: envelope.name })
+    const outcome = await this.inTransaction(async (tx) => {
+      // The inbox insert and the handler's first queries go out together; a repeat is
+      // found when the insert's answer comes back, and the handler's work is rolled back.
+      const inbox = tx`
+        insert into inbox (message_id, queue, name) values (${envelope.id}, ${this.options.queue}, ${envelope.name})
+        on conflict (message_id) do nothing
+        returning 1`.execute()
+      try {
+        await handler(tx, envelope)
+      } catch (error) {
+        if ((await inbox.catch(() => [1])).length === 0) throw new DuplicateMessage()
+        throw error
+      }
+      if ((await inbox).length === 0) throw new DuplicateMessage()
+      return 'processed' as const
+    }).catch((error) => {
+      if (error instanceof DuplicateMessage) return 'duplicate' as const
+      throw error
+    })
     stopTimer?.()
-    this.handled?.inc({ event: envelope.name, outcome })
-    if (outcome === 'duplicate') this.options.log.info('duplicate message skipped', { event: envelope.name, id: envelope.id })
-    await this.options.afterCommit?.(envelope, outcome)
+    await this.finished(envelope, outcome)
     return outcome
   }
 
+  private async finished(envelope: EventEnvelope, outcome: Outcome): Promise<void> {
+    this.handled?.inc({ event: envelope.name, outcome })
+    if (outcome === 'duplicate') this.options.log.info('duplicate message skipped', { event: envelope.name, id: envelope.id })
+    await this.options.afterCommit?.(envelope, outcome)
+  }
+
+  /**
+   * A batch job: every new event of it in ONE transaction (one inbox insert, one commit). Batches
+   * run one at a time in a process so two of them never take the same rows in opposite orders.
+   * An event the contract refuses is dead-lettered on its own; if the transaction fails for
+   * another reason, each event is retried in its own transaction, so one bad event cannot hold
+   * the others back, and the job fails (to be retried; the inbox skips what is done) only for
+   * the events that still fail.
+   */
+  private async processBatch(job: Job, accepted: string[]): Promise<Outcome> {
+    const items: unknown[] = Array.isArray(job.data?.events) ? job.data.events : []
+    if (items.length === 0) throw new UnrecoverableError('Malformed batch: events are required')
+    const events: EventEnvelope[] = []
+    for (const item of items) {
+      try {
+        events.push(parseEnvelope({ name: (item as { name?: string } | null)?.name ?? '', data: item, id: job.id }, accepted))
+      } catch (error) {
+        await this.deadLetter(job, item, (error as Error).message)
+      }
+    }
+    if (events.length === 0) return 'duplicate'
+    const previous = this.batchTail
+    let release = () => {}
+    this.batchTail = new Promise<void>((resolve) => (release = resolve))
+    await previous
+    try {
+      let outcomes: Map<string, Outcome>
+      const stopTimer = this.duration?.startTimer({ event: BATCH_JOB })
+      try {
+        outcomes = await this.inTransaction(async (tx) => {
+          const fresh = await tx<{ messageId: string }[]>`
+            insert into inbox (message_id, queue, name)
+            select * from unnest(${events.map((e) => e.id)}::uuid[], ${events.map(() => this.options.queue)}::text[], ${events.map((e) => e.name)}::text[])
+            on conflict (message_id) do nothing
+            returning message_id`
+          const todo = new Set(fresh.map((r) => r.messageId))
+          const result = new Map<string, Outcome>()
+          for (const event of events) {
+            if (!todo.delete(event.id)) {
+              result.set(event.id, result.get(event.id) ?? 'duplicate')
+              continue
+            }
+            await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
+            result.set(event.id, 'processed')
+          }
+          return result
+        })
+      } catch (error) {
+        this.options.log.warn('batch failed; handling its events one by one', { queue: this.options.queue, jobId: job.id, events: events.length, error: (error as Error).message })
+        let failure: unknown
+        for (const event of events) {
+          try {
+            await this.handleOne(event)
+          } catch (eventError) {
+            failure ??= eventError
+          }
+        }
+        if (failure) throw failure
+        return 'processed'
+      }
+      stopTimer?.()
+      for (const event of events) await this.finished(event, outcomes.get(event.id)!)
+      return [...outcomes.values()].includes('processed') ? 'processed' : 'duplicate'
+    } finally {
+      release()
+    }
+  }
+
+  /** Batches of this process, one after the other. */
+  private batchTail: Promise<void> = Promise.resolve()
+
   private async onFailed(job: Job | undefined, error: Error): Promise<void> {
     if (!job) return
-    const { log, queue, sql } = this.options
+    const { log, queue } = this.options
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1)
     this.handled?.inc({ event: job.name, outcome: final ? 'dead' : 'failed' })
     if (!final) {
@@ -151,12 +233,24 @@ export class Consumer<Q extends QueueName> {
       return
     }
     log.error('event dead-lettered', { queue, event: job.name, jobId: job.id, attempts: job.attemptsMade, error: error.message })
+    if (job.name !== BATCH_JOB) return this.deadLetter(job, job.data, error.message)
+    // Only the events of the batch that never got through.
+    const items: unknown[] = Array.isArray(job.data?.events) ? job.data.events : []
+    for (const item of items) await this.deadLetter(job, item, error.message, true)
+  }
+
+  /** Records a message in `dead_letters` (with `unlessDone`, only if the inbox has not seen it). */
+  private async deadLetter(job: Job, data: unknown, message: string, unlessDone = false): Promise<void> {
+    const { log, queue, sql } = this.options
+    const envelope = data as Partial<EventEnvelope> | null | undefined
     // A payload without a valid id still gets a row of its own.
-    const id = typeof job.data?.id === 'string' && /^[0-9a-f-]{36}$/i.test(job.data.id) ? job.data.id : crypto.randomUUID()
+    const id = typeof envelope?.id === 'string' && /^[0-9a-f-]{36}$/i.test(envelope.id) ? envelope.id : crypto.randomUUID()
+    const name = typeof envelope?.name === 'string' ? envelope.name : job.name
     try {
       await sql`
         insert into dead_letters (message_id, queue, name, data, error, attempts)
-        values (${id}::uuid, ${queue}, ${job.name}, ${sql.json((job.data ?? null) as never)}, ${error.message.slice(0, 2000)}, ${job.attemptsMade})
+        select ${id}::uuid, ${queue}, ${name}, ${sql.json((data ?? null) as never)}, ${message.slice(0, 2000)}, ${job.attemptsMade}
+        where not ${unlessDone} or not exists (select 1 from inbox where message_id = ${id}::uuid)
         on conflict (message_id, queue) do update
           set error = excluded.error, attempts = excluded.attempts, failed_at = now(), data = excluded.data`
     } catch (insertError) {

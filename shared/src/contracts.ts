@@ -73,6 +73,17 @@ export interface EventEnvelope<N extends EventName = EventName> {
   occurredAt: string
 }
 
+/**
+ * The name of a job that carries several events for one queue (`data: { events: EventEnvelope[] }`).
+ * The relay sends one when it finds more than one pending event for a queue in a pass, so under
+ * load a job, a Redis round trip and a consumer transaction are shared by many events; its job
+ * id is a hash of the event ids, so a repeated publish of the same rows is still a no-op.
+ */
+export const BATCH_JOB = 'batch'
+
+/** The most events one batch job carries. */
+export const MAX_BATCH_EVENTS = 100
+
 /** The events routed to `queue`. */
 export type EventsFor<Q extends QueueName> = {
   [N in EventName]: Q extends (typeof EVENTS)[N]['consumers'][number] ? N : never

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Queue } from 'bullmq'
 import { Consumer } from './consumer.ts'
-import type { EventEnvelope } from './contracts.ts'
+import { BATCH_JOB, type EventEnvelope } from './contracts.ts'
 import { kernel, migrate } from './migrate.ts'
-import { OutboxRelay, publish } from './outbox.ts'
+import { OutboxRelay, batchJobId, publish } from './outbox.ts'
 import { Queues, producerConnection } from './queue.ts'
 import { PrivateRedis, TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, waitFor } from './testing.ts'
 
@@ -17,6 +17,8 @@ const prefix = uniqueName('msgq')
 const producer = producerConnection(TEST_REDIS_URL)
 const queues = new Queues(producer, prefix)
 let failuresLeft = 0
+/** Orders whose handler fails until they are taken out again. */
+const poisoned = new Set<string>()
 let consumer: Consumer<'catalog'>
 
 async function effects(orderId?: string): Promise<number> {
@@ -39,6 +41,7 @@ function makeConsumer(redisUrl = TEST_REDIS_URL, queuePrefix = prefix) {
           failuresLeft--
           throw new Error('transient failure')
         }
+        if (poisoned.has(event.payload.orderId)) throw new Error('poisoned order')
         await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
       },
       'order.cancelled': async (tx, event) => {
@@ -225,6 +228,83 @@ describe('consumer with inbox', () => {
     await queues.get('catalog').add('payment.requested', { id, name: 'payment.requested', payload: {} }, { jobId: id })
     const row = await waitFor(async () => (await db.sql`select * from dead_letters where message_id = ${id}`)[0])
     expect(row!.error).toContain('No handler')
+  })
+})
+
+describe('batches', () => {
+  const envelope = (payload = paid()): EventEnvelope<'order.paid'> => ({
+    id: Bun.randomUUIDv7(),
+    name: 'order.paid',
+    payload,
+    occurredAt: new Date().toISOString(),
+  })
+
+  test('the pending events of a pass travel as one batch job, each handled once; publishing the same rows again is a no-op', async () => {
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    // Drain whatever earlier tests left pending, so this pass holds exactly these ten.
+    while ((await relay.runOnce()) > 0);
+    const orders = await Promise.all(Array.from({ length: 10 }, () => publishPaid().then((p) => p.orderId)))
+    expect(await relay.runOnce()).toBe(10)
+    const rows = await db.sql<{ eventId: string }[]>`select event_id from outbox where payload->>'orderId' = any(${orders}) order by id`
+    const jobId = batchJobId(rows.map((r) => r.eventId))
+    const queue = queues.get('catalog')
+    expect(await waitFor(async () => (await queue.getJob(jobId))?.returnvalue === 'processed')).toBe(true)
+    const job = await queue.getJob(jobId)
+    expect(job!.name).toBe(BATCH_JOB)
+    expect(job!.data.events.map((e: EventEnvelope) => e.id)).toEqual(rows.map((r) => r.eventId))
+    expect(await Promise.all(orders.map((id) => effects(id)))).toEqual(orders.map(() => 1))
+    // A relay that died before marking them sent: the same rows again make the same job id.
+    await db.sql`update outbox set sent_at = null where payload->>'orderId' = any(${orders})`
+    expect(await relay.runOnce()).toBe(10)
+    await Bun.sleep(300)
+    expect((await queue.getCompleted(0, 10_000)).filter((j) => j.id === jobId).length).toBe(1)
+    expect(await Promise.all(orders.map((id) => effects(id)))).toEqual(orders.map(() => 1))
+  })
+
+  test('a batch whose events were all handled before changes nothing', async () => {
+    const events = [envelope(), envelope()]
+    const queue = queues.get('catalog')
+    await queue.add(BATCH_JOB, { events }, { jobId: `first-${events[0]!.id}` })
+    await waitFor(() => effects(events[1]!.payload.orderId).then((n) => n === 1))
+    await queue.add(BATCH_JOB, { events: [events[1], events[0], events[0]] }, { jobId: `again-${events[0]!.id}` })
+    expect(await waitFor(async () => (await queue.getJob(`again-${events[0]!.id}`))?.returnvalue === 'duplicate')).toBe(true)
+    expect(await effects(events[0]!.payload.orderId)).toBe(1)
+    expect(await effects(events[1]!.payload.orderId)).toBe(1)
+  })
+
+  test('one failing event does not hold back the rest of its batch, and lands once when it recovers', async () => {
+    const events = [envelope(), envelope(), envelope()]
+    poisoned.add(events[1]!.payload.orderId)
+    const queue = queues.get('catalog')
+    const jobId = `poison-${events[0]!.id}`
+    try {
+      await queue.add(BATCH_JOB, { events }, { jobId })
+      expect(await waitFor(async () => (await effects(events[0]!.payload.orderId)) === 1 && (await effects(events[2]!.payload.orderId)) === 1)).toBe(true)
+      expect(await effects(events[1]!.payload.orderId)).toBe(0)
+      expect(await waitFor(async () => ((await queue.getJob(jobId))?.attemptsMade ?? 0) >= 1)).toBe(true)
+    } finally {
+      poisoned.clear()
+    }
+    expect(await waitFor(async () => (await queue.getJob(jobId))?.finishedOn !== undefined, 15_000)).toBe(true)
+    expect(await Promise.all(events.map((e) => effects(e.payload.orderId)))).toEqual([1, 1, 1])
+  })
+
+  test('a malformed event in a batch is dead-lettered on its own; the others are handled', async () => {
+    const good = envelope()
+    const badId = Bun.randomUUIDv7()
+    const bad = { id: badId, name: 'order.paid', payload: { orderId: 'nope' }, occurredAt: '' }
+    await queues.get('catalog').add(BATCH_JOB, { events: [bad, good] }, { jobId: `mixed-${good.id}` })
+    expect(await waitFor(() => effects(good.payload.orderId).then((n) => n === 1))).toBe(true)
+    const row = await waitFor(async () => (await db.sql`select * from dead_letters where message_id = ${badId}`)[0])
+    expect(row!.error).toContain('Invalid order.paid payload')
+  })
+
+  test('an empty batch fails at once', async () => {
+    const queue = queues.get('catalog')
+    const jobId = `empty-${Bun.randomUUIDv7()}`
+    await queue.add(BATCH_JOB, { events: [] }, { jobId })
+    expect(await waitFor(async () => (await queue.getJob(jobId))?.failedReason)).toContain('Malformed batch')
+    expect((await queue.getJob(jobId))!.attemptsMade).toBe(1)
   })
 })
 

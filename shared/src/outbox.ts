@@ -6,9 +6,11 @@
  * the rows pending once its lease lapses: the next add of the same job id is a no-op in BullMQ,
  * and consumers' inboxes skip whatever still gets through.
  */
+import { createHash } from 'node:crypto'
+import type { PendingQuery, Row } from 'postgres'
 import type { Db, Sql, Tx } from './db.ts'
 import { withTimeout } from './db.ts'
-import { EVENTS, type EventName, type EventPayload, type QueueName } from './contracts.ts'
+import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, type EventName, type EventPayload, type QueueName } from './contracts.ts'
 import type { Logger } from './logger.ts'
 import type { Queues } from './queue.ts'
 
@@ -38,6 +40,20 @@ export async function publish<N extends EventName>(
   return eventId
 }
 
+/**
+ * `publish` for a caller's own single-statement write: a data-modifying CTE body that writes event
+ * `name` to the outbox only when `guard` (a `where ...` fragment over the caller's other CTEs)
+ * holds. The caller's statement must also `select pg_notify(outboxChannel(schema), '')`.
+ */
+export function outboxInsert<N extends EventName>(db: Db, name: N, payload: EventPayload<N>, guard: PendingQuery<Row[]>) {
+  const eventId = Bun.randomUUIDv7()
+  const queues = EVENTS[name].consumers as readonly QueueName[]
+  const fragment = db`
+    insert into outbox (event_id, queue, name, payload)
+    select ${eventId}::uuid, q, ${name}, ${db.json(payload as never)} from unnest(${queues as string[]}::text[]) q ${guard}`
+  return { eventId, fragment }
+}
+
 interface PendingRow {
   id: number
   eventId: string
@@ -64,6 +80,32 @@ export interface RelayOptions {
   leaseMs?: number
   /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
   afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
+}
+
+function envelopeOf(row: PendingRow) {
+  return { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString() }
+}
+
+/** The job id of a batch: the same rows always make the same id (and never a bare number or a `:`). */
+export function batchJobId(eventIds: string[]): string {
+  return `batch-${createHash('sha256').update(eventIds.join(',')).digest('hex').slice(0, 40)}`
+}
+
+/**
+ * One job per event when a pass found a single event for the queue (its id is the event id);
+ * otherwise batch jobs of up to MAX_BATCH_EVENTS events in outbox order.
+ */
+function toJobs(rows: PendingRow[]) {
+  if (rows.length === 1) {
+    const row = rows[0]!
+    return [{ name: row.name as string, data: envelopeOf(row) as unknown, opts: { jobId: row.eventId } }]
+  }
+  const jobs = []
+  for (let i = 0; i < rows.length; i += MAX_BATCH_EVENTS) {
+    const chunk = rows.slice(i, i + MAX_BATCH_EVENTS)
+    jobs.push({ name: BATCH_JOB, data: { events: chunk.map(envelopeOf) } as unknown, opts: { jobId: batchJobId(chunk.map((r) => r.eventId)) } })
+  }
+  return jobs
 }
 
 export class OutboxRelay {
@@ -126,18 +168,12 @@ export class OutboxRelay {
 
   private async add(rows: PendingRow[]): Promise<void> {
     const byQueue = new Map<QueueName, PendingRow[]>()
-    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row])
-    await Promise.all(
-      [...byQueue].map(([queue, batch]) =>
-        this.options.queues.get(queue).addBulk(
-          batch.map((row) => ({
-            name: row.name,
-            data: { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString() },
-            opts: { jobId: row.eventId },
-          })),
-        ),
-      ),
-    )
+    for (const row of rows) {
+      const list = byQueue.get(row.queue)
+      if (list) list.push(row)
+      else byQueue.set(row.queue, [row])
+    }
+    await Promise.all([...byQueue].map(([queue, batch]) => this.options.queues.get(queue).addBulk(toJobs(batch))))
   }
 
   /** Deletes sent rows older than the retention window; returns how many. */

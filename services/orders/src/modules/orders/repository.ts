@@ -1,4 +1,6 @@
 import type { Db } from '@shop/shared/db'
+import type { EventPayload } from '@shop/shared/contracts'
+import { outboxChannel, outboxInsert } from '@shop/shared/outbox'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
 
 export interface OrderRow {
@@ -65,6 +67,50 @@ export async function insert(
       from inserted, jsonb_to_recordset(${db.json(items.map((i) => ({ product_id: i.productId, name: i.name, quantity: i.quantity, unit_price: i.unitPrice })) as never)}) as i(product_id uuid, name text, quantity int, unit_price bigint)
     )
     select * from inserted`
+  return rows[0]
+}
+
+/**
+ * A new order in ONE statement (so one round trip and no explicit transaction): the order and its
+ * items, the first history entry (seq from the user's stream row, NOTIFY at commit), the
+ * `payment.requested` event in the outbox, and the intent dropped. Nothing is written if the order
+ * exists already (a retry got here first): then undefined.
+ */
+export async function create(
+  db: Db,
+  schema: string,
+  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>,
+  items: Omit<ItemRow, 'orderId'>[],
+  payment: EventPayload<'payment.requested'>,
+): Promise<(OrderRow & { historySeq: number; historyAt: Date }) | undefined> {
+  const whenInserted = db`where exists (select 1 from inserted)`
+  const rows = await db<(OrderRow & { historySeq: number; historyAt: Date })[]>`
+    with inserted as (
+      insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
+      values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
+              ${order.idempotencyKey}, ${order.refundStatus})
+      on conflict do nothing
+      returning *
+    ), items as (
+      insert into order_items (order_id, product_id, name, quantity, unit_price)
+      select inserted.id, i.product_id, i.name, i.quantity, i.unit_price
+      from inserted, jsonb_to_recordset(${db.json(items.map((i) => ({ product_id: i.productId, name: i.name, quantity: i.quantity, unit_price: i.unitPrice })) as never)}) as i(product_id uuid, name text, quantity int, unit_price bigint)
+    ), stream as (
+      insert into order_streams (user_id, last_seq) select user_id, 1 from inserted
+      on conflict (user_id) do update set last_seq = order_streams.last_seq + 1
+      returning last_seq
+    ), appended as (
+      insert into order_history (user_id, seq, order_id, event, status, reason)
+      select ${order.userId}, stream.last_seq, ${order.id}, 'created', ${order.status}, null from stream
+      returning seq, at
+    ), published as (
+      ${outboxInsert(db, 'payment.requested', payment, whenInserted).fragment}
+    ), intent as (
+      delete from order_intents where order_id = ${order.id} and exists (select 1 from inserted)
+    )
+    select inserted.*, appended.seq as history_seq, appended.at as history_at,
+           pg_notify(${eventsChannel(schema)}, ${order.userId}::text), pg_notify(${outboxChannel(schema)}, '')
+    from inserted, appended`
   return rows[0]
 }
 

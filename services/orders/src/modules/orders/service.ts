@@ -145,31 +145,15 @@ export function createOrdersService(deps: OrdersDeps) {
       if (reservation.status !== 'reserved' || !reservation.currency)
         throw new ConflictError('The stock for this order was already released; retry with a new Idempotency-Key', 'reservation_released')
       const items = reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice }))
-      let row: repo.OrderRow | undefined
+      let row: Awaited<ReturnType<typeof repo.create>>
       try {
-        row = await sql.begin(async (tx) => {
-          const inserted = await repo.insert(
-            tx,
-            {
-              id: orderId,
-              userId: user.id,
-              status: 'NEW',
-              reason: null,
-              total: reservation.total,
-              currency: reservation.currency!,
-              idempotencyKey: key,
-              refundStatus: null,
-            },
-            items,
-          )
-          if (!inserted) return undefined
-          await Promise.all([
-            repo.appendHistory(tx, deps.schema, user.id, orderId, [{ event: 'created', status: 'NEW', reason: null }]),
-            publish(tx, deps.schema, 'payment.requested', { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency! }),
-            repo.deleteIntent(tx, orderId),
-          ])
-          return inserted
-        })
+        row = await repo.create(
+          sql,
+          deps.schema,
+          { id: orderId, userId: user.id, status: 'NEW', reason: null, total: reservation.total, currency: reservation.currency, idempotencyKey: key, refundStatus: null },
+          items,
+          { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency },
+        )
       } catch (error) {
         // The reservation stays with its intent: a retry with the same key (same order id) finds
         // it and completes the order; if none comes, the reconciler releases it after the timeout.
@@ -179,8 +163,20 @@ export function createOrdersService(deps: OrdersDeps) {
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
       if (!row) return one(orderId)
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
-      const [order] = await loadOrders(sql, [row])
-      return order!
+      // Everything the answer holds was just written: no read back.
+      return {
+        id: row.id,
+        userId: row.userId,
+        status: row.status,
+        reason: row.reason,
+        items: [...items].sort((a, b) => (a.productId.toLowerCase() < b.productId.toLowerCase() ? -1 : 1)),
+        total: row.total,
+        currency: row.currency,
+        refundStatus: row.refundStatus,
+        createdAt: row.createdAt.toISOString(),
+        updatedAt: row.updatedAt.toISOString(),
+        history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, at: row.historyAt.toISOString() }],
+      }
     },
 
     async get(user: AuthUser, id: string): Promise<Order> {
