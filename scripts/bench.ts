@@ -16,7 +16,8 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { createSql } from '@shop/shared/db'
-import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
+import { Redis } from 'ioredis'
+import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'
 
 const [rate = 100, openSeconds = 10, closedSeconds = 10, closedClients = 32, customerCount = 20, productCount = 50] = process.argv.slice(2).map(Number)
@@ -255,6 +256,7 @@ try {
   const rss = new Map<string, number>()
   for (const p of measured) rss.set(p.name, Math.max(rss.get(p.name) ?? 0, peakRssMb(p.pid)))
 
+  const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d
   // Checks: every order final, ledgers sum to balances, nothing lost, nothing charged twice.
   const sql = createSql({ url: url.toString(), schema: 'public', max: 2 })
   const accepted = [...sentAt.keys()]
@@ -267,13 +269,21 @@ try {
       (select count(*)::int from (select order_id from payments.ledger_entries where kind = 'payment' group by 1 having count(*) > 1) y) as double_charged,
       (select count(*)::int from orders.orders o where o.status = 'PAID'
          and not exists (select 1 from payments.ledger_entries l where l.order_id = o.id and l.kind = 'payment')) as paid_without_charge`
+  // How many events each BullMQ job carried (the relay batches what a pass finds for a queue).
+  const redis = new Redis(TEST_REDIS_URL)
+  const batching: Record<string, { jobs: number; events: number; eventsPerJob: number }> = {}
+  for (const queue of ['payments', 'orders', 'catalog']) {
+    const jobs = await redis.zcard(`${prefix}:${queue}:completed`)
+    const [row] = await sql.unsafe(`select count(*)::int as n from ${queue}.inbox`)
+    batching[queue] = { jobs, events: row!.n, eventsPerJob: round(row!.n / Math.max(1, jobs), 2) }
+  }
+  redis.disconnect()
   await sql.end()
   const lost = accepted.length - check!.found
   const duplicated = check!.doubleCharged
 
   const paidPerSecond = paidClosed / closedElapsed
   const cpuTotal = [...cpuBy.values()].reduce((a, b) => a + b, 0)
-  const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d
   const report = {
     when: new Date().toISOString(),
     machine: { cores: navigator.hardwareConcurrency },
@@ -297,11 +307,13 @@ try {
       cpuMsPerPaidOrderTotal: round(cpuTotal / Math.max(1, paidClosed), 2),
     },
     peakRssMb: Object.fromEntries(rss),
+    batching,
     checks: { accepted: accepted.length, lost, notFinal: check!.notFinal, unbalancedWallets: check!.unbalanced, duplicated, paidWithoutCharge: check!.paidWithoutCharge },
   }
   await Bun.write(process.env.BENCH_REPORT ?? join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2))
   console.log('CPU ms per paid order (closed loop), by process:')
   for (const [name, ms] of cpuBy) console.log(`  ${name.padEnd(18)} ${(ms / Math.max(1, paidClosed)).toFixed(2)}   peak RSS ${rss.get(name) ?? rss.get(`${name}`) ?? '-'} MB`)
+  console.log(`events per BullMQ job (whole run): ${Object.entries(batching).map(([q, b]) => `${q} ${b.eventsPerJob} (${b.events}/${b.jobs})`).join(', ')}`)
   if (failures.length) console.log(`failures: ${[...new Set(failures)].join(', ')}`)
   console.log(`checks: accepted=${accepted.length} not_final=${check!.notFinal} unbalanced_wallets=${check!.unbalanced} paid_without_charge=${check!.paidWithoutCharge}`)
   console.log(

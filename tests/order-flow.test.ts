@@ -294,7 +294,8 @@ describe('the timeout reconciler', () => {
   test('an intent left by a crash between reservation and order write is released', async () => {
     const p = await s.product({ price: 100, stock: 3 })
     const orderId = crypto.randomUUID()
-    await s.db.orders.sql`insert into order_intents (order_id, user_id, created_at) values (${orderId}, ${crypto.randomUUID()}, now() - interval '1 hour')`
+    // A fresh intent first: the reconciler must not see it stale before the reservation exists.
+    await s.db.orders.sql`insert into order_intents (order_id, user_id) values (${orderId}, ${crypto.randomUUID()})`
     const reserve = await fetch(`${s.urls.catalog}/internal/reservations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-service-token': 'system-test-internal-token-0123456789' },
@@ -302,6 +303,7 @@ describe('the timeout reconciler', () => {
     })
     expect(reserve.status).toBe(201)
     expect(await s.stock(p.id)).toEqual({ stock: 3, reserved: 2 })
+    await s.db.orders.sql`update order_intents set created_at = now() - interval '1 hour' where order_id = ${orderId}`
     const deadline = Date.now() + 10_000
     while ((await s.stock(p.id)).reserved !== 0 && Date.now() < deadline) await Bun.sleep(100)
     expect(await s.stock(p.id)).toEqual({ stock: 3, reserved: 0 })

@@ -131,20 +131,48 @@ export class OutboxRelay {
     this.leaseMs = options.leaseMs ?? 15_000
   }
 
-  /** Publishes one batch of pending rows; returns how many were sent. */
+  /** Publishes one batch of pending rows and marks them sent; returns how many were sent. */
   async runOnce(): Promise<number> {
+    const sent = await this.pass()
+    await this.markSent()
+    return sent
+  }
+
+  /**
+   * Rows published but not yet marked sent. Under load the mark rides on the next pass's lease
+   * statement (one statement per pass instead of two); a relay about to sleep marks them on
+   * their own. Unmarked rows stay leased, so no other relay takes them meanwhile; if this one
+   * dies they are published again once the lease lapses, which is harmless.
+   */
+  private unmarked: number[] = []
+
+  private async markSent(): Promise<void> {
+    if (this.unmarked.length === 0) return
+    const ids = this.unmarked
+    await this.options.sql`update outbox set sent_at = now(), claimed_until = null where id = any(${ids}::bigint[])`
+    this.unmarked = this.unmarked.slice(ids.length)
+  }
+
+  /** Leases and publishes one batch (marking the previous pass's rows in the same statement). */
+  private async pass(): Promise<number> {
     const { sql, log } = this.options
+    const marking = this.unmarked
     const rows = await sql<PendingRow[]>`
+      with marked as (
+        update outbox set sent_at = now(), claimed_until = null where id = any(${marking}::bigint[])
+      )
       update outbox o set claimed_until = now() + ${this.leaseMs} * interval '1 millisecond'
       from (
         select id from outbox
         where sent_at is null and available_at <= now() and (claimed_until is null or claimed_until < now())
+          and id <> all(${marking}::bigint[])
         order by id
         limit ${this.batchSize}
         for update skip locked
       ) pending
       where o.id = pending.id
       returning o.id, o.event_id, o.queue, o.name, o.payload, o.occurred_at, o.attempts`
+    this.unmarked = this.unmarked.slice(marking.length)
     if (rows.length === 0) return 0
     rows.sort((a, b) => a.id - b.id)
     const ids = rows.map((r) => r.id)
@@ -161,7 +189,7 @@ export class OutboxRelay {
       log.warn('outbox publish failed; will retry', { count: rows.length, error: message })
       return 0
     }
-    await sql`update outbox set sent_at = now(), claimed_until = null where id = any(${ids}::bigint[])`
+    this.unmarked.push(...ids)
     this.published += rows.length
     return rows.length
   }
@@ -202,7 +230,7 @@ export class OutboxRelay {
         let sent = 0
         this.notified = false
         try {
-          sent = await this.runOnce()
+          sent = await this.pass()
           if (Date.now() - this.lastPrune > 3600_000) {
             this.lastPrune = Date.now()
             const pruned = await this.prune()
@@ -212,6 +240,11 @@ export class OutboxRelay {
           log.warn('outbox relay pass failed', { error: (error as Error).message })
         }
         if (sent === this.batchSize || this.notified) continue
+        try {
+          await this.markSent()
+        } catch (error) {
+          log.warn('outbox mark failed; will retry', { error: (error as Error).message })
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.pollMs)
           this.wake = () => {
@@ -228,6 +261,7 @@ export class OutboxRelay {
     this.running = false
     this.wake?.()
     await this.loop
+    await this.markSent().catch((error) => this.options.log.warn('outbox mark failed at stop', { error: (error as Error).message }))
     await this.unlisten?.().catch(() => {})
   }
 }

@@ -47,6 +47,54 @@ export async function lockProducts(db: Db, ids: string[]): Promise<StockRow[]> {
     for update`
 }
 
+/**
+ * A reservation in ONE statement (no explicit transaction): the products are locked in id order,
+ * and only if the order has no reservation yet, every product is active, all share one currency
+ * and each has the quantity free, the reservation, its items and the products' `reserved` are
+ * written. Answers the locked products (current values) with `created` (1 if this call wrote it)
+ * and the status of a reservation that existed before; with no product found, one row of nulls.
+ */
+export async function reserve(
+  db: Db,
+  orderId: string,
+  wanted: { productId: string; quantity: number }[],
+): Promise<{ products: StockRow[]; created: boolean; existing: ReservationStatus | null }> {
+  const ids = wanted.map((w) => w.productId)
+  const rows = await db<(StockRow & { created: number; existingStatus: ReservationStatus | null })[]>`
+    with wanted as (
+      select * from unnest(${ids}::uuid[], ${wanted.map((w) => w.quantity)}::int[]) as w(product_id, quantity)
+    ), existing as (
+      select status from reservations where order_id = ${orderId}
+    ), locked as (
+      select id, name, active, stock, reserved, price, currency from products
+      where id = any(${ids}::uuid[])
+      order by id
+      for update
+    ), checked as (
+      select not exists (select 1 from existing)
+         and (select count(*) from locked where active) = ${ids.length}
+         and (select count(distinct currency) from locked) = 1
+         and not exists (select 1 from locked l join wanted w on w.product_id = l.id where l.stock - l.reserved < w.quantity) as ok
+    ), created as (
+      insert into reservations (order_id, status) select ${orderId}, 'reserved' from checked where ok
+      on conflict (order_id) do nothing
+      returning order_id
+    ), items as (
+      insert into reservation_items (order_id, product_id, quantity, unit_price, currency)
+      select created.order_id, l.id, w.quantity, l.price, l.currency from created, locked l join wanted w on w.product_id = l.id
+    ), moved as (
+      update products p set reserved = p.reserved + w.quantity, updated_at = now()
+      from created, wanted w where p.id = w.product_id
+    )
+    select l.*, (select count(*)::int from created) as created, (select status from existing) as existing_status
+    from (select 1) one left join locked l on true`
+  return {
+    products: rows.filter((r) => r.id !== null).map(({ id, name, active, stock, reserved, price, currency }) => ({ id, name, active, stock, reserved, price, currency })),
+    created: rows[0]!.created === 1,
+    existing: rows[0]!.existingStatus,
+  }
+}
+
 /** Inserts the reservation; false if the order already has one (a concurrent twin won). */
 export async function insertReservation(db: Db, orderId: string, status: ReservationStatus): Promise<boolean> {
   const rows = await db`

@@ -87,14 +87,11 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
     async reserve(input: ReserveBody): Promise<{ created: boolean; reservation: Reservation }> {
       const orderId = input.orderId.toLowerCase()
       const wanted = merge(input.items)
-      return sql.begin(async (tx) => {
-        const [existing, products] = await Promise.all([
-          repo.lockReservation(tx, orderId),
-          repo.lockProducts(tx, wanted.map((i) => i.productId)),
-        ])
-        if (existing) return { created: false, reservation: await checkRepeat(tx, orderId, existing.status, wanted) }
-
-        const byId = new Map(products.map((p) => [p.id, p]))
+      const { products, created, existing } = await repo.reserve(sql, orderId, wanted)
+      if (existing) return { created: false, reservation: await checkRepeat(sql, orderId, existing, wanted) }
+      const byId = new Map(products.map((p) => [p.id, p]))
+      if (!created) {
+        // Nothing was written: say why, from the products as they were when locked.
         const missing = wanted.filter((i) => !byId.get(i.productId)?.active)
         if (missing.length)
           throw new UnprocessableError('unknown_product', `Unknown or inactive product: ${missing.map((i) => i.productId).join(', ')}`)
@@ -106,24 +103,18 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
           .filter(({ item, product }) => product.stock - product.reserved < item.quantity)
           .map(({ item, product }) => ({ productId: product.id, name: product.name, requested: item.quantity, available: product.stock - product.reserved }))
         if (short.length) throw new OutOfStockError(short)
-
-        if (!(await repo.insertReservation(tx, orderId, 'reserved'))) {
-          // A concurrent twin committed first: answer as a repeat of it. A plain read: locking
-          // the row now, with the products already locked, would invert the lock order.
-          const twin = (await repo.findReservation(tx, orderId))!
-          return { created: false, reservation: await checkRepeat(tx, orderId, twin.status, wanted) }
-        }
-        const items = wanted
-          .map((i) => {
-            const p = byId.get(i.productId)!
-            return { productId: i.productId, name: p.name, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
-          })
-          .sort((a, b) => (a.productId < b.productId ? -1 : 1))
-        // Sent together; the server runs them in order (the update reads the inserted items).
-        await Promise.all([repo.insertItems(tx, orderId, items.map(({ name: _name, ...item }) => item)), repo.applyToProducts(tx, orderId, 'reserve')])
-        log.info('stock reserved', { orderId, items: wanted.length })
-        return { created: true, reservation: toReservation(orderId, 'reserved', items) }
-      })
+        // Every check held, so a concurrent twin (or a release's tombstone) wrote the row first.
+        const twin = (await repo.findReservation(sql, orderId))!
+        return { created: false, reservation: await checkRepeat(sql, orderId, twin.status, wanted) }
+      }
+      const items = wanted
+        .map((i) => {
+          const p = byId.get(i.productId)!
+          return { productId: i.productId, name: p.name, quantity: i.quantity, unitPrice: p.price, currency: p.currency }
+        })
+        .sort((a, b) => (a.productId < b.productId ? -1 : 1))
+      log.info('stock reserved', { orderId, items: wanted.length })
+      return { created: true, reservation: toReservation(orderId, 'reserved', items) }
     },
 
     /** The order was paid: the reserved stock leaves. Repeating it is harmless; after a release, refused. */
@@ -148,7 +139,7 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
     },
   }
 
-  async function checkRepeat(tx: Tx, orderId: string, status: repo.ReservationStatus, wanted: { productId: string; quantity: number }[]) {
+  async function checkRepeat(tx: Tx | Sql, orderId: string, status: repo.ReservationStatus, wanted: { productId: string; quantity: number }[]) {
     if (status === 'released')
       throw new ConflictError('This order reservation was released; a new order needs a new id', 'reservation_released')
     const reservation = await snapshot(tx, orderId, status)

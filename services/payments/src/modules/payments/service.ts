@@ -56,11 +56,14 @@ export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
     paymentEntry: null,
     refundEntry: null,
   }
-  if (!reason) {
-    const entry = await wallets.book(tx, { walletId: wallet!.id, kind: 'payment', delta: -amount, orderId })
-    payment.paymentEntry = entry.id
-  }
-  await Promise.all([payments.insert(tx, payment), reportOutcome(tx, deps, payment)])
+  // The entry's id is chosen here, so the booking, the decision and the outcome go out together
+  // (the server runs them in this order; the balance was checked under the wallet's lock).
+  if (!reason) payment.paymentEntry = Bun.randomUUIDv7()
+  await Promise.all([
+    reason ? undefined : wallets.book(tx, { id: payment.paymentEntry!, walletId: wallet!.id, kind: 'payment', delta: -amount, orderId }),
+    payments.insert(tx, payment),
+    reportOutcome(tx, deps, payment),
+  ])
   deps.log.info(reason ? 'payment declined' : 'payment taken', { orderId, userId, amount, currency, reason })
 }
 

@@ -45,7 +45,7 @@ export async function insert(db: Db, wallet: { id: string; userId: string; curre
  */
 export async function book(
   db: Db,
-  entry: { walletId: string; kind: LedgerRow['kind']; delta: number; orderId?: string; depositKey?: string },
+  entry: { id?: string; walletId: string; kind: LedgerRow['kind']; delta: number; orderId?: string; depositKey?: string },
 ): Promise<LedgerRow> {
   // One statement: the balance moves and the entry that records it is appended.
   const [row] = await db<LedgerRow[]>`
@@ -55,7 +55,7 @@ export async function book(
       returning balance, currency
     )
     insert into ledger_entries (id, wallet_id, kind, amount, balance_after, order_id, deposit_key)
-    select ${Bun.randomUUIDv7()}, ${entry.walletId}, ${entry.kind}, ${entry.delta}, wallet.balance,
+    select ${entry.id ?? Bun.randomUUIDv7()}, ${entry.walletId}, ${entry.kind}, ${entry.delta}, wallet.balance,
            ${entry.orderId ?? null}, ${entry.depositKey ?? null}
     from wallet
     returning *, (select currency from wallet) as currency`
