@@ -30,6 +30,14 @@ export interface ConsumerOptions<Q extends QueueName> {
   lockDurationMs?: number
   stalledIntervalMs?: number
   registry?: Registry
+  /**
+   * The entity an event changes (a wallet, an order). In a batch, events with the same key are
+   * handled one after the other and events with different keys side by side in the same
+   * transaction, so their statements travel together (one socket write for many events). Events
+   * whose handlers read and then write the same rows must share a key. Without it, a batch's
+   * events are handled one after the other.
+   */
+  batchKey?: (event: EventEnvelope) => string
   /** Fault injection for tests and the chaos run: called after the commit, before the ack. */
   afterCommit?: (event: EventEnvelope, outcome: Outcome) => void | Promise<void>
 }
@@ -189,14 +197,26 @@ export class Consumer<Q extends QueueName> {
             returning message_id`
           const todo = new Set(fresh.map((r) => r.messageId))
           const result = new Map<string, Outcome>()
+          const lanes = new Map<string, EventEnvelope[]>()
           for (const event of events) {
             if (!todo.delete(event.id)) {
               result.set(event.id, result.get(event.id) ?? 'duplicate')
               continue
             }
-            await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
             result.set(event.id, 'processed')
+            const key = this.options.batchKey?.(event) ?? ''
+            const lane = lanes.get(key)
+            if (lane) lane.push(event)
+            else lanes.set(key, [event])
           }
+          const settled = await Promise.allSettled(
+            [...lanes.values()].map(async (lane) => {
+              for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
+            }),
+          )
+          const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as { code?: string }] : []))
+          // The cause, not the "transaction is aborted" that the other lanes got after it.
+          if (errors.length) throw errors.find((e) => e?.code !== '25P02') ?? errors[0]
           return result
         })
       } catch (error) {

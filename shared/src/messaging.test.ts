@@ -299,6 +299,48 @@ describe('batches', () => {
     expect(row!.error).toContain('Invalid order.paid payload')
   })
 
+  test('with a batch key, events of one key run in turn and read each other\'s writes; other keys run alongside', async () => {
+    const lanes = new Consumer({
+      queue: 'orders',
+      sql: db.sql,
+      redisUrl: TEST_REDIS_URL,
+      prefix: `${prefix}-lanes`,
+      log: testLog,
+      batchKey: (event) => (event.payload as { orderId: string }).orderId,
+      handlers: {
+        // Read, then write: without the key's ordering two events of one order would both read 0.
+        'payment.succeeded': async (tx, event) => {
+          const [row] = await tx`select count(*)::int as n from effects where order_id = ${event.payload.orderId}`
+          await Bun.sleep(5)
+          await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${'seen ' + row!.n})`
+        },
+        'payment.declined': async () => {},
+        'payment.refunded': async () => {},
+      },
+    })
+    const laneQueues = new Queues(producer, `${prefix}-lanes`)
+    try {
+      lanes.start()
+      const [a, b] = [crypto.randomUUID(), crypto.randomUUID()]
+      const event = (orderId: string) => ({
+        id: Bun.randomUUIDv7(),
+        name: 'payment.succeeded',
+        payload: { orderId, userId: crypto.randomUUID(), amount: 1, currency: 'EUR', paymentId: crypto.randomUUID(), ledgerEntryId: crypto.randomUUID() },
+        occurredAt: new Date().toISOString(),
+      })
+      await laneQueues.get('orders').add(BATCH_JOB, { events: [event(a), event(b), event(a), event(b), event(a)] }, { jobId: `lanes-${a}` })
+      expect(await waitFor(() => effects(a).then((n) => n === 3))).toBe(true)
+      expect(await waitFor(() => effects(b).then((n) => n === 2))).toBe(true)
+      const seen = await db.sql`select order_id, name from effects where order_id in (${a}, ${b}) order by name`
+      expect(seen.filter((r) => r.orderId === a).map((r) => r.name)).toEqual(['seen 0', 'seen 1', 'seen 2'])
+      expect(seen.filter((r) => r.orderId === b).map((r) => r.name)).toEqual(['seen 0', 'seen 1'])
+    } finally {
+      await lanes.close(3000)
+      await laneQueues.close(2000)
+      await deleteRedisPrefix(`${prefix}-lanes`)
+    }
+  })
+
   test('an empty batch fails at once', async () => {
     const queue = queues.get('catalog')
     const jobId = `empty-${Bun.randomUUIDv7()}`

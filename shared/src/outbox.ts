@@ -78,6 +78,12 @@ export interface RelayOptions {
   publishTimeoutMs?: number
   /** How long a relay holds its rows before another may take them (a relay that died). */
   leaseMs?: number
+  /**
+   * While busy (the last pass found rows), passes start at most this often: under load the rows
+   * that arrive meanwhile go out together in one pass, one Redis transaction and one batch job
+   * each, instead of a pass per row. An event that arrives when the relay is idle goes at once.
+   */
+  busyIntervalMs?: number
   /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
   afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
 }
@@ -114,6 +120,7 @@ export class OutboxRelay {
   private readonly retentionMs: number
   private readonly publishTimeoutMs: number
   private readonly leaseMs: number
+  private readonly busyIntervalMs: number
   private running = false
   private wake: (() => void) | undefined
   /** Set by a NOTIFY that arrives while a pass runs, so it is not slept through. */
@@ -129,6 +136,7 @@ export class OutboxRelay {
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
     this.leaseMs = options.leaseMs ?? 15_000
+    this.busyIntervalMs = options.busyIntervalMs ?? 5
   }
 
   /** Publishes one batch of pending rows and marks them sent; returns how many were sent. */
@@ -226,9 +234,11 @@ export class OutboxRelay {
       log.warn('outbox LISTEN failed; polling only', { error: (error as Error).message })
     }
     this.loop = (async () => {
+      let passStarted = 0
       while (this.running) {
         let sent = 0
         this.notified = false
+        passStarted = performance.now()
         try {
           sent = await this.pass()
           if (Date.now() - this.lastPrune > 3600_000) {
@@ -239,7 +249,11 @@ export class OutboxRelay {
         } catch (error) {
           log.warn('outbox relay pass failed', { error: (error as Error).message })
         }
-        if (sent === this.batchSize || this.notified) continue
+        if (sent === this.batchSize || this.notified) {
+          const wait = sent > 0 ? passStarted + this.busyIntervalMs - performance.now() : 0
+          if (wait > 0) await Bun.sleep(wait)
+          continue
+        }
         try {
           await this.markSent()
         } catch (error) {

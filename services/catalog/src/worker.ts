@@ -29,6 +29,8 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     log: deps.log,
     concurrency: deps.concurrency ?? 8,
     afterCommit: deps.afterCommit,
+    // In a batch, events of one order run in turn (an order's reservation is read, then written); others side by side.
+    batchKey: (event) => (event.payload as { orderId: string }).orderId,
     handlers: {
       'order.paid': orderPaid({ log: deps.log }),
       'order.cancelled': orderCancelled({ log: deps.log }),

@@ -38,6 +38,8 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     log: deps.log,
     concurrency: deps.concurrency ?? 16,
     afterCommit: deps.afterCommit,
+    // In a batch, events of one order run in turn (the state machine reads the order, then writes it); others side by side.
+    batchKey: (event) => (event.payload as { orderId: string }).orderId,
     handlers: {
       'payment.succeeded': paymentSucceeded(handlerDeps),
       'payment.declined': paymentDeclined(handlerDeps),

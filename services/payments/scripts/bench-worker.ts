@@ -4,16 +4,18 @@
  * `worker.ts` runs them) takes them. Prints jobs/s until every outcome is relayed, and the CPU
  * milliseconds this process spent per payment (Postgres and Redis CPU not included).
  *
- *   bun run bench:payments-worker [jobs=5000] [wallets=500] [concurrency=16]
+ *   bun run bench:payments-worker [jobs=5000] [wallets=500] [concurrency=16] [events-per-job=1]
+ * With events-per-job > 1 the requests are queued as batch jobs, the way the relay sends them under load.
  * Uses DATABASE_URL / REDIS_URL (default: local servers), a schema and queue prefix of its own,
  * and removes both afterwards.
  */
+import { BATCH_JOB } from '@shop/shared/contracts'
 import { Queues, producerConnection } from '@shop/shared/queue'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName } from '@shop/shared/testing'
 import { migratePayments } from '../src/bootstrap.ts'
 import { createPaymentsWorker } from '../src/worker.ts'
 
-const [jobs = 5000, walletCount = 500, concurrency = 16] = process.argv.slice(2).map(Number)
+const [jobs = 5000, walletCount = 500, concurrency = 16, perJob = 1] = process.argv.slice(2).map(Number)
 const db = testSchema('bench')
 const prefix = uniqueName('bench')
 const producer = producerConnection(TEST_REDIS_URL)
@@ -32,16 +34,20 @@ try {
     }
   })
   const queue = queues.get('payments')
-  for (let start = 0; start < jobs; start += 1000) {
-    await queue.addBulk(
-      Array.from({ length: Math.min(1000, jobs - start) }, (_, i) => {
-        const id = Bun.randomUUIDv7()
-        const payload = { orderId: crypto.randomUUID(), userId: users[(start + i) % users.length]!, amount: 1999, currency: 'EUR' }
-        return { name: 'payment.requested', data: { id, name: 'payment.requested', payload, occurredAt: new Date().toISOString() }, opts: { jobId: id } }
-      }),
-    )
-  }
-  console.log(`queued ${jobs} payment jobs over ${walletCount} wallets; worker concurrency ${concurrency}`)
+  const requests = Array.from({ length: jobs }, (_, i) => {
+    const id = Bun.randomUUIDv7()
+    const payload = { orderId: crypto.randomUUID(), userId: users[i % users.length]!, amount: 1999, currency: 'EUR' }
+    return { id, name: 'payment.requested' as const, payload, occurredAt: new Date().toISOString() }
+  })
+  const jobList =
+    perJob <= 1
+      ? requests.map((data) => ({ name: data.name as string, data: data as unknown, opts: { jobId: data.id } }))
+      : Array.from({ length: Math.ceil(jobs / perJob) }, (_, i) => {
+          const events = requests.slice(i * perJob, (i + 1) * perJob)
+          return { name: BATCH_JOB, data: { events } as unknown, opts: { jobId: `bench-${events[0]!.id}` } }
+        })
+  for (let start = 0; start < jobList.length; start += 1000) await queue.addBulk(jobList.slice(start, start + 1000))
+  console.log(`queued ${jobs} payment requests in ${jobList.length} jobs over ${walletCount} wallets; worker concurrency ${concurrency}`)
 
   const worker = createPaymentsWorker({ sql: db.sql, schema: db.schema, redisUrl: TEST_REDIS_URL, prefix, log: testLog, concurrency })
   const cpuBefore = process.cpuUsage()

@@ -39,6 +39,8 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     lockDurationMs: deps.lockDurationMs,
     stalledIntervalMs: deps.stalledIntervalMs,
     afterCommit: deps.afterCommit,
+    // In a batch, events of one wallet run in turn (a payment reads the wallet's balance, then books); others side by side.
+    batchKey: (event) => (event.payload as { userId: string }).userId,
     handlers: {
       'payment.requested': paymentRequested(processing),
       'refund.requested': refundRequested(processing),

@@ -35,6 +35,23 @@ async function outcome(orderId: string, name: string, count = 1) {
 }
 
 describe('payment.requested', () => {
+  test('a batch job: one wallet affording two of three payments pays exactly two; other wallets alongside are paid', async () => {
+    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const tight = await fundedWallet(t, 2000)
+    const others = await Promise.all([fundedWallet(t, 5000), fundedWallet(t, 5000)])
+    const requests = [order(tight, 900), order(others[0]!, 1000), order(tight, 900), order(others[1]!, 1000), order(tight, 900)]
+    const events = requests.map((payload) => ({ id: Bun.randomUUIDv7(), name: 'payment.requested', payload, occurredAt: new Date().toISOString() }))
+    await t.queues.get('payments').add(BATCH_JOB, { events }, { jobId: `batch-test-${events[0]!.id}` })
+    const outcomes = await Promise.all(
+      requests.map((r) => waitFor(async () => (await t.outcomes(r.orderId))[0]?.name, 15_000)),
+    )
+    // The wallet's events run in outbox order: the first two fit, the third does not.
+    expect(outcomes).toEqual(['payment.succeeded', 'payment.succeeded', 'payment.succeeded', 'payment.succeeded', 'payment.declined'])
+    expect(await balanceOf(t, tight)).toBe(200)
+    expect(await balanceOf(t, others[0]!)).toBe(4000)
+    expect(await balanceOf(t, others[1]!)).toBe(4000)
+  })
+
   test('debits the wallet once and reports payment.succeeded with the ledger entry', async () => {
     const userId = await fundedWallet(t, 5000)
     const request = order(userId, 1999)
