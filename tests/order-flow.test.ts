@@ -327,6 +327,13 @@ describe('the live stream', () => {
       const paid = await stream.next()
       expect(JSON.parse(paid.data)).toMatchObject({ orderId: order.id, event: 'paid', status: 'PAID' })
       expect(Number(paid.id)).toBe(Number(created.id) + 1)
+      // Live events come from the NOTIFY payload, resumed ones from the history table: the same bytes.
+      const replay = await openSse(`${s.urls.orders}/api/orders/events`, { ...auth, 'last-event-id': String(Number(created.id) - 1) })
+      try {
+        expect([await replay.next(), await replay.next()]).toEqual([created, paid])
+      } finally {
+        replay.close()
+      }
 
       stream.close()
       // While disconnected, the order is cancelled and refunded.

@@ -1,9 +1,10 @@
 /**
  * Live order events for SSE streams. The history table is the source of truth; a Postgres
- * NOTIFY (sent in the same transaction as the history rows, so at commit and never for a
- * rollback) only wakes the streams of that user on every orders instance, which then read what
- * they have not sent yet. A stream also re-reads on every heartbeat, so a wake lost while the
- * LISTEN connection reconnects delays an event by one heartbeat at most.
+ * NOTIFY sent in the same statement as the history rows (so at commit, in commit order, and never
+ * for a rollback) carries the appended entries to the streams of that user on every orders
+ * instance. A stream sends them as they are when they follow what it sent last, and reads the
+ * history otherwise (a gap, a read already running). It also re-reads on every heartbeat, so a
+ * notification lost while the LISTEN connection reconnects delays an event by one heartbeat at most.
  */
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
@@ -18,7 +19,22 @@ export interface StreamEvent {
   at: string
 }
 
-type Waker = () => void
+/** Called with the entries of a notification, or without to read what is new. */
+type Waker = (entries?: repo.HistoryNotification['e']) => void
+
+function format(entry: StreamEvent): string {
+  return `id: ${entry.seq}\nevent: order\ndata: ${JSON.stringify(entry)}\n\n`
+}
+
+/** The notification's entries, or undefined for a payload that is only a user id (older instances). */
+function parseNotification(payload: string): repo.HistoryNotification | undefined {
+  if (!payload.startsWith('{')) return undefined
+  try {
+    return JSON.parse(payload) as repo.HistoryNotification
+  } catch {
+    return undefined
+  }
+}
 
 export class OrderEventHub {
   private readonly wakers = new Map<string, Set<Waker>>()
@@ -31,8 +47,9 @@ export class OrderEventHub {
   ) {}
 
   async start(): Promise<void> {
-    const listener = await this.sql.listen(repo.eventsChannel(this.schema), (userId) => {
-      for (const wake of this.wakers.get(userId) ?? []) wake()
+    const listener = await this.sql.listen(repo.eventsChannel(this.schema), (payload) => {
+      const notification = parseNotification(payload)
+      for (const wake of this.wakers.get(notification?.u ?? payload) ?? []) wake(notification?.e ?? undefined)
     })
     this.unlisten = listener.unlisten
   }
@@ -89,15 +106,8 @@ export class OrderEventHub {
               again = false
               const rows = await repo.historySince(sql, userId, sent, 500)
               for (const row of rows) {
-                const data: StreamEvent = {
-                  seq: row.seq,
-                  orderId: row.orderId,
-                  event: row.event,
-                  status: row.status,
-                  reason: row.reason,
-                  at: row.at.toISOString(),
-                }
-                write(`id: ${row.seq}\nevent: order\ndata: ${JSON.stringify(data)}\n\n`)
+                if (row.seq <= sent) continue
+                write(format({ seq: row.seq, orderId: row.orderId, event: row.event, status: row.status, reason: row.reason, at: row.at.toISOString() }))
                 sent = row.seq
               }
               if (rows.length === 500) again = true
@@ -109,9 +119,17 @@ export class OrderEventHub {
             })
         }
 
-        waker = drain
-        if (!wakers.has(userId)) wakers.set(userId, new Set())
-        wakers.get(userId)!.add(waker)
+        // Entries that follow what was sent go out as they came; anything else is read.
+        const deliver = (entries: repo.HistoryNotification['e']) => {
+          if (closed) return
+          const fresh = entries.filter((e) => e.seq > sent)
+          if (fresh.length === 0) return
+          if (reading || fresh[0]!.seq !== sent + 1) return drain()
+          for (const e of fresh) {
+            write(format({ seq: e.seq, orderId: e.orderId, event: e.event, status: e.status, reason: e.reason, at: new Date(e.at).toISOString() }))
+            sent = e.seq
+          }
+        }
         signal.addEventListener('abort', () => {
           cleanup()
           try {
@@ -119,6 +137,12 @@ export class OrderEventHub {
           } catch {}
         })
         sent = lastEventId ?? (await repo.lastSeq(sql, userId))
+        // Registered once `sent` is known; the drain below catches what committed meanwhile.
+        waker = (entries) => (entries ? deliver(entries) : drain())
+        if (!closed) {
+          if (!wakers.has(userId)) wakers.set(userId, new Set())
+          wakers.get(userId)!.add(waker)
+        }
         write(`retry: 2000\n: connected\n\n`)
         heartbeat = setInterval(() => {
           write(': ping\n\n')

@@ -35,8 +35,24 @@ export interface HistoryRow {
   at: Date
 }
 
-/** The NOTIFY channel that wakes SSE streams: its payload is the user id. */
+/** The NOTIFY channel that wakes SSE streams. */
 export const eventsChannel = (schema: string) => `order_events_${schema}`
+
+/** What a history NOTIFY carries: the user and the entries just appended, in seq order. */
+export interface HistoryNotification {
+  u: string
+  e: { seq: number; orderId: string; event: HistoryEvent; status: Status; reason: CancelReason | null; at: string }[]
+}
+
+/**
+ * The NOTIFY payload (a `HistoryNotification` as JSON) built from the `appended` CTE of the
+ * statement it is used in: streams send the entries straight from it instead of reading them.
+ */
+function notification(db: Db, userId: string) {
+  return db`json_build_object('u', ${userId}::text, 'e', (
+    select json_agg(json_build_object('seq', seq, 'orderId', order_id, 'event', event, 'status', status, 'reason', reason, 'at', at) order by seq)
+    from appended))::text`
+}
 
 export async function findById(db: Db, id: string): Promise<OrderRow | undefined> {
   const [row] = await db<OrderRow[]>`select * from orders where id = ${id}`
@@ -102,14 +118,14 @@ export async function create(
     ), appended as (
       insert into order_history (user_id, seq, order_id, event, status, reason)
       select ${order.userId}, stream.last_seq, ${order.id}, 'created', ${order.status}, null from stream
-      returning seq, at
+      returning *
     ), published as (
       ${outboxInsert(db, 'payment.requested', payment, whenInserted).fragment}
     ), intent as (
       delete from order_intents where order_id = ${order.id} and exists (select 1 from inserted)
     )
     select inserted.*, appended.seq as history_seq, appended.at as history_at,
-           pg_notify(${eventsChannel(schema)}, ${order.userId}::text), pg_notify(${outboxChannel(schema)}, '')
+           pg_notify(${eventsChannel(schema)}, ${notification(db, order.userId)}), pg_notify(${outboxChannel(schema)}, '')
     from inserted, appended`
   return rows[0]
 }
@@ -156,8 +172,9 @@ export async function appendHistory(
       insert into order_history (user_id, seq, order_id, event, status, reason)
       select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, ${orderId}, e.event, e.status, e.reason
       from stream, jsonb_to_recordset(${db.json(rows as never)}) as e("offset" int, event text, status text, reason text)
+      returning *
     )
-    select pg_notify(${eventsChannel(schema)}, ${userId})`
+    select pg_notify(${eventsChannel(schema)}, ${notification(db, userId)})`
 }
 
 export async function historySince(db: Db, userId: string, afterSeq: number, limit: number): Promise<HistoryRow[]> {
