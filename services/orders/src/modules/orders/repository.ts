@@ -64,28 +64,6 @@ export async function lockById(db: Db, id: string): Promise<OrderRow | undefined
   return row
 }
 
-/** Inserts the order and its items in one statement; undefined when it exists already (a retry got here first). */
-export async function insert(
-  db: Db,
-  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>,
-  items: Omit<ItemRow, 'orderId'>[],
-): Promise<OrderRow | undefined> {
-  const rows = await db<OrderRow[]>`
-    with inserted as (
-      insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
-      values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
-              ${order.idempotencyKey}, ${order.refundStatus})
-      on conflict do nothing
-      returning *
-    ), items as (
-      insert into order_items (order_id, product_id, name, quantity, unit_price)
-      select inserted.id, i.product_id, i.name, i.quantity, i.unit_price
-      from inserted, jsonb_to_recordset(${db.json(items.map((i) => ({ product_id: i.productId, name: i.name, quantity: i.quantity, unit_price: i.unitPrice })) as never)}) as i(product_id uuid, name text, quantity int, unit_price bigint)
-    )
-    select * from inserted`
-  return rows[0]
-}
-
 /**
  * A new order in ONE statement (so one round trip and no explicit transaction): the order and its
  * items, the first history entry (seq from the user's stream row, NOTIFY at commit), the
