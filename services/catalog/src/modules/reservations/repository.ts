@@ -38,15 +38,6 @@ export async function items(db: Db, orderId: string): Promise<ReservationItemRow
     order by i.product_id`
 }
 
-/** Locks the products in id order (a fixed order, so concurrent reservations cannot deadlock). */
-export async function lockProducts(db: Db, ids: string[]): Promise<StockRow[]> {
-  return db<StockRow[]>`
-    select id, name, active, stock, reserved, price, currency from products
-    where id = any(${ids}::uuid[])
-    order by id
-    for update`
-}
-
 /**
  * A reservation in ONE statement (no explicit transaction): the products are locked in id order,
  * and only if the order has no reservation yet, every product is active, all share one currency
@@ -104,16 +95,9 @@ export async function insertReservation(db: Db, orderId: string, status: Reserva
   return rows.length === 1
 }
 
-export async function insertItems(db: Db, orderId: string, rows: Omit<ReservationItemRow, 'name'>[]): Promise<void> {
-  await db`insert into reservation_items ${db(rows.map((r) => ({ orderId, ...r })), 'orderId', 'productId', 'quantity', 'unitPrice', 'currency')}`
-}
-
-/** Moves stock for every item of the order: reserve (+), release (-), or commit (stock leaves). */
-export async function applyToProducts(db: Db, orderId: string, move: 'reserve' | 'release' | 'commit'): Promise<void> {
-  if (move === 'reserve')
-    await db`update products p set reserved = p.reserved + i.quantity, updated_at = now()
-             from reservation_items i where i.order_id = ${orderId} and p.id = i.product_id`
-  else if (move === 'release')
+/** Moves stock for every item of the order: release (reserved goes back) or commit (stock leaves). */
+export async function applyToProducts(db: Db, orderId: string, move: 'release' | 'commit'): Promise<void> {
+  if (move === 'release')
     await db`update products p set reserved = p.reserved - i.quantity, updated_at = now()
              from reservation_items i where i.order_id = ${orderId} and p.id = i.product_id`
   else
