@@ -199,9 +199,10 @@ try {
     if (res.status !== 202) failures.push(`${res.status} ${res.body?.code}`)
     else sentAt.set(res.body.id, t0)
   }
-  const stores = storePids()
-  const measured = [...children, ...Object.entries(stores).flatMap(([name, pids]) => pids.map((pid) => ({ name, pid })))]
-  const snapshot = () => measured.map((p) => cpuMs(p.pid))
+  // Postgres starts a backend per pool connection as the services open them, so the server's
+  // processes are listed again when the measurement starts and when it ends; a backend that
+  // appears in between counts from zero.
+  const storeList = () => Object.entries(storePids()).flatMap(([name, pids]) => pids.map((pid) => ({ name, pid })))
   const progress = (label: string, from: number) => {
     let last = paidAt.size
     return setInterval(() => {
@@ -233,7 +234,9 @@ try {
   console.log(`phase 2: ${closedClients} clients ordering back to back for ${closedSeconds} s (closed loop)`)
   const closedPost: number[] = []
   const paidBefore = paidAt.size
-  const cpuBefore = snapshot()
+  const measuredBefore = [...children, ...storeList()]
+  const cpuBefore = new Map(measuredBefore.map((p) => [p.pid, cpuMs(p.pid)]))
+  const loadGeneratorBefore = process.cpuUsage()
   const closedStart = performance.now()
   const closedTicker = progress('closed loop', closedStart)
   const closedEnd = closedStart + closedSeconds * 1000
@@ -246,13 +249,17 @@ try {
   while (paidAt.size + cancelled.size < sentAt.size && performance.now() < settleDeadline) await Bun.sleep(50)
   const closedElapsed = (performance.now() - closedStart) / 1000
   clearInterval(closedTicker)
-  const cpuAfter = snapshot()
+  const loadGeneratorUsage = process.cpuUsage(loadGeneratorBefore)
+  const loadGeneratorMs = (loadGeneratorUsage.user + loadGeneratorUsage.system) / 1000
+  const measured = [...children, ...storeList()]
+  for (const p of measuredBefore) if (!measured.some((m) => m.pid === p.pid)) measured.push(p)
   const paidClosed = paidAt.size - paidBefore
   const cpuBy = new Map<string, number>()
-  measured.forEach((p, i) => {
+  for (const p of measured) {
     const name = p.name.replace(/-\d+$/, '')
-    cpuBy.set(name, (cpuBy.get(name) ?? 0) + cpuAfter[i]! - cpuBefore[i]!)
-  })
+    // A process gone by the end (a backend that closed) counts as zero rather than negative.
+    cpuBy.set(name, (cpuBy.get(name) ?? 0) + Math.max(0, cpuMs(p.pid) - (cpuBefore.get(p.pid) ?? 0)))
+  }
   const rss = new Map<string, number>()
   for (const p of measured) rss.set(p.name, Math.max(rss.get(p.name) ?? 0, peakRssMb(p.pid)))
 
@@ -278,6 +285,32 @@ try {
     batching[queue] = { jobs, events: row!.n, eventsPerJob: round(row!.n / Math.max(1, jobs), 2) }
   }
   redis.disconnect()
+  // Where the open loop's order→PAID time goes, from the database's own timestamps (the same
+  // clock as this process's): the API until the order statement, the hop to the payments worker
+  // (commit, relay, BullMQ), the payment and the hop back to the orders worker, and from there to
+  // the event on the customer's stream (commit, NOTIFY, SSE through the gateway).
+  const paidOpen = openIds.filter((id) => paidAt.has(id))
+  const stageRows = await sql<{ id: string; created: number; paymentStarted: number; outcomeStarted: number }[]>`
+    select o.id, extract(epoch from o.created_at) * 1000 as created,
+           extract(epoch from pi.received_at) * 1000 as payment_started,
+           extract(epoch from oi.received_at) * 1000 as outcome_started
+    from orders.orders o
+    join orders.outbox ro on ro.name = 'payment.requested' and ro.payload->>'orderId' = o.id::text
+    join payments.inbox pi on pi.message_id = ro.event_id
+    join payments.outbox po on po.name = 'payment.succeeded' and po.payload->>'orderId' = o.id::text
+    join orders.inbox oi on oi.message_id = po.event_id
+    where o.id = any(${paidOpen}::uuid[])`
+  const wall = (t: number) => performance.timeOrigin + t
+  const stageLists = { api: [] as number[], toPayments: [] as number[], paymentToOrders: [] as number[], toClient: [] as number[] }
+  for (const row of stageRows) {
+    stageLists.api.push(Number(row.created) - wall(sentAt.get(row.id)!))
+    stageLists.toPayments.push(Number(row.paymentStarted) - Number(row.created))
+    stageLists.paymentToOrders.push(Number(row.outcomeStarted) - Number(row.paymentStarted))
+    stageLists.toClient.push(wall(paidAt.get(row.id)!) - Number(row.outcomeStarted))
+  }
+  const stages = Object.fromEntries(
+    Object.entries(stageLists).map(([name, xs]) => [name, { p50Ms: round(pct(xs, 50)), p99Ms: round(pct(xs, 99)) }]),
+  )
   await sql.end()
   const lost = accepted.length - check!.found
   const duplicated = check!.doubleCharged
@@ -295,6 +328,7 @@ try {
       postP99Ms: round(pct(openPost, 99)),
       orderToPaidP50Ms: round(pct(toPaid, 50)),
       orderToPaidP99Ms: round(pct(toPaid, 99)),
+      orderToPaidStages: stages,
     },
     closedLoop: {
       clients: closedClients,
@@ -305,14 +339,20 @@ try {
       postP99Ms: round(pct(closedPost, 99)),
       cpuMsPerPaidOrder: Object.fromEntries([...cpuBy].map(([name, ms]) => [name, round(ms / Math.max(1, paidClosed), 2)])),
       cpuMsPerPaidOrderTotal: round(cpuTotal / Math.max(1, paidClosed), 2),
+      loadGeneratorCpuMsPerPaidOrder: round(loadGeneratorMs / Math.max(1, paidClosed), 2),
     },
     peakRssMb: Object.fromEntries(rss),
     batching,
     checks: { accepted: accepted.length, lost, notFinal: check!.notFinal, unbalancedWallets: check!.unbalanced, duplicated, paidWithoutCharge: check!.paidWithoutCharge },
   }
   await Bun.write(process.env.BENCH_REPORT ?? join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2))
+  console.log(
+    `order→PAID at ${rate}/s by stage, p50/p99 ms: ` +
+      Object.entries(stages).map(([name, st]) => `${name} ${st.p50Ms}/${st.p99Ms}`).join(', '),
+  )
   console.log('CPU ms per paid order (closed loop), by process:')
   for (const [name, ms] of cpuBy) console.log(`  ${name.padEnd(18)} ${(ms / Math.max(1, paidClosed)).toFixed(2)}   peak RSS ${rss.get(name) ?? rss.get(`${name}`) ?? '-'} MB`)
+  console.log(`  (the load generator itself, not counted: ${(loadGeneratorMs / Math.max(1, paidClosed)).toFixed(2)})`)
   console.log(`events per BullMQ job (whole run): ${Object.entries(batching).map(([q, b]) => `${q} ${b.eventsPerJob} (${b.events}/${b.jobs})`).join(', ')}`)
   if (failures.length) console.log(`failures: ${[...new Set(failures)].join(', ')}`)
   console.log(`checks: accepted=${accepted.length} not_final=${check!.notFinal} unbalanced_wallets=${check!.unbalanced} paid_without_charge=${check!.paidWithoutCharge}`)
