@@ -151,6 +151,36 @@ describe('outbox and relay', () => {
     }
   })
 
+  test('an idle relay marks what it sent: in the next pass when one comes soon, else on its own', async () => {
+    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, pollMs: 60_000, markDelayMs: 300 })
+    const sentAt = async (orderId: string) => {
+      const [row] = await db.sql<{ sentAt: Date | null; claimedUntil: Date | null }[]>`
+        select sent_at, claimed_until from outbox where payload->>'orderId' = ${orderId}`
+      return row!
+    }
+    await relay.start()
+    try {
+      // Alone: published at once, marked by its own statement once the delay has passed.
+      const first = await publishPaid()
+      expect(await waitFor(() => effects(first.orderId).then((n) => n === 1), 5000)).toBe(true)
+      expect(await waitFor(async () => (await sentAt(first.orderId)).sentAt !== null, 5000)).toBe(true)
+      expect((await sentAt(first.orderId)).claimedUntil).toBeNull()
+
+      // Followed within the delay by another event: the second pass's lease marks the first.
+      const second = await publishPaid()
+      expect(await waitFor(() => effects(second.orderId).then((n) => n === 1), 5000)).toBe(true)
+      const third = await publishPaid()
+      expect(await waitFor(() => effects(third.orderId).then((n) => n === 1), 5000)).toBe(true)
+      expect((await sentAt(second.orderId)).sentAt).not.toBeNull()
+      expect(await waitFor(async () => (await sentAt(third.orderId)).sentAt !== null, 5000)).toBe(true)
+    } finally {
+      await relay.stop()
+    }
+    // Nothing left leased or pending by this relay.
+    const [left] = await db.sql`select count(*)::int as n from outbox where sent_at is null`
+    expect(left!.n).toBe(0)
+  })
+
   test('Redis down while events are written loses nothing: the outbox drains when it is back', async () => {
     const redis = new PrivateRedis()
     await redis.start()
