@@ -4,6 +4,8 @@
  * to its balance.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { Queues, producerConnection } from '@shop/shared/queue'
+import { TEST_REDIS_URL } from '@shop/shared/testing'
 import { openSse } from './sse.ts'
 import { startSystem, type System } from './system.ts'
 
@@ -273,17 +275,22 @@ describe('the timeout reconciler', () => {
   test('an order stuck NEW is cancelled (timeout) and its stock released; the late payment is refunded', async () => {
     const c = await s.customer(5000)
     const p = await s.product({ price: 700, stock: 4 })
-    // Payments is paused, so the order stays NEW past its 3 s timeout.
-    await s.ordersWorker.relay.stop()
+    // The payments queue is paused, so the order stays NEW past its 3 s timeout.
+    const connection = producerConnection(TEST_REDIS_URL)
+    const queues = new Queues(connection, s.prefix)
+    const payments = queues.get('payments')
+    await payments.pause()
     let orderId = ''
     try {
       orderId = (await s.order(c.token, [{ productId: p.id, quantity: 1 }])).body.id
       const cancelled = await s.waitForOrder(c.token, orderId, 'CANCELLED', undefined, 15_000)
       expect(cancelled.reason).toBe('timeout')
     } finally {
-      await s.ordersWorker.relay.start()
+      await payments.resume()
+      await queues.close()
+      connection.disconnect()
     }
-    // The relay now sends payment.requested and order.cancelled; payments debits, orders refunds.
+    // payment.requested now reaches payments, which debits; orders refunds the late payment.
     const refunded = await s.waitForOrder(c.token, orderId, 'CANCELLED', 'refunded', 20_000)
     expect(refunded.refundStatus).toBe('refunded')
     expect(await s.balance(c.token)).toBe(5000)

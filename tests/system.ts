@@ -21,7 +21,8 @@ import { migratePayments } from '../services/payments/src/bootstrap.ts'
 import { createPaymentsWorker } from '../services/payments/src/worker.ts'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 import { createApp as createGatewayApp } from '../services/gateway/src/app.ts'
-import { workerConnection } from '@shop/shared/queue'
+import { Queues, producerConnection, workerConnection } from '@shop/shared/queue'
+import { OutboxDispatcher } from '@shop/shared/outbox'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
 type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number | undefined }
@@ -80,6 +81,9 @@ export async function startSystem(options: SystemOptions = {}) {
   const catalogClient = createCatalogClient({ baseUrl: catalogUrl, internalToken: INTERNAL_TOKEN })
   const hub = new OrderEventHub(ordersDb.sql, ordersDb.schema, log)
   await hub.start()
+  const ordersProducer = producerConnection(TEST_REDIS_URL)
+  const ordersQueues = new Queues(ordersProducer, prefix)
+  const ordersDispatcher = new OutboxDispatcher({ sql: ordersDb.sql, queues: ordersQueues, log })
   const ordersApp = createOrdersApp({
     sql: ordersDb.sql,
     schema: ordersDb.schema,
@@ -90,6 +94,7 @@ export async function startSystem(options: SystemOptions = {}) {
     catalog: catalogClient,
     hub,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    dispatcher: ordersDispatcher,
   })
   const ordersUrl = listen(ordersApp)
   const ordersWorker = createOrdersWorker({
@@ -240,6 +245,9 @@ export async function startSystem(options: SystemOptions = {}) {
       await catalogConsumer.close(5000)
       await hub.stop()
       for (const server of servers) await server.stop(true)
+      await ordersDispatcher.stop()
+      await ordersQueues.close(3000)
+      ordersProducer.disconnect()
       redis.disconnect()
       gatewayQueueConnection.disconnect()
       await deleteRedisPrefix(prefix)

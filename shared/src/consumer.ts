@@ -11,6 +11,7 @@ import { Counter, Histogram, type Registry } from 'prom-client'
 import { BATCH_JOB, EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from './contracts.ts'
 import type { Sql, Tx } from './db.ts'
 import type { Logger } from './logger.ts'
+import type { OutboxDispatcher } from './outbox.ts'
 import { closeWithin, workerConnection } from './queue.ts'
 
 export type Handler<N extends EventName> = (tx: Tx, event: EventEnvelope<N>) => Promise<void>
@@ -38,6 +39,8 @@ export interface ConsumerOptions<Q extends QueueName> {
    * events are handled one after the other.
    */
   batchKey?: (event: EventEnvelope) => string
+  /** Sends the events a handler publishes as soon as its transaction commits (else relays do). */
+  dispatcher?: OutboxDispatcher
   /** Fault injection for tests and the chaos run: called after the commit, before the ack. */
   afterCommit?: (event: EventEnvelope, outcome: Outcome) => void | Promise<void>
 }
@@ -118,7 +121,8 @@ export class Consumer<Q extends QueueName> {
   private async inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.options.sql.begin(work)) as T
+        const { sql, dispatcher } = this.options
+        return dispatcher ? await dispatcher.transaction(sql, work) : ((await sql.begin(work)) as T)
       } catch (error) {
         const code = (error as { code?: string }).code
         if (attempt < 3 && code && TRANSIENT.has(code)) continue

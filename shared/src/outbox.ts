@@ -1,10 +1,18 @@
 /**
  * The transactional outbox. `publish` writes an event in the caller's transaction (one row per
- * consumer queue) and NOTIFYs the relay at commit; `OutboxRelay` leases pending rows in one
- * statement (`FOR UPDATE SKIP LOCKED`, so relays never share a row), adds them to BullMQ with the
- * event id as job id, and marks them sent. A relay that dies between the add and the mark leaves
- * the rows pending once its lease lapses: the next add of the same job id is a no-op in BullMQ,
- * and consumers' inboxes skip whatever still gets through.
+ * consumer queue). Delivery has two paths:
+ * - at once: a transaction run through an `OutboxDispatcher` (every API and worker that publishes
+ *   does so) hands its events to the dispatcher when it commits; the dispatcher adds them to
+ *   BullMQ right away (several transactions' events together while busy) and marks the rows sent
+ *   a moment later, many in one statement. Such rows are written `available_at` a grace period
+ *   ahead, so no relay takes them while the dispatcher is at work;
+ * - whatever is left: `OutboxRelay` polls for rows that are available and not sent (the process
+ *   died before its dispatcher added them, Redis was down, an event written without a
+ *   dispatcher), leases them in one statement (`FOR UPDATE SKIP LOCKED`, so relays never share a
+ *   row), adds them and marks them sent.
+ * Job ids are deterministic (the event id; for a batch, a hash of its event ids), so a repeated
+ * add of the same rows is a no-op in BullMQ, and consumers' inboxes skip whatever still gets
+ * through twice (the same event in two different batches, say).
  */
 import { createHash } from 'node:crypto'
 import type { PendingQuery, Row } from 'postgres'
@@ -14,86 +22,69 @@ import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, type EventName, type EventPayload,
 import type { Logger } from './logger.ts'
 import type { Queues } from './queue.ts'
 
-/** The NOTIFY channel of a schema's outbox. */
-export function outboxChannel(schema: string): string {
-  return `outbox_${schema}`
+/** One outbox row as a dispatcher sends it: an event for one consumer queue. */
+export interface OutboxEvent {
+  eventId: string
+  queue: QueueName
+  name: EventName
+  payload: unknown
+  occurredAt: Date
+}
+
+/** How long after its commit a dispatched event is left to its dispatcher before relays may take it. */
+export const DISPATCH_GRACE_MS = 2000
+
+/** Transactions whose events a dispatcher sends when they commit, with the events written so far. */
+const dispatched = new WeakMap<object, OutboxEvent[]>()
+
+function outboxEvents(eventId: string, name: EventName, payload: unknown, occurredAt: Date): OutboxEvent[] {
+  return (EVENTS[name].consumers as readonly QueueName[]).map((queue) => ({ eventId, queue, name, payload, occurredAt }))
+}
+
+/** The insert of one event's rows, available to relays `graceMs` after the statement runs. */
+function insertEvents(db: Db, events: OutboxEvent[], graceMs: number, guard?: PendingQuery<Row[]>) {
+  const { eventId, name, payload, occurredAt } = events[0]!
+  return db`
+    insert into outbox (event_id, queue, name, payload, occurred_at, available_at)
+    select ${eventId}::uuid, q, ${name}, ${db.json(payload as never)}, ${occurredAt}, now() + ${graceMs} * interval '1 millisecond'
+    from unnest(${events.map((e) => e.queue)}::text[]) q ${guard ?? db``}`
 }
 
 /**
  * Writes event `name` to the outbox inside `tx`; returns its id. The event is delivered to every
  * queue the contract routes it to, once the transaction commits, and never if it rolls back.
  */
-export async function publish<N extends EventName>(
-  tx: Tx,
-  schema: string,
-  name: N,
-  payload: EventPayload<N>,
-  options: { id?: string } = {},
-): Promise<string> {
-  const eventId = options.id ?? Bun.randomUUIDv7()
-  const queues = EVENTS[name].consumers as readonly QueueName[]
-  const rows = queues.map((queue) => ({ eventId, queue, name, payload: tx.json(payload as never) }))
-  // One round trip: the insert runs as a data-modifying CTE, the NOTIFY is sent at commit.
-  await tx`
-    with inserted as (insert into outbox ${tx(rows, 'eventId', 'queue', 'name', 'payload')})
-    select pg_notify(${outboxChannel(schema)}, '')`
-  return eventId
+export async function publish<N extends EventName>(tx: Tx, name: N, payload: EventPayload<N>, options: { id?: string } = {}): Promise<string> {
+  const events = outboxEvents(options.id ?? Bun.randomUUIDv7(), name, payload, new Date())
+  const sending = dispatched.get(tx)
+  await tx`${insertEvents(tx, events, sending ? DISPATCH_GRACE_MS : 0)}`
+  sending?.push(...events)
+  return events[0]!.eventId
 }
 
 /**
  * `publish` for a caller's own single-statement write: a data-modifying CTE body that writes event
  * `name` to the outbox only when `guard` (a `where ...` fragment over the caller's other CTEs)
- * holds. The caller's statement must also `select pg_notify(outboxChannel(schema), '')`.
+ * holds. With a `dispatcher`, the rows are left to it: the caller hands it `events` once the
+ * statement has committed and written them.
  */
-export function outboxInsert<N extends EventName>(db: Db, name: N, payload: EventPayload<N>, guard: PendingQuery<Row[]>) {
-  const eventId = Bun.randomUUIDv7()
-  const queues = EVENTS[name].consumers as readonly QueueName[]
-  const fragment = db`
-    insert into outbox (event_id, queue, name, payload)
-    select ${eventId}::uuid, q, ${name}, ${db.json(payload as never)} from unnest(${queues as string[]}::text[]) q ${guard}`
-  return { eventId, fragment }
+export function outboxInsert<N extends EventName>(
+  db: Db,
+  name: N,
+  payload: EventPayload<N>,
+  guard: PendingQuery<Row[]>,
+  dispatcher?: OutboxDispatcher,
+) {
+  const events = outboxEvents(Bun.randomUUIDv7(), name, payload, new Date())
+  return { eventId: events[0]!.eventId, events, fragment: insertEvents(db, events, dispatcher ? DISPATCH_GRACE_MS : 0, guard) }
 }
 
-interface PendingRow {
+interface PendingRow extends OutboxEvent {
   id: number
-  eventId: string
-  queue: QueueName
-  name: EventName
-  payload: unknown
-  occurredAt: Date
   attempts: number
 }
 
-export interface RelayOptions {
-  sql: Sql
-  schema: string
-  queues: Queues
-  log: Logger
-  batchSize?: number
-  /** Polling fallback when no NOTIFY arrives. */
-  pollMs?: number
-  /** How long sent rows are kept. */
-  retentionMs?: number
-  /** Bound on one BullMQ add. */
-  publishTimeoutMs?: number
-  /** How long a relay holds its rows before another may take them (a relay that died). */
-  leaseMs?: number
-  /**
-   * While busy (the last pass found rows), passes start at most this often: under load the rows
-   * that arrive meanwhile go out together in one pass, one Redis transaction and one batch job
-   * each, instead of a pass per row. An event that arrives when the relay is idle goes at once.
-   */
-  busyIntervalMs?: number
-  /**
-   * How long a relay that went idle keeps the rows it published unmarked, waiting for a NOTIFY
-   * whose pass would mark them in its lease statement; after that it marks them on their own.
-   */
-  markDelayMs?: number
-  /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
-  afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
-}
-
-function envelopeOf(row: PendingRow) {
+function envelopeOf(row: OutboxEvent) {
   return { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString() }
 }
 
@@ -103,10 +94,10 @@ export function batchJobId(eventIds: string[]): string {
 }
 
 /**
- * One job per event when a pass found a single event for the queue (its id is the event id);
- * otherwise batch jobs of up to MAX_BATCH_EVENTS events in outbox order.
+ * One job per event when there is a single event for the queue (its id is the event id);
+ * otherwise batch jobs of up to MAX_BATCH_EVENTS events in the order given.
  */
-function toJobs(rows: PendingRow[]) {
+function toJobs(rows: OutboxEvent[]) {
   if (rows.length === 1) {
     const row = rows[0]!
     return [{ name: row.name as string, data: envelopeOf(row) as unknown, opts: { jobId: row.eventId } }]
@@ -119,31 +110,196 @@ function toJobs(rows: PendingRow[]) {
   return jobs
 }
 
+/** Adds the events to their queues (one addBulk per queue), bounded by `timeoutMs`. */
+async function addToQueues(queues: Queues, rows: OutboxEvent[], timeoutMs: number): Promise<void> {
+  const byQueue = new Map<QueueName, OutboxEvent[]>()
+  for (const row of rows) {
+    const list = byQueue.get(row.queue)
+    if (list) list.push(row)
+    else byQueue.set(row.queue, [row])
+  }
+  await withTimeout(
+    Promise.all([...byQueue].map(([queue, batch]) => queues.get(queue).addBulk(toJobs(batch)))),
+    timeoutMs,
+    'BullMQ add timed out',
+  )
+}
+
+export interface DispatcherOptions {
+  sql: Sql
+  queues: Queues
+  log: Logger
+  /**
+   * While busy, adds start at most this often: events of transactions that commit meanwhile go
+   * out together, one batch job per queue. An event that arrives when the dispatcher is idle
+   * goes at once.
+   */
+  busyIntervalMs?: number
+  /** How often the rows added are marked sent (one statement for all of them). */
+  markIntervalMs?: number
+  /** Bound on one BullMQ add. */
+  publishTimeoutMs?: number
+}
+
+/**
+ * Sends the events of committed transactions to BullMQ at once, instead of waiting for a relay to
+ * find them. Nothing depends on it for safety: what it has not added and marked (the process died,
+ * Redis was down, the add timed out) a relay sends once the rows' grace period is over.
+ */
+export class OutboxDispatcher {
+  private readonly busyIntervalMs: number
+  private readonly markIntervalMs: number
+  private readonly publishTimeoutMs: number
+  private pending: OutboxEvent[] = []
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  private lastFlush = -Infinity
+  private readonly adding = new Set<Promise<void>>()
+  private added: OutboxEvent[] = []
+  private markTimer: ReturnType<typeof setTimeout> | undefined
+  private marking: Promise<void> = Promise.resolve()
+  private stopped = false
+  /** Events added to BullMQ by this dispatcher. */
+  sent = 0
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.busyIntervalMs = options.busyIntervalMs ?? 5
+    this.markIntervalMs = options.markIntervalMs ?? 100
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
+  }
+
+  /**
+   * Runs `work` in a transaction (`sql.begin`) whose events this dispatcher sends once it has
+   * committed; a transaction that rolls back sends nothing.
+   */
+  async transaction<T>(sql: Sql, work: (tx: Tx) => Promise<T>): Promise<T> {
+    let events: OutboxEvent[] = []
+    const result = await sql.begin(async (tx) => {
+      events = []
+      dispatched.set(tx, events)
+      return work(tx)
+    })
+    this.send(events)
+    return result as T
+  }
+
+  /** Events of a committed write, to be added now (or with the others of this busy interval). */
+  send(events: OutboxEvent[]): void {
+    if (events.length === 0) return
+    if (this.stopped) {
+      // Left to the relays once their grace period is over.
+      this.options.log.warn('outbox dispatcher stopped; events left to the relay', { count: events.length })
+      return
+    }
+    this.pending.push(...events)
+    if (this.flushTimer) return
+    const wait = Math.max(0, this.lastFlush + this.busyIntervalMs - performance.now())
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined
+      this.track(this.flush())
+    }, wait)
+  }
+
+  private track(promise: Promise<void>): void {
+    this.adding.add(promise)
+    void promise.finally(() => this.adding.delete(promise))
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.pending
+    this.pending = []
+    if (rows.length === 0) return
+    this.lastFlush = performance.now()
+    try {
+      await addToQueues(this.options.queues, rows, this.publishTimeoutMs)
+    } catch (error) {
+      this.options.log.warn('outbox dispatch failed; the relay will send these events', {
+        count: rows.length,
+        error: (error as Error).message,
+      })
+      return
+    }
+    this.sent += rows.length
+    this.added.push(...rows)
+    this.markTimer ??= setTimeout(() => {
+      this.markTimer = undefined
+      this.marking = this.marking.then(() => this.mark())
+    }, this.markIntervalMs)
+  }
+
+  /** Marks what was added as sent, in one statement. A failure leaves the rows to the relays. */
+  private async mark(): Promise<void> {
+    const rows = this.added
+    this.added = []
+    if (rows.length === 0) return
+    try {
+      await this.options.sql`
+        update outbox o set sent_at = now(), claimed_until = null
+        from unnest(${rows.map((r) => r.eventId)}::uuid[], ${rows.map((r) => r.queue)}::text[]) as s(event_id, queue)
+        where o.event_id = s.event_id and o.queue = s.queue and o.sent_at is null`
+    } catch (error) {
+      this.options.log.warn('outbox mark failed; the relay will send these events again', { count: rows.length, error: (error as Error).message })
+    }
+  }
+
+  /** Adds what is pending and marks what was added; later events are left to the relays. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = undefined
+      this.track(this.flush())
+    }
+    await Promise.allSettled([...this.adding])
+    if (this.markTimer) {
+      clearTimeout(this.markTimer)
+      this.markTimer = undefined
+    }
+    this.marking = this.marking.then(() => this.mark())
+    await this.marking
+  }
+}
+
+export interface RelayOptions {
+  sql: Sql
+  schema: string
+  queues: Queues
+  log: Logger
+  batchSize?: number
+  /** How often an idle relay looks for rows to send. */
+  pollMs?: number
+  /** How long sent rows are kept. */
+  retentionMs?: number
+  /** Bound on one BullMQ add. */
+  publishTimeoutMs?: number
+  /** How long a relay holds its rows before another may take them (a relay that died). */
+  leaseMs?: number
+  /** Fault injection for tests and the chaos run: called after the add, before the rows are marked sent. */
+  afterPublish?: (rows: { eventId: string; queue: QueueName }[]) => void | Promise<void>
+}
+
+/**
+ * Sends the outbox rows no dispatcher sent: available, not sent, not leased by another relay.
+ * Leases a batch and marks the previous pass's rows sent in one statement; a relay about to
+ * sleep marks them on their own.
+ */
 export class OutboxRelay {
   private readonly batchSize: number
   private readonly pollMs: number
   private readonly retentionMs: number
   private readonly publishTimeoutMs: number
   private readonly leaseMs: number
-  private readonly busyIntervalMs: number
-  private readonly markDelayMs: number
   private running = false
   private wake: (() => void) | undefined
-  /** Set by a NOTIFY that arrives while a pass runs, so it is not slept through. */
-  private notified = false
   private loop: Promise<void> | undefined
-  private unlisten: (() => Promise<void>) | undefined
   private lastPrune = 0
   published = 0
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 200
-    this.pollMs = options.pollMs ?? 1000
+    this.pollMs = options.pollMs ?? 500
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
     this.leaseMs = options.leaseMs ?? 15_000
-    this.busyIntervalMs = options.busyIntervalMs ?? 5
-    this.markDelayMs = Math.min(options.markDelayMs ?? 200, this.pollMs)
   }
 
   /** Publishes one batch of pending rows and marks them sent; returns how many were sent. */
@@ -154,10 +310,9 @@ export class OutboxRelay {
   }
 
   /**
-   * Rows published but not yet marked sent. Under load the mark rides on the next pass's lease
-   * statement (one statement per pass instead of two); a relay about to sleep marks them on
-   * their own. Unmarked rows stay leased, so no other relay takes them meanwhile; if this one
-   * dies they are published again once the lease lapses, which is harmless.
+   * Rows published but not yet marked sent. While there is more to send, the mark rides on the
+   * next pass's lease statement. Unmarked rows stay leased, so no other relay takes them
+   * meanwhile; if this one dies they are published again once the lease lapses, which is harmless.
    */
   private unmarked: number[] = []
 
@@ -192,7 +347,7 @@ export class OutboxRelay {
     rows.sort((a, b) => a.id - b.id)
     const ids = rows.map((r) => r.id)
     try {
-      await withTimeout(this.add(rows), this.publishTimeoutMs, 'BullMQ add timed out')
+      await addToQueues(this.options.queues, rows, this.publishTimeoutMs)
       await this.options.afterPublish?.(rows.map((r) => ({ eventId: r.eventId, queue: r.queue })))
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
@@ -209,16 +364,6 @@ export class OutboxRelay {
     return rows.length
   }
 
-  private async add(rows: PendingRow[]): Promise<void> {
-    const byQueue = new Map<QueueName, PendingRow[]>()
-    for (const row of rows) {
-      const list = byQueue.get(row.queue)
-      if (list) list.push(row)
-      else byQueue.set(row.queue, [row])
-    }
-    await Promise.all([...byQueue].map(([queue, batch]) => this.options.queues.get(queue).addBulk(toJobs(batch))))
-  }
-
   /** Deletes sent rows older than the retention window; returns how many. */
   async prune(db: Db = this.options.sql): Promise<number> {
     const rows = await db`
@@ -226,26 +371,14 @@ export class OutboxRelay {
     return rows.length
   }
 
-  /** Runs until `stop`: drains, then sleeps until a NOTIFY or the polling interval. */
+  /** Runs until `stop`: sends what there is, then looks again every `pollMs`. */
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    const { sql, schema, log } = this.options
-    try {
-      const listener = await sql.listen(outboxChannel(schema), () => {
-        this.notified = true
-        this.wake?.()
-      })
-      this.unlisten = listener.unlisten
-    } catch (error) {
-      log.warn('outbox LISTEN failed; polling only', { error: (error as Error).message })
-    }
+    const { log } = this.options
     this.loop = (async () => {
-      let passStarted = 0
       while (this.running) {
         let sent = 0
-        this.notified = false
-        passStarted = performance.now()
         try {
           sent = await this.pass()
           if (Date.now() - this.lastPrune > 3600_000) {
@@ -256,40 +389,22 @@ export class OutboxRelay {
         } catch (error) {
           log.warn('outbox relay pass failed', { error: (error as Error).message })
         }
-        if (sent === this.batchSize || this.notified) {
-          const wait = sent > 0 ? passStarted + this.busyIntervalMs - performance.now() : 0
-          if (wait > 0) await Bun.sleep(wait)
-          continue
+        if (sent === this.batchSize) continue
+        try {
+          await this.markSent()
+        } catch (error) {
+          log.warn('outbox mark failed; will retry', { error: (error as Error).message })
         }
-        // Idle. Rows published but unmarked wait a moment for the next pass to mark them (at a
-        // steady trickle, that is one statement per pass instead of two); then on their own.
-        const idleStarted = performance.now()
-        if (this.unmarked.length > 0 && !(await this.sleep(this.markDelayMs))) {
-          try {
-            await this.markSent()
-          } catch (error) {
-            log.warn('outbox mark failed; will retry', { error: (error as Error).message })
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs)
+          this.wake = () => {
+            clearTimeout(timer)
+            resolve()
           }
-          await this.sleep(this.pollMs - (performance.now() - idleStarted))
-        } else if (this.unmarked.length === 0) await this.sleep(this.pollMs)
+        })
+        this.wake = undefined
       }
     })()
-  }
-
-  /** Sleeps up to `ms`; true if a NOTIFY (or `stop`) woke it first. */
-  private async sleep(ms: number): Promise<boolean> {
-    // A NOTIFY that came while this relay was busy marking must not be slept through.
-    if (this.notified || !this.running) return true
-    if (ms <= 0) return false
-    const woken = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms)
-      this.wake = () => {
-        clearTimeout(timer)
-        resolve(true)
-      }
-    })
-    this.wake = undefined
-    return woken
   }
 
   async stop(): Promise<void> {
@@ -297,6 +412,5 @@ export class OutboxRelay {
     this.wake?.()
     await this.loop
     await this.markSent().catch((error) => this.options.log.warn('outbox mark failed at stop', { error: (error as Error).message }))
-    await this.unlisten?.().catch(() => {})
   }
 }

@@ -6,7 +6,7 @@
 import { Consumer, type ConsumerOptions } from './consumer.ts'
 import type { QueueName } from './contracts.ts'
 import { connectSql, type Sql } from './db.ts'
-import { OutboxRelay } from './outbox.ts'
+import { OutboxDispatcher, OutboxRelay } from './outbox.ts'
 import { Queues, producerConnection } from './queue.ts'
 import { every, onShutdown, runMain } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
@@ -49,19 +49,22 @@ export function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
 }
 
 /**
- * A service's worker: its consumer (with the inbox) and the relay of its outbox, started and
- * stopped together (the relay first on start; the consumer first on stop, so no new effects are
- * made while the relay drains).
+ * A service's worker: its consumer (with the inbox), the dispatcher that sends the events its
+ * handlers publish as they commit, and the relay of its outbox, started and stopped together (the
+ * relay first on start; the consumer first on stop, so no new effects are made while the
+ * dispatcher and the relay drain).
  */
 export function createServiceWorker<Q extends QueueName>(options: ConsumerOptions<Q> & { schema: string }) {
-  const consumer = new Consumer(options)
   const producer = producerConnection(options.redisUrl)
   const queues = new Queues(producer, options.prefix)
+  const dispatcher = new OutboxDispatcher({ sql: options.sql, queues, log: options.log })
+  const consumer = new Consumer({ ...options, dispatcher })
   const relay = new OutboxRelay({ sql: options.sql, schema: options.schema, queues, log: options.log })
   return {
     consumer,
     relay,
     queues,
+    dispatcher,
     pruneInbox: () => consumer.pruneInbox(),
     async start() {
       await relay.start()
@@ -69,6 +72,7 @@ export function createServiceWorker<Q extends QueueName>(options: ConsumerOption
     },
     async stop() {
       await consumer.close(10_000)
+      await dispatcher.stop()
       await relay.stop()
       await queues.close(3000)
       producer.disconnect()

@@ -2,6 +2,7 @@ import { authPlugin, type TokenVerifier } from '@shop/shared/auth'
 import { pingSql, type Sql } from '@shop/shared/db'
 import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/idempotency'
 import type { Logger } from '@shop/shared/logger'
+import type { OutboxDispatcher } from '@shop/shared/outbox'
 import { pingRedis, type Redis } from '@shop/shared/redis'
 import { createServiceApp } from '@shop/shared/service-app'
 import type { CatalogClient } from './catalog-client.ts'
@@ -20,12 +21,13 @@ export interface OrdersAppDeps {
   catalog: CatalogClient
   hub: OrderEventHub
   heartbeatMs: number
+  dispatcher: OutboxDispatcher
 }
 
 /** Builds the orders API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: OrdersAppDeps) {
   const auth = authPlugin(deps.verifier)
-  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog })
+  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher })
   return createServiceApp({
     service: 'orders',
     title: 'Shop orders service',

@@ -3,6 +3,8 @@ import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
 import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
+import { OutboxDispatcher } from '@shop/shared/outbox'
+import { Queues, producerConnection } from '@shop/shared/queue'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
 import { migrateOrders } from './bootstrap.ts'
@@ -20,6 +22,11 @@ await runMain('orders', async () => {
   const hub = new OrderEventHub(sql, SCHEMA, log)
   await hub.start()
   const idempotency = new IdempotencyStore(sql)
+  // payment.requested and the other events the API writes go to BullMQ as their transactions
+  // commit; the orders worker's relay sends whatever this process leaves behind.
+  const producer = producerConnection(config.REDIS_URL)
+  const queues = new Queues(producer, config.QUEUE_PREFIX)
+  const dispatcher = new OutboxDispatcher({ sql, queues, log })
 
   const app = createApp({
     sql,
@@ -31,6 +38,7 @@ await runMain('orders', async () => {
     catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
     hub,
     heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    dispatcher,
     // SSE streams are long-lived: Bun would close a connection idle for its default 10 s.
   }).listen({ port: config.ORDERS_PORT, hostname: config.HOST, idleTimeout: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4) })
 
@@ -38,6 +46,8 @@ await runMain('orders', async () => {
     every(log, 'idempotency keys pruned', 3600_000, () => idempotency.prune()),
     { name: 'http server', run: () => app.stop(true) },
     { name: 'event hub', run: () => hub.stop() },
+    { name: 'outbox dispatcher', run: () => dispatcher.stop() },
+    { name: 'queues', run: () => queues.close(3000).then(() => producer.disconnect()) },
     { name: 'postgres', run: () => sql.end({ timeout: 5 }) },
     { name: 'redis', run: () => redis.quit() },
   ])

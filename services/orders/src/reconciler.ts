@@ -8,6 +8,7 @@
  */
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
+import type { OutboxDispatcher } from '@shop/shared/outbox'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
 import { applyEvent } from './modules/orders/service.ts'
@@ -19,6 +20,7 @@ export interface ReconcilerDeps {
   log: Logger
   catalog: CatalogClient
   timeoutSeconds: number
+  dispatcher: OutboxDispatcher
 }
 
 /** One pass; returns how many orders and intents it settled. */
@@ -26,7 +28,7 @@ export async function reconcile(deps: ReconcilerDeps): Promise<number> {
   let settled = 0
   for (const { id } of await repo.staleNew(deps.sql, deps.timeoutSeconds, 200)) {
     try {
-      const order = await deps.sql.begin((tx) => applyEvent(tx, deps, id, { type: 'cancel', reason: 'timeout' }))
+      const order = await deps.dispatcher.transaction(deps.sql, (tx) => applyEvent(tx, deps, id, { type: 'cancel', reason: 'timeout' }))
       if (order?.status === 'CANCELLED') settled++
     } catch (error) {
       // Paid a moment ago: no longer NEW, nothing to do.

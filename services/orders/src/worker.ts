@@ -46,7 +46,14 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
       'payment.refunded': paymentRefunded(handlerDeps),
     },
   })
-  const reconcileDeps = { sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, timeoutSeconds: deps.timeoutSeconds }
+  const reconcileDeps = {
+    sql: deps.sql,
+    schema: deps.schema,
+    log: deps.log,
+    catalog: deps.catalog,
+    timeoutSeconds: deps.timeoutSeconds,
+    dispatcher: worker.dispatcher,
+  }
   let reconciler: ReturnType<typeof every> | undefined
   return {
     ...worker,

@@ -1,6 +1,6 @@
 import type { Db } from '@shop/shared/db'
 import type { EventPayload } from '@shop/shared/contracts'
-import { outboxChannel, outboxInsert } from '@shop/shared/outbox'
+import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/outbox'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
 
 export interface OrderRow {
@@ -67,8 +67,9 @@ export async function lockById(db: Db, id: string): Promise<OrderRow | undefined
 /**
  * A new order in ONE statement (so one round trip and no explicit transaction): the order and its
  * items, the first history entry (seq from the user's stream row, NOTIFY at commit), the
- * `payment.requested` event in the outbox, and the intent dropped. Nothing is written if the order
- * exists already (a retry got here first): then undefined.
+ * `payment.requested` event in the outbox (left to `dispatcher`, which the caller hands `events`
+ * once this returns a row), and the intent dropped. Nothing is written if the order exists
+ * already (a retry got here first): then undefined.
  */
 export async function create(
   db: Db,
@@ -76,8 +77,10 @@ export async function create(
   order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>,
   items: Omit<ItemRow, 'orderId'>[],
   payment: EventPayload<'payment.requested'>,
-): Promise<(OrderRow & { historySeq: number; historyAt: Date }) | undefined> {
+  dispatcher: OutboxDispatcher,
+): Promise<{ row: OrderRow & { historySeq: number; historyAt: Date }; events: OutboxEvent[] } | undefined> {
   const whenInserted = db`where exists (select 1 from inserted)`
+  const outbox = outboxInsert(db, 'payment.requested', payment, whenInserted, dispatcher)
   const rows = await db<(OrderRow & { historySeq: number; historyAt: Date })[]>`
     with inserted as (
       insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
@@ -98,14 +101,14 @@ export async function create(
       select ${order.userId}, stream.last_seq, ${order.id}, 'created', ${order.status}, null from stream
       returning *
     ), published as (
-      ${outboxInsert(db, 'payment.requested', payment, whenInserted).fragment}
+      ${outbox.fragment}
     ), intent as (
       delete from order_intents where order_id = ${order.id} and exists (select 1 from inserted)
     )
     select inserted.*, appended.seq as history_seq, appended.at as history_at,
-           pg_notify(${eventsChannel(schema)}, ${notification(db, order.userId)}), pg_notify(${outboxChannel(schema)}, '')
+           pg_notify(${eventsChannel(schema)}, ${notification(db, order.userId)})
     from inserted, appended`
-  return rows[0]
+  return rows[0] && { row: rows[0], events: outbox.events }
 }
 
 export async function saveState(db: Db, id: string, state: OrderState): Promise<OrderRow> {

@@ -12,7 +12,7 @@ import type { AuthUser } from '@shop/shared/auth'
 import type { Sql, Tx } from '@shop/shared/db'
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
 import type { Logger } from '@shop/shared/logger'
-import { publish } from '@shop/shared/outbox'
+import { publish, type OutboxDispatcher } from '@shop/shared/outbox'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
 import type { CreateOrder, Order } from './model.ts'
@@ -24,6 +24,8 @@ export interface OrdersDeps {
   schema: string
   log: Logger
   catalog: CatalogClient
+  /** Sends the events of committed order changes to BullMQ at once (the relay is the fallback). */
+  dispatcher: OutboxDispatcher
 }
 
 /** A UUID (version 8) derived from the user and their Idempotency-Key. */
@@ -80,10 +82,10 @@ export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'
     repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history),
     ...result.effects.map((effect) =>
       effect === 'commit_stock'
-        ? publish(tx, deps.schema, 'order.paid', base)
+        ? publish(tx, 'order.paid', base)
         : effect === 'release_stock'
-          ? publish(tx, deps.schema, 'order.cancelled', { ...base, reason: result.next.reason! })
-          : publish(tx, deps.schema, 'refund.requested', {
+          ? publish(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
+          : publish(tx, 'refund.requested', {
               ...base,
               amount: order.total,
               currency: order.currency,
@@ -114,7 +116,7 @@ export function createOrdersService(deps: OrdersDeps) {
   async function move(user: AuthUser, id: string, event: OrderEvent): Promise<Order> {
     await visible(user, id)
     try {
-      await sql.begin((tx) => applyEvent(tx, deps, id, event))
+      await deps.dispatcher.transaction(sql, (tx) => applyEvent(tx, deps, id, event))
     } catch (error) {
       if (error instanceof IllegalTransitionError)
         throw new ConflictError(`The order is ${error.from}: it cannot be ${event.type === 'cancel' ? 'cancelled' : event.type === 'ship' ? 'shipped' : 'delivered'} now`, 'order_state_conflict')
@@ -145,14 +147,15 @@ export function createOrdersService(deps: OrdersDeps) {
       if (reservation.status !== 'reserved' || !reservation.currency)
         throw new ConflictError('The stock for this order was already released; retry with a new Idempotency-Key', 'reservation_released')
       const items = reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice }))
-      let row: Awaited<ReturnType<typeof repo.create>>
+      let created: Awaited<ReturnType<typeof repo.create>>
       try {
-        row = await repo.create(
+        created = await repo.create(
           sql,
           deps.schema,
           { id: orderId, userId: user.id, status: 'NEW', reason: null, total: reservation.total, currency: reservation.currency, idempotencyKey: key, refundStatus: null },
           items,
           { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency },
+          deps.dispatcher,
         )
       } catch (error) {
         // The reservation stays with its intent: a retry with the same key (same order id) finds
@@ -161,7 +164,9 @@ export function createOrdersService(deps: OrdersDeps) {
         throw error
       }
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
-      if (!row) return one(orderId)
+      if (!created) return one(orderId)
+      deps.dispatcher.send(created.events)
+      const { row } = created
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
       // Everything the answer holds was just written: no read back.
       return {

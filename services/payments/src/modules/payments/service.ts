@@ -21,8 +21,8 @@ export interface ProcessingDeps {
 async function reportOutcome(tx: Tx, deps: ProcessingDeps, payment: payments.PaymentRow): Promise<void> {
   const base = { orderId: payment.orderId, userId: payment.userId, amount: payment.amount, currency: payment.currency }
   if (payment.status === 'declined')
-    await publish(tx, deps.schema, 'payment.declined', { ...base, reason: payment.declineReason! })
-  else await publish(tx, deps.schema, 'payment.succeeded', { ...base, paymentId: payment.id, ledgerEntryId: payment.paymentEntry! })
+    await publish(tx, 'payment.declined', { ...base, reason: payment.declineReason! })
+  else await publish(tx, 'payment.succeeded', { ...base, paymentId: payment.id, ledgerEntryId: payment.paymentEntry! })
 }
 
 export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'payment.requested'>): Promise<void> {
@@ -82,11 +82,11 @@ export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEn
     throw new UnrecoverableError(`Refund of ${amount} ${currency} does not match payment of ${existing.amount} ${existing.currency} for order ${orderId}`)
   const base = { orderId, userId: existing.userId, amount, currency, paymentId: existing.id }
   if (existing.status === 'refunded') {
-    await publish(tx, deps.schema, 'payment.refunded', { ...base, ledgerEntryId: existing.refundEntry! })
+    await publish(tx, 'payment.refunded', { ...base, ledgerEntryId: existing.refundEntry! })
     return
   }
   const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
   await payments.markRefunded(tx, existing.id, entry.id)
-  await publish(tx, deps.schema, 'payment.refunded', { ...base, ledgerEntryId: entry.id })
+  await publish(tx, 'payment.refunded', { ...base, ledgerEntryId: entry.id })
   deps.log.info('payment refunded', { orderId, amount, currency })
 }
