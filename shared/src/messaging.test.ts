@@ -174,6 +174,24 @@ describe('outbox and relay', () => {
     }
   })
 
+  test('events for a relaxed queue wait for each other and travel as one job', async () => {
+    const dispatcher = new OutboxDispatcher({ sql: db.sql, queues, log: testLog, relaxedQueues: ['catalog'], relaxedDelayMs: 300 })
+    try {
+      const payloads = [paid(), paid(), paid()]
+      // One after the other, each committed before the next starts: still one job.
+      for (const p of payloads) await dispatcher.transaction(db.sql, (tx) => publish(tx, 'order.paid', p))
+      for (const p of payloads) expect(await waitFor(() => effects(p.orderId).then((n) => n === 1), 5000)).toBe(true)
+      const ids = new Set(payloads.map((p) => p.orderId))
+      const jobs = (await queues.get('catalog').getCompleted(0, 10_000)).filter((j) =>
+        (j.data.events ?? [j.data]).some((e: { payload: { orderId: string } }) => ids.has(e.payload.orderId)),
+      )
+      expect(jobs.length).toBe(1)
+      expect(jobs[0]!.data.events.length).toBe(3)
+    } finally {
+      await dispatcher.stop()
+    }
+  })
+
   test('a dispatcher sends nothing for a transaction that rolled back', async () => {
     const dispatcher = new OutboxDispatcher({ sql: db.sql, queues, log: testLog })
     const payload = paid()

@@ -137,6 +137,12 @@ export interface DispatcherOptions {
   busyIntervalMs?: number
   /** How often the rows added are marked sent (one statement for all of them). */
   markIntervalMs?: number
+  /**
+   * Queues whose events are off every customer's path (the catalog's stock commit): they wait up
+   * to `relaxedDelayMs` for others, so they travel in fewer, larger jobs.
+   */
+  relaxedQueues?: readonly QueueName[]
+  relaxedDelayMs?: number
   /** Bound on one BullMQ add. */
   publishTimeoutMs?: number
 }
@@ -150,7 +156,11 @@ export class OutboxDispatcher {
   private readonly busyIntervalMs: number
   private readonly markIntervalMs: number
   private readonly publishTimeoutMs: number
+  private readonly relaxedQueues: ReadonlySet<QueueName>
+  private readonly relaxedDelayMs: number
   private pending: OutboxEvent[] = []
+  private relaxed: OutboxEvent[] = []
+  private relaxedTimer: ReturnType<typeof setTimeout> | undefined
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private lastFlush = -Infinity
   private readonly adding = new Set<Promise<void>>()
@@ -165,6 +175,8 @@ export class OutboxDispatcher {
     this.busyIntervalMs = options.busyIntervalMs ?? 5
     this.markIntervalMs = options.markIntervalMs ?? 100
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
+    this.relaxedQueues = new Set(options.relaxedQueues ?? ['catalog'])
+    this.relaxedDelayMs = options.relaxedDelayMs ?? 50
   }
 
   /**
@@ -190,6 +202,23 @@ export class OutboxDispatcher {
       this.options.log.warn('outbox dispatcher stopped; events left to the relay', { count: events.length })
       return
     }
+    const urgent = events.filter((e) => !this.relaxedQueues.has(e.queue))
+    if (urgent.length < events.length) {
+      this.relaxed.push(...events.filter((e) => this.relaxedQueues.has(e.queue)))
+      this.relaxedTimer ??= setTimeout(() => this.releaseRelaxed(), this.relaxedDelayMs)
+    }
+    if (urgent.length > 0) this.schedule(urgent)
+  }
+
+  /** Relaxed events join the next add. */
+  private releaseRelaxed(): void {
+    this.relaxedTimer = undefined
+    const events = this.relaxed
+    this.relaxed = []
+    this.schedule(events)
+  }
+
+  private schedule(events: OutboxEvent[]): void {
     this.pending.push(...events)
     if (this.flushTimer) return
     const wait = Math.max(0, this.lastFlush + this.busyIntervalMs - performance.now())
@@ -244,11 +273,12 @@ export class OutboxDispatcher {
   /** Adds what is pending and marks what was added; later events are left to the relays. */
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer)
-      this.flushTimer = undefined
-      this.track(this.flush())
-    }
+    clearTimeout(this.relaxedTimer)
+    clearTimeout(this.flushTimer)
+    this.relaxedTimer = this.flushTimer = undefined
+    this.pending.push(...this.relaxed)
+    this.relaxed = []
+    this.track(this.flush())
     await Promise.allSettled([...this.adding])
     if (this.markTimer) {
       clearTimeout(this.markTimer)
