@@ -287,7 +287,7 @@ try {
   redis.disconnect()
   // Where the open loop's order→PAID time goes, from the database's own timestamps (the same
   // clock as this process's): the API until the order statement, the hop to the payments worker
-  // (commit, relay, BullMQ), the payment and the hop back to the orders worker, and from there to
+  // (commit, the dispatcher's add, BullMQ), the payment and the hop back to the orders worker, and from there to
   // the event on the customer's stream (commit, NOTIFY, SSE through the gateway).
   const paidOpen = openIds.filter((id) => paidAt.has(id))
   const stageRows = await sql<{ id: string; created: number; paymentStarted: number; outcomeStarted: number }[]>`
