@@ -181,7 +181,7 @@ describe('outbox and relay', () => {
       // One after the other, each committed before the next starts: still one job.
       for (const p of payloads) await dispatcher.transaction(db.sql, (tx) => publish(tx, 'order.paid', p))
       for (const p of payloads) expect(await waitFor(() => effects(p.orderId).then((n) => n === 1), 5000)).toBe(true)
-      const ids = new Set(payloads.map((p) => p.orderId))
+      const ids = new Set<string>(payloads.map((p) => p.orderId))
       const jobs = (await queues.get('catalog').getCompleted(0, 10_000)).filter((j) =>
         (j.data.events ?? [j.data]).some((e: { payload: { orderId: string } }) => ids.has(e.payload.orderId)),
       )
