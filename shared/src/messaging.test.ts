@@ -75,7 +75,7 @@ afterAll(async () => {
 
 describe('outbox and relay', () => {
   test('an event committed with its transaction is delivered and handled once', async () => {
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog })
     const { orderId } = await publishPaid()
     expect(await relay.runOnce()).toBe(1)
     expect(await waitFor(() => effects(orderId).then((n) => n === 1))).toBe(true)
@@ -98,7 +98,6 @@ describe('outbox and relay', () => {
   test('a relay killed between the BullMQ add and marking sent produces one job, not two', async () => {
     const crashing = new OutboxRelay({
       sql: db.sql,
-      schema: db.schema,
       queues,
       log: testLog,
       afterPublish: () => {
@@ -113,7 +112,7 @@ describe('outbox and relay', () => {
     expect(pending!.attempts).toBe(1)
     // The crashed pass had added the job already; the retry adds it again under the same id.
     await db.sql`update outbox set available_at = now() where event_id = ${pending!.eventId}`
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog })
     expect(await relay.runOnce()).toBe(1)
     await waitFor(() => effects(orderId).then((n) => n === 1))
     await Bun.sleep(200)
@@ -126,7 +125,7 @@ describe('outbox and relay', () => {
 
   test('several relays at once publish every event exactly once', async () => {
     const ids = await Promise.all(Array.from({ length: 60 }, () => publishPaid().then((p) => p.orderId)))
-    const relays = Array.from({ length: 3 }, () => new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, batchSize: 7 }))
+    const relays = Array.from({ length: 3 }, () => new OutboxRelay({ sql: db.sql, queues, log: testLog, batchSize: 7 }))
     const sent = await Promise.all(relays.map(async (r) => {
       let total = 0
       for (let n = await r.runOnce(); n > 0; n = await r.runOnce()) total += n
@@ -138,7 +137,7 @@ describe('outbox and relay', () => {
   })
 
   test('a started relay sends what it finds within its polling interval', async () => {
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, pollMs: 100 })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog, pollMs: 100 })
     await relay.start()
     try {
       const { orderId } = await publishPaid()
@@ -153,7 +152,7 @@ describe('outbox and relay', () => {
 
   test('a dispatcher sends a committed transaction\'s events at once and marks them sent; relays leave them alone', async () => {
     const dispatcher = new OutboxDispatcher({ sql: db.sql, queues, log: testLog, markIntervalMs: 50 })
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog })
     try {
       const payloads = [paid(), paid(), paid()]
       // Three transactions at once (events committed within one busy interval share a job).
@@ -221,7 +220,7 @@ describe('outbox and relay', () => {
     const [pending] = await db.sql`select sent_at, available_at > now() as in_grace from outbox where payload->>'orderId' = ${payload.orderId}`
     expect(pending!.sentAt).toBeNull()
     expect(pending!.inGrace).toBe(true)
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog })
     expect(await relay.runOnce()).toBe(0)
     // The grace is over (moved here instead of waiting it out): the relay sends it.
     await db.sql`update outbox set available_at = now() where payload->>'orderId' = ${payload.orderId}`
@@ -235,7 +234,7 @@ describe('outbox and relay', () => {
     const privatePrefix = uniqueName('down')
     const privateProducer = producerConnection(redis.url)
     const privateQueues = new Queues(privateProducer, privatePrefix)
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues: privateQueues, log: testLog, pollMs: 100, publishTimeoutMs: 1000 })
+    const relay = new OutboxRelay({ sql: db.sql, queues: privateQueues, log: testLog, pollMs: 100, publishTimeoutMs: 1000 })
     const privateConsumer = makeConsumer(redis.url, privatePrefix)
     try {
       await redis.stop()
@@ -318,7 +317,7 @@ describe('batches', () => {
   })
 
   test('the pending events of a pass travel as one batch job, each handled once; publishing the same rows again is a no-op', async () => {
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog })
     // Drain whatever earlier tests left pending, so this pass holds exactly these ten.
     while ((await relay.runOnce()) > 0);
     const orders = await Promise.all(Array.from({ length: 10 }, () => publishPaid().then((p) => p.orderId)))
@@ -441,7 +440,7 @@ describe('retention', () => {
   })
 
   test('sent outbox rows older than the window are pruned; pending ones never', async () => {
-    const relay = new OutboxRelay({ sql: db.sql, schema: db.schema, queues, log: testLog, retentionMs: 1000 })
+    const relay = new OutboxRelay({ sql: db.sql, queues, log: testLog, retentionMs: 1000 })
     await db.sql`insert into outbox (event_id, queue, name, payload, sent_at) values
       (${Bun.randomUUIDv7()}, 'catalog', 'order.paid', '{}', now() - interval '1 hour'),
       (${Bun.randomUUIDv7()}, 'catalog', 'order.paid', '{}', null)`

@@ -291,7 +291,6 @@ export class OutboxDispatcher {
 
 export interface RelayOptions {
   sql: Sql
-  schema: string
   queues: Queues
   log: Logger
   batchSize?: number

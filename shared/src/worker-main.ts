@@ -59,7 +59,7 @@ export function createServiceWorker<Q extends QueueName>(options: ConsumerOption
   const queues = new Queues(producer, options.prefix)
   const dispatcher = new OutboxDispatcher({ sql: options.sql, queues, log: options.log })
   const consumer = new Consumer({ ...options, dispatcher })
-  const relay = new OutboxRelay({ sql: options.sql, schema: options.schema, queues, log: options.log })
+  const relay = new OutboxRelay({ sql: options.sql, queues, log: options.log })
   return {
     consumer,
     relay,
