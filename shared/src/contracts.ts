@@ -11,6 +11,12 @@ import { Amount, Currency, Uuid } from './money.ts'
 export const QUEUES = ['payments', 'orders', 'catalog'] as const
 export type QueueName = (typeof QUEUES)[number]
 
+/**
+ * Queues no customer waits on (the catalog's stock commit and release): a producer may hold their
+ * events back a little so they travel in fewer, larger jobs.
+ */
+export const RELAXED_QUEUES: readonly QueueName[] = ['catalog']
+
 // Plain TypeBox, not Elysia's `t`: a payload with "1999" for an amount must fail validation.
 const Money = {
   /** Integer minor units, always positive here. */

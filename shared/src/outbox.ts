@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto'
 import type { PendingQuery, Row } from 'postgres'
 import type { Db, Sql, Tx } from './db.ts'
 import { withTimeout } from './db.ts'
-import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, type EventName, type EventPayload, type QueueName } from './contracts.ts'
+import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, RELAXED_QUEUES, type EventName, type EventPayload, type QueueName } from './contracts.ts'
 import type { Logger } from './logger.ts'
 import type { Queues } from './queue.ts'
 
@@ -137,10 +137,7 @@ export interface DispatcherOptions {
   busyIntervalMs?: number
   /** How often the rows added are marked sent (one statement for all of them). */
   markIntervalMs?: number
-  /**
-   * Queues whose events are off every customer's path (the catalog's stock commit): they wait up
-   * to `relaxedDelayMs` for others, so they travel in fewer, larger jobs.
-   */
+  /** Queues whose events wait up to `relaxedDelayMs` for others (default: the contract's RELAXED_QUEUES). */
   relaxedQueues?: readonly QueueName[]
   relaxedDelayMs?: number
   /** Bound on one BullMQ add. */
@@ -175,7 +172,7 @@ export class OutboxDispatcher {
     this.busyIntervalMs = options.busyIntervalMs ?? 5
     this.markIntervalMs = options.markIntervalMs ?? 100
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
-    this.relaxedQueues = new Set(options.relaxedQueues ?? ['catalog'])
+    this.relaxedQueues = new Set(options.relaxedQueues ?? RELAXED_QUEUES)
     this.relaxedDelayMs = options.relaxedDelayMs ?? 50
   }
 
@@ -202,11 +199,9 @@ export class OutboxDispatcher {
       this.options.log.warn('outbox dispatcher stopped; events left to the relay', { count: events.length })
       return
     }
-    const urgent = events.filter((e) => !this.relaxedQueues.has(e.queue))
-    if (urgent.length < events.length) {
-      this.relaxed.push(...events.filter((e) => this.relaxedQueues.has(e.queue)))
-      this.relaxedTimer ??= setTimeout(() => this.releaseRelaxed(), this.relaxedDelayMs)
-    }
+    const urgent: OutboxEvent[] = []
+    for (const event of events) (this.relaxedQueues.has(event.queue) ? this.relaxed : urgent).push(event)
+    if (this.relaxed.length > 0) this.relaxedTimer ??= setTimeout(() => this.releaseRelaxed(), this.relaxedDelayMs)
     if (urgent.length > 0) this.schedule(urgent)
   }
 
