@@ -2,6 +2,8 @@
  * `bun run bench` (not a test): the whole system started with `bun run start` on a fresh database
  * of its own (free ports, own queue prefix), customers with funded wallets and a catalog, then
  * orders through the gateway in two phases:
+ *   0. warm-up: the open loop's rate for a few seconds, reported on its own line and not in the
+ *      figures (the first second after a start pays for JIT compilation and new connections);
  *   1. open loop at a fixed rate: POST /api/orders latency and order→PAID latency (PAID as seen
  *      on each customer's SSE stream, from the moment the POST is sent);
  *   2. closed loop at saturation: concurrent clients ordering back to back: paid orders/s.
@@ -9,7 +11,7 @@
  * RSS per process, checks that every order is final, every ledger sums to its balance and nothing
  * was lost or charged twice, writes a JSON report and prints one final line.
  *
- *   bun run bench [rate=100] [seconds=10] [saturation-seconds=10] [clients=32] [customers=20] [products=50]
+ *   bun run bench [rate=100] [seconds=10] [saturation-seconds=10] [clients=32] [customers=20] [products=50] [warm-up-seconds=2]
  * BENCH_REPORT=path sets where the JSON report goes (default bench-report.json).
  */
 import { readFileSync, readdirSync } from 'node:fs'
@@ -20,7 +22,8 @@ import { Redis } from 'ioredis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'
 
-const [rate = 100, openSeconds = 10, closedSeconds = 10, closedClients = 32, customerCount = 20, productCount = 50] = process.argv.slice(2).map(Number)
+const [rate = 100, openSeconds = 10, closedSeconds = 10, closedClients = 32, customerCount = 20, productCount = 50, warmUpSeconds = 2] =
+  process.argv.slice(2).map(Number)
 const orders = rate * openSeconds
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('latency')
@@ -212,23 +215,39 @@ try {
     }, 1000)
   }
 
+  /** `count` orders at `rate`/s; returns the ids accepted, once each is final (or after 30 s). */
+  async function openLoop(label: string, count: number, post: number[]): Promise<string[]> {
+    const before = new Set(sentAt.keys())
+    const start = performance.now()
+    const ticker = progress(label, start)
+    const inflight: Promise<void>[] = []
+    for (let i = 0; i < count; i++) {
+      const wait = start + (i * 1000) / rate - performance.now()
+      if (wait > 0) await Bun.sleep(wait)
+      inflight.push(placeOrder(post))
+    }
+    await Promise.all(inflight)
+    const ids = [...sentAt.keys()].filter((id) => !before.has(id))
+    const deadline = performance.now() + 30_000
+    while (ids.some((id) => !paidAt.has(id) && !cancelled.has(id)) && performance.now() < deadline) await Bun.sleep(50)
+    clearInterval(ticker)
+    return ids
+  }
+  const latencies = (ids: string[]) => ids.filter((id) => paidAt.has(id)).map((id) => paidAt.get(id)! - sentAt.get(id)!)
+
+  // Phase 0: warm-up, reported apart.
+  const warmUpPost: number[] = []
+  let warmUpPaid: number[] = []
+  if (warmUpSeconds > 0) {
+    console.log(`phase 0: warm-up, ${rate * warmUpSeconds} orders at ${rate}/s (reported apart, not in the figures)`)
+    warmUpPaid = latencies(await openLoop('warm-up', rate * warmUpSeconds, warmUpPost))
+  }
+
   // Phase 1: open loop at a fixed rate.
   console.log(`phase 1: ${orders} orders at ${rate}/s (open loop), ${customerCount} customers, ${productCount} products`)
   const openPost: number[] = []
-  const openStart = performance.now()
-  const openTicker = progress('open loop', openStart)
-  const inflight: Promise<void>[] = []
-  for (let i = 0; i < orders; i++) {
-    const wait = openStart + (i * 1000) / rate - performance.now()
-    if (wait > 0) await Bun.sleep(wait)
-    inflight.push(placeOrder(openPost))
-  }
-  await Promise.all(inflight)
-  const openIds = [...sentAt.keys()]
-  const openDeadline = performance.now() + 30_000
-  while (openIds.some((id) => !paidAt.has(id) && !cancelled.has(id)) && performance.now() < openDeadline) await Bun.sleep(50)
-  clearInterval(openTicker)
-  const toPaid = openIds.filter((id) => paidAt.has(id)).map((id) => paidAt.get(id)! - sentAt.get(id)!)
+  const openIds = await openLoop('open loop', orders, openPost)
+  const toPaid = latencies(openIds)
 
   // Phase 2: closed loop at saturation.
   console.log(`phase 2: ${closedClients} clients ordering back to back for ${closedSeconds} s (closed loop)`)
@@ -320,6 +339,13 @@ try {
   const report = {
     when: new Date().toISOString(),
     machine: { cores: navigator.hardwareConcurrency },
+    warmUp: {
+      seconds: warmUpSeconds,
+      orders: warmUpPost.length,
+      postP99Ms: round(pct(warmUpPost, 99)),
+      orderToPaidP50Ms: round(pct(warmUpPaid, 50)),
+      orderToPaidP99Ms: round(pct(warmUpPaid, 99)),
+    },
     openLoop: {
       rate,
       orders: openIds.length,
@@ -346,6 +372,8 @@ try {
     checks: { accepted: accepted.length, lost, notFinal: check!.notFinal, unbalancedWallets: check!.unbalanced, duplicated, paidWithoutCharge: check!.paidWithoutCharge },
   }
   await Bun.write(process.env.BENCH_REPORT ?? join(ROOT, 'bench-report.json'), JSON.stringify(report, null, 2))
+  if (warmUpPost.length)
+    console.log(`warm-up (not in the figures): post p99 ${round(pct(warmUpPost, 99))} ms, order→PAID p50 ${round(pct(warmUpPaid, 50))} ms, p99 ${round(pct(warmUpPaid, 99))} ms`)
   console.log(
     `order→PAID at ${rate}/s by stage, p50/p99 ms: ` +
       Object.entries(stages).map(([name, st]) => `${name} ${st.p50Ms}/${st.p99Ms}`).join(', '),
