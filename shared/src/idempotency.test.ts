@@ -216,3 +216,37 @@ describe('IdempotencyStore retention', () => {
     expect((await store.begin(scope, 'h')).kind).toBe('owner')
   })
 })
+
+describe("IdempotencyStore: a route's own statements in the claim, and the answer in the handler's", () => {
+  test('claimWith writes only for the request that claims the key, and its lookup comes back', async () => {
+    const store = new IdempotencyStore(db.sql)
+    await db.sql`create table claim_side (key text primary key, n int not null)`
+    const scope = { userId: 'u-with', route: 'POST /x', key: 'k1' }
+    const withClaim = () => ({
+      write: db.sql`insert into claim_side (key, n) select ${scope.key}, 1 from claimed on conflict (key) do update set n = claim_side.n + 1`,
+      lookup: db.sql`(select n from claim_side where key = ${scope.key})`,
+    })
+    const first = await store.begin(scope, 'h', withClaim())
+    expect(first.kind).toBe('owner')
+    if (first.kind !== 'owner') return
+    // The lookup sees the table as it was when the statement began: no row yet.
+    expect(first.lookup).toBeNull()
+    // In flight: 409, and nothing written.
+    await expect(store.begin(scope, 'h', withClaim())).rejects.toBeInstanceOf(ConflictError)
+    // A different body: 422, and nothing written.
+    await expect(store.begin(scope, 'other', withClaim())).rejects.toBeInstanceOf(UnprocessableError)
+    const [side] = await db.sql<{ n: number }[]>`select n from claim_side where key = ${scope.key}`
+    expect(side!.n).toBe(1)
+
+    // The answer recorded by the handler's own statement, only when its guard holds.
+    const record = (guard: boolean) =>
+      db.sql`with answered as (${store.recordIn(scope, first.lockToken, 201, db.sql`jsonb_build_object('n', (select n from claim_side where key = ${scope.key}))`, db.sql`${guard}`)}) select 1`
+    await record(false)
+    await expect(store.begin(scope, 'h', withClaim())).rejects.toBeInstanceOf(ConflictError)
+    await record(true)
+    const replay = await store.begin(scope, 'h', withClaim())
+    expect(replay).toEqual({ kind: 'replay', status: 201, body: { n: 1 }, contentType: 'application/json' })
+    const [after] = await db.sql<{ n: number }[]>`select n from claim_side where key = ${scope.key}`
+    expect(after!.n).toBe(1)
+  })
+})

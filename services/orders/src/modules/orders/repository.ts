@@ -1,4 +1,5 @@
 import type { Db } from '@shop/shared/db'
+import type { Fragment } from '@shop/shared/idempotency'
 import type { EventPayload } from '@shop/shared/contracts'
 import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/outbox'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
@@ -64,12 +65,24 @@ export async function lockById(db: Db, id: string): Promise<OrderRow | undefined
   return row
 }
 
+/** What `create` records as the request's answer: `template` with the times and seq written. */
+export interface CreatedAnswer {
+  /** The answer as the caller will send it; `createdAt`, `updatedAt` and `history[0]` are filled in here. */
+  template: object
+  /** The Idempotency-Key's `recordIn`: a CTE body recording `body` when `guard` holds. */
+  record(body: Fragment, guard: Fragment): Fragment
+}
+
+/** An ISO 8601 UTC string with milliseconds, as `Date.toISOString` writes it, as jsonb. */
+const isoJson = (db: Db, column: Fragment) => db`to_jsonb(to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`
+
 /**
  * A new order in ONE statement (so one round trip and no explicit transaction): the order and its
  * items, the first history entry (seq from the user's stream row, NOTIFY at commit), the
  * `payment.requested` event in the outbox (left to `dispatcher`, which the caller hands `events`
- * once this returns a row), and the intent dropped. Nothing is written if the order exists
- * already (a retry got here first): then undefined.
+ * once this returns a row), the intent dropped, and with `answer` the request's answer recorded
+ * under its Idempotency-Key. Nothing is written if the order exists already (a retry got here
+ * first): then undefined.
  */
 export async function create(
   db: Db,
@@ -78,9 +91,15 @@ export async function create(
   items: Omit<ItemRow, 'orderId'>[],
   payment: EventPayload<'payment.requested'>,
   dispatcher: OutboxDispatcher,
+  answer?: CreatedAnswer,
 ): Promise<{ row: OrderRow & { historySeq: number; historyAt: Date }; events: OutboxEvent[] } | undefined> {
   const whenInserted = db`where exists (select 1 from inserted)`
   const outbox = outboxInsert(db, 'payment.requested', payment, whenInserted, dispatcher)
+  const answerBody = answer && db`(
+    select jsonb_set(jsonb_set(jsonb_set(jsonb_set(${db.json(answer.template as never)}::jsonb,
+             '{createdAt}', ${isoJson(db, db`inserted.created_at`)}), '{updatedAt}', ${isoJson(db, db`inserted.updated_at`)}),
+             '{history,0,at}', ${isoJson(db, db`appended.at`)}), '{history,0,seq}', to_jsonb(appended.seq))
+    from inserted, appended)`
   const rows = await db<(OrderRow & { historySeq: number; historyAt: Date })[]>`
     with inserted as (
       insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
@@ -104,7 +123,7 @@ export async function create(
       ${outbox.fragment}
     ), intent as (
       delete from order_intents where order_id = ${order.id} and exists (select 1 from inserted)
-    )
+    )${answer ? db`, answered as (${answer.record(answerBody!, db`exists (select 1 from inserted)`)})` : db``}
     select inserted.*, appended.seq as history_seq, appended.at as history_at,
            pg_notify(${eventsChannel(schema)}, ${notification(db, order.userId)})
     from inserted, appended`
@@ -180,16 +199,14 @@ export async function list(db: Db, userId: string, filter: { status?: Status; be
 }
 
 /**
- * One statement: records the intent to create `orderId` (a no-op if it exists) and returns the
- * order this user's key already made, if any.
+ * For the statement that claims the Idempotency-Key (`ClaimWith`): records the intent to create
+ * `orderId` (a no-op if it exists) and looks up the id of the order this user's key already made.
  */
-export async function intendOrFind(db: Db, orderId: string, userId: string, key: string): Promise<OrderRow | undefined> {
-  const [row] = await db<OrderRow[]>`
-    with intent as (
-      insert into order_intents (order_id, user_id) values (${orderId}, ${userId}) on conflict do nothing
-    )
-    select * from orders where user_id = ${userId} and idempotency_key = ${key}`
-  return row
+export function intentWithClaim(db: Db, orderId: string, userId: string, key: string): { write: Fragment; lookup: Fragment } {
+  return {
+    write: db`insert into order_intents (order_id, user_id) select ${orderId}, ${userId} from claimed on conflict do nothing`,
+    lookup: db`(select id from orders where user_id = ${userId} and idempotency_key = ${key})`,
+  }
 }
 
 export async function deleteIntent(db: Db, orderId: string): Promise<void> {

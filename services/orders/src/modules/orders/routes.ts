@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/auth'
 import { Problem } from '@shop/shared/errors'
 import { requestIdOf } from '@shop/shared/observability'
-import type { idempotencyPlugin } from '@shop/shared/idempotency'
+import { claimOf, type idempotencyPlugin } from '@shop/shared/idempotency'
 import { Page } from '@shop/shared/pagination'
 import { CreateOrder, ListOrdersQuery, Order, OrderIdParams } from './model.ts'
 import type { OrdersService } from './service.ts'
@@ -20,11 +20,14 @@ export function orderRoutes(
     .use(plugins.idempotency)
     .post(
       '',
-      async ({ user, body, headers, set, status }) =>
-        status(202, await orders.create(user, headers['idempotency-key']!, body, requestIdOf(set))),
+      async ({ user, body, headers, request, set, status }) => {
+        const claim = claimOf(request)
+        if (!claim) throw new Error('POST /api/orders ran without its Idempotency-Key claim')
+        return status(202, await orders.create(user, headers['idempotency-key']!, body, claim, requestIdOf(set)))
+      },
       {
         auth: true,
-        idempotent: true,
+        idempotent: orders.createClaim,
         body: CreateOrder,
         response: { 202: Order, 400: Problem, 401: Problem, 409: Problem, 422: Problem, 503: Problem },
         detail: { summary: 'Order: stock reserved at catalog prices, payment requested (202, status NEW)', ...idempotencyHeader },

@@ -12,6 +12,7 @@ import type { AuthUser } from '@shop/shared/auth'
 import type { Sql, Tx } from '@shop/shared/db'
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
 import type { Logger } from '@shop/shared/logger'
+import type { Claim, IdempotentRoute } from '@shop/shared/idempotency'
 import { publish, type OutboxDispatcher } from '@shop/shared/outbox'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
@@ -126,10 +127,19 @@ export function createOrdersService(deps: OrdersDeps) {
   }
 
   return {
-    async create(user: AuthUser, key: string, input: CreateOrder, requestId?: string): Promise<Order> {
+    /** The create route's Idempotency-Key claim also records the order's intent and finds an earlier order of the key. */
+    createClaim: {
+      claimWith: ({ user, key }) => repo.intentWithClaim(sql, orderIdFor(user.id, key), user.id, key),
+    } satisfies IdempotentRoute,
+
+    /**
+     * `claim` is the request's Idempotency-Key claim made with `createClaim`: its statement has
+     * committed the intent (before the reservation, whatever the lookup found; a no-op then).
+     */
+    async create(user: AuthUser, key: string, input: CreateOrder, claim: Claim, requestId?: string): Promise<Order> {
       const orderId = orderIdFor(user.id, key)
-      // The intent is committed before the reservation whatever the lookup finds (a no-op then).
-      const existing = await repo.intendOrFind(sql, orderId, user.id, key)
+      const existingId = claim.lookup as string | null
+      const existing = existingId ? await repo.findById(sql, existingId) : undefined
       if (existing) {
         const [order] = await loadOrders(sql, [existing])
         if (!sameItems(order!.items, input.items))
@@ -147,6 +157,22 @@ export function createOrdersService(deps: OrdersDeps) {
       if (reservation.status !== 'reserved' || !reservation.currency)
         throw new ConflictError('The stock for this order was already released; retry with a new Idempotency-Key', 'reservation_released')
       const items = reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice }))
+      // Everything the answer holds is written by the order's statement: no read back, and the
+      // same statement records it under the Idempotency-Key (times and seq filled in by it).
+      const answer = (row: { createdAt: Date; updatedAt: Date; historySeq: number; historyAt: Date }): Order => ({
+        id: orderId,
+        userId: user.id,
+        status: 'NEW',
+        reason: null,
+        items: [...items].sort((a, b) => (a.productId.toLowerCase() < b.productId.toLowerCase() ? -1 : 1)),
+        total: reservation.total,
+        currency: reservation.currency!,
+        refundStatus: null,
+        createdAt: row.createdAt.toISOString(),
+        updatedAt: row.updatedAt.toISOString(),
+        history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, at: row.historyAt.toISOString() }],
+      })
+      const epoch = new Date(0)
       let created: Awaited<ReturnType<typeof repo.create>>
       try {
         created = await repo.create(
@@ -156,6 +182,7 @@ export function createOrdersService(deps: OrdersDeps) {
           items,
           { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency },
           deps.dispatcher,
+          { template: answer({ createdAt: epoch, updatedAt: epoch, historySeq: 0, historyAt: epoch }), record: (body, guard) => claim.recordIn(202, body, guard) },
         )
       } catch (error) {
         // The reservation stays with its intent: a retry with the same key (same order id) finds
@@ -165,23 +192,10 @@ export function createOrdersService(deps: OrdersDeps) {
       }
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
       if (!created) return one(orderId)
+      claim.recorded()
       deps.dispatcher.send(created.events)
-      const { row } = created
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
-      // Everything the answer holds was just written: no read back.
-      return {
-        id: row.id,
-        userId: row.userId,
-        status: row.status,
-        reason: row.reason,
-        items: [...items].sort((a, b) => (a.productId.toLowerCase() < b.productId.toLowerCase() ? -1 : 1)),
-        total: row.total,
-        currency: row.currency,
-        refundStatus: row.refundStatus,
-        createdAt: row.createdAt.toISOString(),
-        updatedAt: row.updatedAt.toISOString(),
-        history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, at: row.historyAt.toISOString() }],
-      }
+      return answer(created.row)
     },
 
     async get(user: AuthUser, id: string): Promise<Order> {
