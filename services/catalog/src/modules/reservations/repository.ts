@@ -20,11 +20,6 @@ export interface StockRow {
   currency: string
 }
 
-export async function lockReservation(db: Db, orderId: string): Promise<{ status: ReservationStatus } | undefined> {
-  const [row] = await db<{ status: ReservationStatus }[]>`select status from reservations where order_id = ${orderId} for update`
-  return row
-}
-
 export async function findReservation(db: Db, orderId: string): Promise<{ status: ReservationStatus } | undefined> {
   const [row] = await db<{ status: ReservationStatus }[]>`select status from reservations where order_id = ${orderId}`
   return row
@@ -95,16 +90,25 @@ export async function insertReservation(db: Db, orderId: string, status: Reserva
   return rows.length === 1
 }
 
-/** Moves stock for every item of the order: release (reserved goes back) or commit (stock leaves). */
-export async function applyToProducts(db: Db, orderId: string, move: 'release' | 'commit'): Promise<void> {
-  if (move === 'release')
-    await db`update products p set reserved = p.reserved - i.quantity, updated_at = now()
-             from reservation_items i where i.order_id = ${orderId} and p.id = i.product_id`
-  else
-    await db`update products p set stock = p.stock - i.quantity, reserved = p.reserved - i.quantity, updated_at = now()
-             from reservation_items i where i.order_id = ${orderId} and p.id = i.product_id`
-}
-
-export async function setStatus(db: Db, orderId: string, status: ReservationStatus): Promise<void> {
-  await db`update reservations set status = ${status}, updated_at = now() where order_id = ${orderId}`
+/**
+ * Commits or releases the order's reservation in ONE statement: the reservation row is locked
+ * and, only if it is still `reserved`, the stock of every item moves (commit: it leaves; release:
+ * `reserved` goes back) and the status changes. Answers the status it found (before the move),
+ * undefined without a reservation (then nothing is written).
+ */
+export async function move(db: Db, orderId: string, move: 'release' | 'commit'): Promise<ReservationStatus | undefined> {
+  const [row] = await db<{ status: ReservationStatus }[]>`
+    with found as (
+      select status from reservations where order_id = ${orderId} for update
+    ), moved as (
+      update products p
+      set ${move === 'commit' ? db`stock = p.stock - i.quantity,` : db``} reserved = p.reserved - i.quantity, updated_at = now()
+      from reservation_items i
+      where i.order_id = ${orderId} and p.id = i.product_id and (select status from found) = 'reserved'
+    ), marked as (
+      update reservations set status = ${move === 'commit' ? 'committed' : 'released'}, updated_at = now()
+      where order_id = ${orderId} and (select status from found) = 'reserved'
+    )
+    select status from found`
+  return row?.status
 }

@@ -167,6 +167,29 @@ describe('commit and release', () => {
     expect(commit.body.code).toBe('reservation_released')
   })
 
+  test('commit and release racing on the same reservations: one wins each, and the stock adds up', async () => {
+    const p = await t.product({ stock: 100 })
+    const orderIds = Array.from({ length: 20 }, () => crypto.randomUUID())
+    for (const orderId of orderIds) expect((await reserve(orderId, [{ productId: p.id, quantity: 2 }])).status).toBe(201)
+    const results = await Promise.all(
+      orderIds.flatMap((orderId) => [
+        t.internal('POST', `/internal/reservations/${orderId}/commit`),
+        t.internal('POST', `/internal/reservations/${orderId}/release`),
+      ]),
+    )
+    let committed = 0
+    for (let i = 0; i < orderIds.length; i++) {
+      const [commit, release] = [results[2 * i]!, results[2 * i + 1]!]
+      // Exactly one of the two moved the reservation; the other was refused with the winner named.
+      expect([commit.status, release.status].sort()).toEqual([200, 409])
+      if (commit.status === 200) {
+        committed++
+        expect(release.body.code).toBe('reservation_committed')
+      } else expect(commit.body.code).toBe('reservation_released')
+    }
+    expect(await stockOf(p.id)).toEqual({ stock: 100 - 2 * committed, reserved: 0 })
+  })
+
   test('a release before the reservation leaves a tombstone: the late reservation is refused', async () => {
     const p = await t.product({ stock: 5 })
     const orderId = crypto.randomUUID()

@@ -46,13 +46,10 @@ async function snapshot(db: Tx | Sql, orderId: string, status: repo.ReservationS
 /** Commits the order's reservation inside `tx` (the consumer's transaction, or a route's). */
 export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
   const orderId = orderIdInput.toLowerCase()
-  const existing = await repo.lockReservation(tx, orderId)
-  if (!existing) throw new NotFoundError('No reservation for this order')
-  if (existing.status === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
-  if (existing.status === 'reserved') {
-    await Promise.all([repo.applyToProducts(tx, orderId, 'commit'), repo.setStatus(tx, orderId, 'committed')])
-    log.info('reservation committed', { orderId })
-  }
+  const found = await repo.move(tx, orderId, 'commit')
+  if (!found) throw new NotFoundError('No reservation for this order')
+  if (found === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
+  if (found === 'reserved') log.info('reservation committed', { orderId })
 }
 
 /**
@@ -62,21 +59,18 @@ export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promi
  */
 export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
   const orderId = orderIdInput.toLowerCase()
-  let existing = await repo.lockReservation(tx, orderId)
-  if (!existing) {
+  let found = await repo.move(tx, orderId, 'release')
+  if (!found) {
     if (await repo.insertReservation(tx, orderId, 'released')) {
       log.info('release before any reservation: tombstone written', { orderId })
       return
     }
     // A reservation committed meanwhile: release it like any other.
-    existing = (await repo.lockReservation(tx, orderId))!
+    found = (await repo.move(tx, orderId, 'release'))!
   }
-  if (existing.status === 'committed')
+  if (found === 'committed')
     throw new ConflictError('The reservation was committed (the order was paid); it cannot be released', 'reservation_committed')
-  if (existing.status === 'reserved') {
-    await Promise.all([repo.applyToProducts(tx, orderId, 'release'), repo.setStatus(tx, orderId, 'released')])
-    log.info('reservation released', { orderId })
-  }
+  if (found === 'reserved') log.info('reservation released', { orderId })
 }
 
 export function createReservationsService(deps: { sql: Sql; log: Logger }) {
