@@ -158,7 +158,8 @@ export class OutboxDispatcher {
   private pending: OutboxEvent[] = []
   private relaxed: OutboxEvent[] = []
   private relaxedTimer: ReturnType<typeof setTimeout> | undefined
-  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the flush scheduled, if any. */
+  private cancelFlush: (() => void) | undefined
   private lastFlush = -Infinity
   private readonly adding = new Set<Promise<void>>()
   private added: OutboxEvent[] = []
@@ -215,12 +216,21 @@ export class OutboxDispatcher {
 
   private schedule(events: OutboxEvent[]): void {
     this.pending.push(...events)
-    if (this.flushTimer) return
-    const wait = Math.max(0, this.lastFlush + this.busyIntervalMs - performance.now())
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined
+    if (this.cancelFlush) return
+    const run = () => {
+      this.cancelFlush = undefined
       this.track(this.flush())
-    }, wait)
+    }
+    const wait = this.lastFlush + this.busyIntervalMs - performance.now()
+    // Idle: right after this turn of the event loop (what other callbacks of the same turn commit
+    // joins). A timer would cost about a millisecond even at 0 (Bun clamps it like Node).
+    if (wait <= 0) {
+      const immediate = setImmediate(run)
+      this.cancelFlush = () => clearImmediate(immediate)
+    } else {
+      const timer = setTimeout(run, wait)
+      this.cancelFlush = () => clearTimeout(timer)
+    }
   }
 
   private track(promise: Promise<void>): void {
@@ -269,8 +279,8 @@ export class OutboxDispatcher {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.relaxedTimer)
-    clearTimeout(this.flushTimer)
-    this.relaxedTimer = this.flushTimer = undefined
+    this.cancelFlush?.()
+    this.relaxedTimer = this.cancelFlush = undefined
     this.pending.push(...this.relaxed)
     this.relaxed = []
     this.track(this.flush())
