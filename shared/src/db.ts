@@ -9,6 +9,8 @@ export type Sql = postgres.Sql<{ bigint: number }>
 export type Tx = postgres.TransactionSql<{ bigint: number }>
 /** Either the pool or a transaction: what repositories take as their first argument. */
 export type Db = Sql | Tx
+/** A piece of SQL built with a `Db` to place inside another statement (a CTE body, a condition). */
+export type Fragment = postgres.PendingQuery<postgres.Row[]>
 
 export interface DbOptions {
   url: string

@@ -16,8 +16,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
-import type { PendingQuery, Row } from 'postgres'
-import type { Db, Sql } from './db.ts'
+import type { Db, Fragment, Sql } from './db.ts'
 import type { AuthUser } from './auth.ts'
 import { BadRequestError, ConflictError, PROBLEM_CONTENT_TYPE, UnprocessableError, beforeErrorResponse, clearErrorResponseHook } from './errors.ts'
 
@@ -34,9 +33,6 @@ export interface IdempotencyScope {
   route: string
   key: string
 }
-
-/** A piece of SQL to place inside a statement of the store. */
-export type Fragment = PendingQuery<Row[]>
 
 /**
  * What a route runs in the statement that claims its key, only when the key is claimed:

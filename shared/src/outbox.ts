@@ -15,8 +15,7 @@
  * through twice (the same event in two different batches, say).
  */
 import { createHash } from 'node:crypto'
-import type { PendingQuery, Row } from 'postgres'
-import type { Db, Sql, Tx } from './db.ts'
+import type { Db, Fragment, Sql, Tx } from './db.ts'
 import { withTimeout } from './db.ts'
 import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, RELAXED_QUEUES, type EventName, type EventPayload, type QueueName } from './contracts.ts'
 import type { Logger } from './logger.ts'
@@ -42,7 +41,7 @@ function outboxEvents(eventId: string, name: EventName, payload: unknown, occurr
 }
 
 /** The insert of one event's rows, available to relays `graceMs` after the statement runs. */
-function insertEvents(db: Db, events: OutboxEvent[], graceMs: number, guard?: PendingQuery<Row[]>) {
+function insertEvents(db: Db, events: OutboxEvent[], graceMs: number, guard?: Fragment) {
   const { eventId, name, payload, occurredAt } = events[0]!
   return db`
     insert into outbox (event_id, queue, name, payload, occurred_at, available_at)
@@ -72,7 +71,7 @@ export function outboxInsert<N extends EventName>(
   db: Db,
   name: N,
   payload: EventPayload<N>,
-  guard: PendingQuery<Row[]>,
+  guard: Fragment,
   dispatcher?: OutboxDispatcher,
 ) {
   const events = outboxEvents(Bun.randomUUIDv7(), name, payload, new Date())

@@ -1,5 +1,4 @@
-import type { Db } from '@shop/shared/db'
-import type { Fragment } from '@shop/shared/idempotency'
+import type { Db, Fragment } from '@shop/shared/db'
 import type { EventPayload } from '@shop/shared/contracts'
 import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/outbox'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
