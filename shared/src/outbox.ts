@@ -325,7 +325,6 @@ export class OutboxRelay {
   private wake: (() => void) | undefined
   private loop: Promise<void> | undefined
   private lastPrune = 0
-  published = 0
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 200
@@ -393,7 +392,6 @@ export class OutboxRelay {
       return 0
     }
     this.unmarked.push(...ids)
-    this.published += rows.length
     return rows.length
   }
 
