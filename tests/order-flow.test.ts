@@ -164,6 +164,29 @@ describe('placing orders', () => {
     expect(noKey.status).toBe(400)
   })
 
+  test('money is bounded: a price over 100,000,000 is a 422, an order over 1,000,000,000 is refused before anything is reserved', async () => {
+    for (const price of [100_000_001, 2 ** 53, 2 ** 53 + 1, 1e20]) {
+      const res = await s.request(s.urls.catalog, 'POST', '/api/products', {
+        token: s.adminToken,
+        body: { name: 'Too dear', category: 'Test', currency: 'EUR', price, stock: 1 },
+      })
+      expect(res.status).toBe(422)
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('price')
+    }
+    const c = await s.customer(10_000)
+    const p = await s.product({ price: 100_000_000, stock: 1000 })
+    const res = await s.order(c.token, [{ productId: p.id, quantity: 11 }])
+    expect(res.status).toBe(422)
+    expect(res.body.code).toBe('order_total_too_large')
+    expect(await s.stock(p.id)).toEqual({ stock: 1000, reserved: 0 })
+    expect((await s.request(s.urls.orders, 'GET', '/api/orders', { token: c.token })).body.items).toEqual([])
+    // At the bound exactly, the order is taken (and declined: the wallet cannot pay it).
+    const atBound = await s.order(c.token, [{ productId: p.id, quantity: 10 }])
+    expect(atBound.status).toBe(202)
+    expect(atBound.body.total).toBe(1_000_000_000)
+    expect((await s.waitForFinal(c.token, atBound.body.id)).reason).toBe('insufficient_funds')
+  })
+
   test('out of stock is a 409 naming the product, and no order is made', async () => {
     const c = await s.customer(10_000)
     const p = await s.product({ price: 100, stock: 1, name: 'Last Lamp' })

@@ -32,6 +32,8 @@ export interface SystemOptions {
   gateway?: { writesPerMinute?: number; origins?: string[]; timeoutMs?: number; webDir?: string }
   orderTimeoutSeconds?: number
   reconcileIntervalMs?: number
+  /** Payments is asked again for an overdue answer after this long (doubling; default 5 s). */
+  reaskSeconds?: number
   heartbeatMs?: number
   log?: typeof testLog
 }
@@ -106,6 +108,8 @@ export async function startSystem(options: SystemOptions = {}) {
     catalog: catalogClient,
     timeoutSeconds: options.orderTimeoutSeconds ?? 60,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 5000,
+    reaskSeconds: options.reaskSeconds,
+    reaskMaxSeconds: options.reaskSeconds === undefined ? undefined : options.reaskSeconds * 4,
   })
 
   catalogConsumer.start()
@@ -157,6 +161,8 @@ export async function startSystem(options: SystemOptions = {}) {
     adminToken,
     hub,
     ordersWorker,
+    paymentsWorker,
+    catalogConsumer,
 
     /** JSON over HTTP; `key` sets the Idempotency-Key. */
     async request(base: string, method: string, path: string, options: { token?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {}) {

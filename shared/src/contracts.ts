@@ -25,7 +25,9 @@ const Money = {
 }
 
 export const DECLINE_REASONS = ['insufficient_funds', 'no_wallet', 'currency_mismatch'] as const
+export type DeclineReason = (typeof DECLINE_REASONS)[number]
 export const CANCEL_REASONS = ['insufficient_funds', 'no_wallet', 'out_of_stock', 'user_cancelled', 'timeout', 'currency_mismatch'] as const
+export type CancelReason = (typeof CANCEL_REASONS)[number]
 
 function event<S extends TSchema, const Q extends readonly QueueName[]>(payload: S, consumers: Q) {
   return { payload, consumers }
@@ -36,6 +38,14 @@ export const EVENTS = {
   'payment.requested': event(t.Object({ orderId: Uuid, userId: Uuid, ...Money }), ['payments']),
   /** Orders asks payments to give a paid order's money back. */
   'refund.requested': event(
+    t.Object({ orderId: Uuid, userId: Uuid, ...Money, reason: t.String({ maxLength: 100 }) }),
+    ['payments'],
+  ),
+  /**
+   * Orders cancelled the order before it knew of a payment (timeout, the customer): payments must
+   * keep no money for it. Taken already: refunded once; not yet: every later request is refused.
+   */
+  'void.requested': event(
     t.Object({ orderId: Uuid, userId: Uuid, ...Money, reason: t.String({ maxLength: 100 }) }),
     ['payments'],
   ),
@@ -54,6 +64,8 @@ export const EVENTS = {
     }),
     ['orders'],
   ),
+  /** Nothing was taken for the order and nothing will be (the answer to `void.requested` when no money moved). */
+  'payment.voided': event(t.Object({ orderId: Uuid, userId: Uuid, ...Money }), ['orders']),
   /** The order's payment was credited back to the wallet. */
   'payment.refunded': event(
     t.Object({ orderId: Uuid, userId: Uuid, ...Money, paymentId: Uuid, ledgerEntryId: Uuid }),

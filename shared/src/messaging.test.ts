@@ -393,6 +393,7 @@ describe('batches', () => {
         },
         'payment.declined': async () => {},
         'payment.refunded': async () => {},
+        'payment.voided': async () => {},
       },
     })
     const laneQueues = new Queues(producer, `${prefix}-lanes`)

@@ -10,6 +10,18 @@ export function StrictInteger(options: IntegerOptions = {}) {
   return Type.Integer(options)
 }
 
+/**
+ * Bounds that keep every sum of money exact in a double and in Postgres' bigint (CONTRACT.md):
+ * 50 items × 1,000 units × the largest price is 5·10^12, far below 2^53.
+ */
+export const MAX_PRICE = 100_000_000
+export const MAX_ORDER_TOTAL = 1_000_000_000
+
+/** A unit price: a positive integer of minor units, at most MAX_PRICE. */
+export function Price(options: IntegerOptions = {}) {
+  return Type.Integer({ minimum: 1, maximum: MAX_PRICE, ...options })
+}
+
 /** A positive amount of integer minor units. */
 export function Amount(options: IntegerOptions = {}) {
   return Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...options })

@@ -25,15 +25,19 @@ export interface ReservationAnswer {
 export interface CatalogClient {
   reserve(orderId: string, items: { productId: string; quantity: number }[], requestId?: string): Promise<ReservationAnswer>
   release(orderId: string, requestId?: string): Promise<void>
+  /** The order was paid: its stock leaves (a repeat, or a reservation released meanwhile, is fine). */
+  commit(orderId: string, requestId?: string): Promise<void>
+  /** Reservations still reserved after `olderThanSeconds`, oldest first. */
+  staleReservations(olderThanSeconds: number, limit: number): Promise<string[]>
 }
 
 export function createCatalogClient(options: { baseUrl: string; internalToken: string; timeoutMs?: number }): CatalogClient {
   const timeoutMs = options.timeoutMs ?? 5000
 
-  async function post(path: string, body: unknown, requestId: string | undefined): Promise<Response> {
+  async function send(method: 'GET' | 'POST', path: string, body: unknown, requestId: string | undefined): Promise<Response> {
     try {
       return await fetch(new URL(path, options.baseUrl), {
-        method: 'POST',
+        method,
         headers: {
           'content-type': 'application/json',
           [SERVICE_TOKEN_HEADER]: options.internalToken,
@@ -46,6 +50,7 @@ export function createCatalogClient(options: { baseUrl: string; internalToken: s
       throw new ServiceUnavailableError('The catalog is unavailable; try again shortly')
     }
   }
+  const post = (path: string, body: unknown, requestId: string | undefined) => send('POST', path, body, requestId)
 
   async function passThrough(response: Response): Promise<never> {
     const problem = (await response.json().catch(() => undefined)) as { code?: string; detail?: string } | undefined
@@ -65,6 +70,17 @@ export function createCatalogClient(options: { baseUrl: string; internalToken: s
       // 409: committed (the order was paid) — nothing to give back.
       if (response.ok || response.status === 409) return
       throw new ServiceUnavailableError(`The catalog could not release order ${orderId} (${response.status})`)
+    },
+    async commit(orderId, requestId) {
+      const response = await post(`/internal/reservations/${orderId}/commit`, undefined, requestId)
+      // 409: released (the order was cancelled first) — nothing to take.
+      if (response.ok || response.status === 409) return
+      throw new ServiceUnavailableError(`The catalog could not commit order ${orderId} (${response.status})`)
+    },
+    async staleReservations(olderThanSeconds, limit) {
+      const response = await send('GET', `/internal/reservations?olderThanSeconds=${olderThanSeconds}&limit=${limit}`, undefined, undefined)
+      if (!response.ok) throw new ServiceUnavailableError(`The catalog could not list reservations (${response.status})`)
+      return ((await response.json()) as { items: { orderId: string }[] }).items.map((i) => i.orderId)
     },
   }
 }

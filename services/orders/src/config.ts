@@ -17,6 +17,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       /** An order still NEW after this long is cancelled (reason timeout) and its stock released. */
       ORDER_TIMEOUT_SECONDS: int(60, { min: 1, max: 86_400 }),
       RECONCILE_INTERVAL_SECONDS: int(5, { min: 1, max: 3600 }),
+      /**
+       * An answer from payments still missing this long after the request (an order's payment, a
+       * void, a refund) is asked for again, then after twice as long, up to PAYMENT_REASK_MAX_SECONDS.
+       */
+      PAYMENT_REASK_SECONDS: int(5, { min: 1, max: 3600 }),
+      PAYMENT_REASK_MAX_SECONDS: int(60, { min: 1, max: 86_400 }),
       /** A comment line on every open SSE stream this often, so proxies keep it open. */
       SSE_HEARTBEAT_SECONDS: int(15, { min: 1, max: 300 }),
       ORDERS_WORKER_CONCURRENCY: int(16, { min: 1, max: 256 }),

@@ -1,18 +1,48 @@
 /**
- * No order stays NEW forever: one still NEW after the timeout is cancelled (reason timeout),
- * which releases its stock through `order.cancelled`; a payment that arrives later is refunded
- * by the state machine. Intents left by a crash between the reservation and the order's insert
- * are released at the catalog (which leaves a tombstone, so the reservation cannot come back).
- * Safe to run in several worker processes: each order is locked and re-checked in its own
- * transaction.
+ * What keeps the saga moving when a message is lost or a process dies. Each pass:
+ * - times out orders still NEW after the timeout: cancelled (reason timeout), which releases
+ *   their stock and voids their payment (payments refunds it if it was taken, even later);
+ * - asks payments again for every answer that is overdue (an order's payment, a void, a refund),
+ *   with backoff: Redis may forget a request or an answer after the outbox marked it sent (a
+ *   restart without fsync, a failover, a flush), and payments answers a repeat with the decision
+ *   it took, moving no money;
+ * - releases reservations whose order was never written (a crash between the reservation and the
+ *   order's insert; the catalog leaves a tombstone so they cannot come back);
+ * - settles reservations the catalog still holds long after their order was decided (the
+ *   `order.paid` or `order.cancelled` that would have settled them was lost).
+ * Safe in several worker processes: each order is locked and re-checked in its own transaction.
+ * One row that fails (a bug, a poisoned row) is logged and left out of the next passes for a
+ * while; it never holds the others back.
  */
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
 import type { OutboxDispatcher } from '@shop/shared/outbox'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
-import { applyEvent } from './modules/orders/service.ts'
+import { applyEvent, askAgain } from './modules/orders/service.ts'
 import { IllegalTransitionError } from './modules/orders/state.ts'
+
+/** Rows that failed, left out of the passes until their time is up. */
+export class Quarantine {
+  private readonly until = new Map<string, number>()
+
+  constructor(private readonly forMs = 10 * 60_000) {}
+
+  add(id: string): void {
+    this.until.set(id, Date.now() + this.forMs)
+  }
+
+  /** The ids still quarantined. */
+  ids(): string[] {
+    const now = Date.now()
+    for (const [id, until] of this.until) if (until <= now) this.until.delete(id)
+    return [...this.until.keys()]
+  }
+
+  has(id: string): boolean {
+    return (this.until.get(id) ?? 0) > Date.now()
+  }
+}
 
 export interface ReconcilerDeps {
   sql: Sql
@@ -20,26 +50,95 @@ export interface ReconcilerDeps {
   log: Logger
   catalog: CatalogClient
   timeoutSeconds: number
+  /** Payments is asked again this long after it was last asked, doubling each time up to `reaskMaxSeconds`. */
+  reaskSeconds: number
+  reaskMaxSeconds: number
   dispatcher: OutboxDispatcher
+  quarantine: Quarantine
 }
 
-/** One pass; returns how many orders and intents it settled. */
-export async function reconcile(deps: ReconcilerDeps): Promise<number> {
-  let settled = 0
-  for (const { id } of await repo.staleNew(deps.sql, deps.timeoutSeconds, 200)) {
+/** The most rows of each kind one pass takes. */
+const BATCH = 200
+
+/** Runs `work` for each id; a failure is logged and quarantined. Returns how many `work` counted. */
+async function eachIsolated(deps: ReconcilerDeps, what: string, ids: string[], work: (id: string) => Promise<boolean>): Promise<number> {
+  let counted = 0
+  for (const id of ids) {
     try {
-      const order = await deps.dispatcher.transaction(deps.sql, (tx) => applyEvent(tx, deps, id, { type: 'cancel', reason: 'timeout' }))
-      if (order?.status === 'CANCELLED') settled++
+      if (await work(id)) counted++
     } catch (error) {
-      // Paid a moment ago: no longer NEW, nothing to do.
-      if (!(error instanceof IllegalTransitionError)) throw error
+      deps.quarantine.add(id)
+      deps.log.error(`reconciler: ${what} failed; left out of the next passes for a while`, { orderId: id, error: (error as Error).message })
     }
   }
-  for (const { orderId } of await repo.staleIntents(deps.sql, deps.timeoutSeconds, 200)) {
+  return counted
+}
+
+async function timeOut(deps: ReconcilerDeps): Promise<number> {
+  const stale = await repo.staleNew(deps.sql, deps.timeoutSeconds, BATCH, deps.quarantine.ids())
+  return eachIsolated(deps, 'timeout', stale.map((r) => r.id), async (id) => {
+    try {
+      const order = await deps.dispatcher.transaction(deps.sql, (tx) => applyEvent(tx, deps, id, { type: 'cancel', reason: 'timeout' }))
+      return order?.status === 'CANCELLED'
+    } catch (error) {
+      // Paid a moment ago: no longer NEW, nothing to do.
+      if (error instanceof IllegalTransitionError) return false
+      throw error
+    }
+  })
+}
+
+async function askOverdue(deps: ReconcilerDeps): Promise<number> {
+  const backoff = { firstSeconds: deps.reaskSeconds, maxSeconds: deps.reaskMaxSeconds }
+  const due = await repo.overdue(deps.sql, backoff.firstSeconds, backoff.maxSeconds, BATCH, deps.quarantine.ids())
+  return eachIsolated(deps, 'asking payments again', due.map((r) => r.id), async (id) => {
+    const asked = await deps.dispatcher.transaction(deps.sql, (tx) => askAgain(tx, id, backoff))
+    if (asked) deps.log.warn('answer from payments overdue: asked again', { orderId: id, awaiting: asked })
+    return asked !== null
+  })
+}
+
+async function releaseOrphanedIntents(deps: ReconcilerDeps): Promise<number> {
+  const intents = await repo.staleIntents(deps.sql, deps.timeoutSeconds, BATCH, deps.quarantine.ids())
+  return eachIsolated(deps, 'intent release', intents.map((i) => i.orderId), async (orderId) => {
     await deps.catalog.release(orderId)
     await repo.deleteIntent(deps.sql, orderId)
     deps.log.info('orphaned reservation released', { orderId })
-    settled++
-  }
+    return true
+  })
+}
+
+/**
+ * Reservations still reserved a timeout after they were made: their order is decided by now (a
+ * NEW one is timed out first), so the event that would have settled them was lost. Committed for
+ * an order that was paid, released otherwise; an order still being created is left to its intent.
+ */
+async function settleStock(deps: ReconcilerDeps): Promise<number> {
+  const skip = new Set(deps.quarantine.ids())
+  const ids = (await deps.catalog.staleReservations(deps.timeoutSeconds, BATCH)).filter((id) => !skip.has(id))
+  if (ids.length === 0) return 0
+  const [fates, intents] = await Promise.all([repo.fates(deps.sql, ids), repo.intentsOf(deps.sql, ids)])
+  const fateOf = new Map(fates.map((f) => [f.id, f]))
+  const creating = new Set(intents)
+  return eachIsolated(deps, 'stock settlement', ids, async (orderId) => {
+    const fate = fateOf.get(orderId)
+    if (fate?.status === 'NEW' || (!fate && creating.has(orderId))) return false
+    if (fate?.paid) await deps.catalog.commit(orderId)
+    else await deps.catalog.release(orderId)
+    deps.log.warn('reservation settled by the reconciler (its event was lost)', { orderId, status: fate?.status ?? 'no order', move: fate?.paid ? 'commit' : 'release' })
+    return true
+  })
+}
+
+/** One pass; returns how many orders, requests and reservations it settled or repeated. */
+export async function reconcile(deps: ReconcilerDeps): Promise<number> {
+  let settled = await timeOut(deps)
+  settled += await askOverdue(deps)
+  settled += await releaseOrphanedIntents(deps)
+  // The catalog may be down: the rest of the pass has been done, and the next pass tries again.
+  settled += await settleStock(deps).catch((error) => {
+    deps.log.warn('reconciler: reservations could not be listed', { error: (error as Error).message })
+    return 0
+  })
   return settled
 }

@@ -1,7 +1,8 @@
 /**
  * The orders worker process: consumes payments' outcomes (`payment.succeeded`,
- * `payment.declined`, `payment.refunded`), relays orders' outbox (`payment.requested`,
- * `refund.requested`, `order.paid`, `order.cancelled`) and runs the reconciler.
+ * `payment.declined`, `payment.refunded`, `payment.voided`), relays orders' outbox
+ * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`)
+ * and runs the reconciler.
  */
 import type { ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
@@ -11,8 +12,8 @@ import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
 import { migrateOrders } from './bootstrap.ts'
 import { createCatalogClient, type CatalogClient } from './catalog-client.ts'
 import { SCHEMA, readConfig } from './config.ts'
-import { paymentDeclined, paymentRefunded, paymentSucceeded } from './jobs/payment-events.ts'
-import { reconcile } from './reconciler.ts'
+import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
+import { Quarantine, reconcile } from './reconciler.ts'
 
 export interface OrdersWorkerDeps {
   sql: Sql
@@ -23,6 +24,9 @@ export interface OrdersWorkerDeps {
   catalog: CatalogClient
   timeoutSeconds: number
   reconcileIntervalMs: number
+  /** Payments is asked again for an overdue answer after this long, doubling up to `reaskMaxSeconds` (defaults 5 and 60). */
+  reaskSeconds?: number
+  reaskMaxSeconds?: number
   concurrency?: number
   afterCommit?: ConsumerOptions<'orders'>['afterCommit']
 }
@@ -44,6 +48,7 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
       'payment.succeeded': paymentSucceeded(handlerDeps),
       'payment.declined': paymentDeclined(handlerDeps),
       'payment.refunded': paymentRefunded(handlerDeps),
+      'payment.voided': paymentVoided(handlerDeps),
     },
   })
   const reconcileDeps = {
@@ -52,15 +57,21 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     log: deps.log,
     catalog: deps.catalog,
     timeoutSeconds: deps.timeoutSeconds,
+    reaskSeconds: deps.reaskSeconds ?? 5,
+    reaskMaxSeconds: deps.reaskMaxSeconds ?? 60,
     dispatcher: worker.dispatcher,
+    quarantine: new Quarantine(),
   }
   let reconciler: ReturnType<typeof every> | undefined
+  // One pass at a time: a slow pass (the catalog down, a backlog) is not overlapped by the next.
+  let passing: Promise<number> | undefined
+  const pass = () => (passing ??= reconcile(reconcileDeps).finally(() => (passing = undefined)))
   return {
     ...worker,
-    reconcile: () => reconcile(reconcileDeps),
+    reconcile: pass,
     async start() {
       await worker.start()
-      reconciler = every(deps.log, 'orders reconciled', deps.reconcileIntervalMs, () => reconcile(reconcileDeps))
+      reconciler = every(deps.log, 'orders reconciled', deps.reconcileIntervalMs, pass)
     },
     async stop() {
       await reconciler?.run()
@@ -87,6 +98,8 @@ if (import.meta.main) {
         catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
         timeoutSeconds: config.ORDER_TIMEOUT_SECONDS,
         reconcileIntervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+        reaskSeconds: config.PAYMENT_REASK_SECONDS,
+        reaskMaxSeconds: config.PAYMENT_REASK_MAX_SECONDS,
         concurrency: config.ORDERS_WORKER_CONCURRENCY,
       }),
     describe: { queue: 'orders' },

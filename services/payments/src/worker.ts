@@ -1,6 +1,7 @@
 /**
- * The payments worker process: consumes `payment.requested` and `refund.requested`, and relays
- * payments' outbox (`payment.succeeded`, `payment.declined`, `payment.refunded`) to BullMQ.
+ * The payments worker process: consumes `payment.requested`, `refund.requested` and
+ * `void.requested`, and relays payments' outbox (`payment.succeeded`, `payment.declined`,
+ * `payment.refunded`, `payment.voided`) to BullMQ.
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
 import type { ConsumerOptions } from '@shop/shared/consumer'
@@ -11,6 +12,7 @@ import { migratePayments } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { paymentRequested } from './jobs/payment-requested.ts'
 import { refundRequested } from './jobs/refund-requested.ts'
+import { voidRequested } from './jobs/void-requested.ts'
 
 export interface WorkerDeps {
   sql: Sql
@@ -44,6 +46,7 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     handlers: {
       'payment.requested': paymentRequested(processing),
       'refund.requested': refundRequested(processing),
+      'void.requested': voidRequested(processing),
     },
   })
 }

@@ -1,5 +1,5 @@
 /**
- * payments' outcomes, each applied to its order through the state machine inside the consumer's
+ * payments' outcomes (succeeded, declined, refunded, voided), each applied to its order through the state machine inside the consumer's
  * transaction. A transition the machine refuses is logged and acknowledged: retrying cannot
  * make it legal.
  */
@@ -33,3 +33,6 @@ export const paymentDeclined = (deps: PaymentEventDeps): Handler<'payment.declin
 
 export const paymentRefunded = (deps: PaymentEventDeps): Handler<'payment.refunded'> => (tx, event) =>
   apply(tx, deps, event.payload.orderId, { type: 'payment_refunded' })
+
+export const paymentVoided = (deps: PaymentEventDeps): Handler<'payment.voided'> => (tx, event) =>
+  apply(tx, deps, event.payload.orderId, { type: 'payment_voided' })

@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
-import { Amount, Currency, StrictInteger } from '@shop/shared/money'
+import { Currency, MAX_PRICE, Price, StrictInteger } from '@shop/shared/money'
 
 export const Product = t.Object({
   id: t.String({ format: 'uuid' }),
@@ -32,7 +32,7 @@ export const CreateProduct = t.Object(
     name: Name,
     description: t.Optional(Description),
     category: Category,
-    price: Amount({ error: 'must be a positive whole number of minor units' }),
+    price: Price({ error: `must be a whole number of minor units from 1 to ${MAX_PRICE}` }),
     currency: Currency,
     stock: Stock,
     imageUrl: t.Optional(ImageUrl),
@@ -46,7 +46,7 @@ export const UpdateProduct = t.Object(
     name: t.Optional(Name),
     description: t.Optional(Description),
     category: t.Optional(Category),
-    price: t.Optional(Amount({ error: 'must be a positive whole number of minor units' })),
+    price: t.Optional(Price({ error: `must be a whole number of minor units from 1 to ${MAX_PRICE}` })),
     currency: t.Optional(Currency),
     stock: t.Optional(Stock),
     imageUrl: t.Optional(t.Union([ImageUrl, Type.Null()])),

@@ -42,3 +42,12 @@ export const Reservation = t.Object({
 export type Reservation = typeof Reservation.static
 
 export const OrderIdParams = t.Object({ orderId: t.String({ format: 'uuid', error: 'must be a UUID' }) })
+
+export const StaleQuery = t.Object({
+  olderThanSeconds: t.Integer({ minimum: 0, maximum: 31_536_000, error: 'must be a whole number of seconds' }),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, error: 'must be an integer from 1 to 500' })),
+})
+
+export const StaleReservations = t.Object({
+  items: t.Array(t.Object({ orderId: t.String({ format: 'uuid' }), createdAt: t.String({ format: 'date-time' }) })),
+})

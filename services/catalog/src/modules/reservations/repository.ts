@@ -1,4 +1,5 @@
 import type { Db } from '@shop/shared/db'
+import { MAX_ORDER_TOTAL } from '@shop/shared/money'
 
 export type ReservationStatus = 'reserved' | 'committed' | 'released'
 
@@ -35,9 +36,9 @@ export async function items(db: Db, orderId: string): Promise<ReservationItemRow
 
 /**
  * A reservation in ONE statement (no explicit transaction): the products are locked in id order,
- * and only if the order has no reservation yet, every product is active, all share one currency
- * and each has the quantity free, the reservation, its items and the products' `reserved` are
- * written. Answers the locked products (current values) with `created` (1 if this call wrote it)
+ * and only if the order has no reservation yet, every product is active, all share one currency,
+ * the total is at most MAX_ORDER_TOTAL (summed as numeric: exact whatever the prices) and each has
+ * the quantity free, the reservation, its items and the products' `reserved` are written. Answers the locked products (current values) with `created` (1 if this call wrote it)
  * and the status of a reservation that existed before; with no product found, one row of nulls.
  */
 export async function reserve(
@@ -60,6 +61,7 @@ export async function reserve(
       select not exists (select 1 from existing)
          and (select count(*) from locked where active) = ${ids.length}
          and (select count(distinct currency) from locked) = 1
+         and (select sum(l.price::numeric * w.quantity) from locked l join wanted w on w.product_id = l.id) <= ${MAX_ORDER_TOTAL}
          and not exists (select 1 from locked l join wanted w on w.product_id = l.id where l.stock - l.reserved < w.quantity) as ok
     ), created as (
       insert into reservations (order_id, status) select ${orderId}, 'reserved' from checked where ok
@@ -111,4 +113,13 @@ export async function move(db: Db, orderId: string, move: 'release' | 'commit'):
     )
     select status from found`
   return row?.status
+}
+
+/** Reservations still reserved after `olderThanSeconds`, oldest first. */
+export async function staleReserved(db: Db, olderThanSeconds: number, limit: number): Promise<{ orderId: string; createdAt: Date }[]> {
+  return db<{ orderId: string; createdAt: Date }[]>`
+    select order_id, created_at from reservations
+    where status = 'reserved' and created_at < now() - ${olderThanSeconds} * interval '1 second'
+    order by created_at
+    limit ${limit}`
 }

@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { serviceAuthPlugin } from '@shop/shared/auth'
 import { Problem } from '@shop/shared/errors'
-import { OrderIdParams, Reservation, ReserveBody } from './model.ts'
+import { OrderIdParams, Reservation, ReserveBody, StaleQuery, StaleReservations } from './model.ts'
 import type { ReservationsService } from './service.ts'
 
 /** Internal routes for the orders service; the gateway never forwards /internal. */
@@ -21,6 +21,12 @@ export function reservationRoutes(reservations: ReservationsService, service: Re
         detail: { summary: 'Reserve all items for an order, or none (idempotent by orderId; 200 on a repeat)' },
       },
     )
+    .get('/', ({ query }) => reservations.stale(query.olderThanSeconds, query.limit ?? 200), {
+      service: true,
+      query: StaleQuery,
+      response: { 200: StaleReservations, 401: Problem, 422: Problem },
+      detail: { summary: 'Reservations still reserved after olderThanSeconds, oldest first (the orders reconciler settles them)' },
+    })
     .get('/:orderId', ({ params }) => reservations.get(params.orderId), {
       service: true,
       params: OrderIdParams,

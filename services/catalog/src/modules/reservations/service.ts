@@ -7,6 +7,7 @@
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
 import type { Sql, Tx } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
+import { MAX_ORDER_TOTAL } from '@shop/shared/money'
 import type { Reservation, ReserveBody } from './model.ts'
 import * as repo from './repository.ts'
 
@@ -92,6 +93,9 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
         const currencies = new Set(products.map((p) => p.currency))
         if (currencies.size > 1)
           throw new UnprocessableError('mixed_currencies', 'All items of one order must be priced in the same currency')
+        const total = wanted.reduce((sum, i) => sum + byId.get(i.productId)!.price * i.quantity, 0)
+        if (total > MAX_ORDER_TOTAL)
+          throw new UnprocessableError('order_total_too_large', `An order's total may be at most ${MAX_ORDER_TOTAL} minor units; this one is ${total}`)
         const short = wanted
           .map((i) => ({ item: i, product: byId.get(i.productId)! }))
           .filter(({ item, product }) => product.stock - product.reserved < item.quantity)
@@ -124,6 +128,12 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
         await releaseIn(tx, log, orderId)
         return snapshot(tx, orderId.toLowerCase(), 'released')
       }),
+
+    /** Reservations still reserved after `olderThanSeconds` (their order's outcome may have been lost). */
+    async stale(olderThanSeconds: number, limit: number) {
+      const rows = await repo.staleReserved(sql, olderThanSeconds, limit)
+      return { items: rows.map((r) => ({ orderId: r.orderId, createdAt: r.createdAt.toISOString() })) }
+    },
 
     async get(orderIdInput: string): Promise<Reservation> {
       const orderId = orderIdInput.toLowerCase()

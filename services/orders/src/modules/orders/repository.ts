@@ -1,7 +1,7 @@
 import type { Db, Fragment } from '@shop/shared/db'
 import type { EventPayload } from '@shop/shared/contracts'
 import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/outbox'
-import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status } from './state.ts'
+import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status, VoidStatus } from './state.ts'
 
 export interface OrderRow {
   id: string
@@ -13,6 +13,11 @@ export interface OrderRow {
   currency: string
   idempotencyKey: string
   refundStatus: RefundStatus
+  voidStatus: VoidStatus
+  /** When payments was last asked for what the order awaits; null when it awaits nothing. */
+  askedAt: Date | null
+  /** How many times payments was asked again (the backoff). */
+  reasks: number
   createdAt: Date
   updatedAt: Date
 }
@@ -86,7 +91,7 @@ const isoJson = (db: Db, column: Fragment) => db`to_jsonb(to_char(${column} at t
 export async function create(
   db: Db,
   schema: string,
-  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq'>,
+  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq' | 'voidStatus' | 'askedAt' | 'reasks'>,
   items: Omit<ItemRow, 'orderId'>[],
   payment: EventPayload<'payment.requested'>,
   dispatcher: OutboxDispatcher,
@@ -129,12 +134,25 @@ export async function create(
   return rows[0] && { row: rows[0], events: outbox.events }
 }
 
-export async function saveState(db: Db, id: string, state: OrderState): Promise<OrderRow> {
+/**
+ * How a state change affects asking payments again: `keep` (the order awaits what it awaited),
+ * `now` (it awaits something new, asked for in the same transaction), `none` (it awaits nothing).
+ */
+export type Asking = 'keep' | 'now' | 'none'
+
+export async function saveState(db: Db, id: string, state: OrderState, asking: Asking): Promise<OrderRow> {
   const [row] = await db<OrderRow[]>`
-    update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus}, updated_at = now()
+    update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus},
+      void_status = ${state.voidStatus}, updated_at = now()
+      ${asking === 'keep' ? db`` : db`, asked_at = ${asking === 'now' ? db`now()` : null}, reasks = 0`}
     where id = ${id}
     returning *`
   return row!
+}
+
+/** Payments was asked again for what the order awaits: the backoff moves on. */
+export async function markReasked(db: Db, id: string): Promise<void> {
+  await db`update orders set asked_at = now(), reasks = reasks + 1 where id = ${id}`
 }
 
 export async function items(db: Db, orderIds: string[]): Promise<ItemRow[]> {
@@ -213,20 +231,65 @@ export async function deleteIntent(db: Db, orderId: string): Promise<void> {
 }
 
 /** Intents older than `seconds` whose order was never written. */
-export async function staleIntents(db: Db, seconds: number, limit: number): Promise<{ orderId: string }[]> {
+export async function staleIntents(db: Db, seconds: number, limit: number, skip: string[] = []): Promise<{ orderId: string }[]> {
   return db<{ orderId: string }[]>`
     select i.order_id from order_intents i
     where i.created_at < now() - ${seconds} * interval '1 second'
       and not exists (select 1 from orders o where o.id = i.order_id)
+      ${skip.length ? db`and i.order_id <> all(${skip}::uuid[])` : db``}
     order by i.created_at
     limit ${limit}`
 }
 
-/** Orders still NEW after `seconds`. */
-export async function staleNew(db: Db, seconds: number, limit: number): Promise<{ id: string }[]> {
+/** Orders still NEW after `seconds` (every NEW order awaits its payment: the awaiting index finds them). */
+export async function staleNew(db: Db, seconds: number, limit: number, skip: string[] = []): Promise<{ id: string }[]> {
   return db<{ id: string }[]>`
     select id from orders
-    where status = 'NEW' and created_at < now() - ${seconds} * interval '1 second'
+    where asked_at is not null and status = 'NEW' and created_at < now() - ${seconds} * interval '1 second'
+      ${skip.length ? db`and id <> all(${skip}::uuid[])` : db``}
     order by created_at
     limit ${limit}`
+}
+
+/**
+ * Orders whose answer from payments is overdue: last asked `firstSeconds` × 2^reasks ago (at
+ * most `maxSeconds`), oldest first.
+ */
+export async function overdue(db: Db, firstSeconds: number, maxSeconds: number, limit: number, skip: string[] = []): Promise<{ id: string }[]> {
+  return db<{ id: string }[]>`
+    select id from orders
+    where asked_at is not null
+      and asked_at + least(${firstSeconds} * power(2, least(reasks, 30)), ${maxSeconds}) * interval '1 second' <= now()
+      ${skip.length ? db`and id <> all(${skip}::uuid[])` : db``}
+    order by asked_at
+    limit ${limit}`
+}
+
+/**
+ * The order if its answer from payments is overdue (see `overdue`) and no one else holds its lock
+ * (a consumer applying that answer right now, another reconciler): locked until the transaction
+ * ends. Undefined otherwise.
+ */
+export async function lockIfOverdue(db: Db, id: string, firstSeconds: number, maxSeconds: number): Promise<OrderRow | undefined> {
+  const [row] = await db<OrderRow[]>`
+    select * from orders
+    where id = ${id} and asked_at is not null
+      and asked_at + least(${firstSeconds} * power(2, least(reasks, 30)), ${maxSeconds}) * interval '1 second' <= now()
+    for update skip locked`
+  return row
+}
+
+/** For each order of `ids` that exists: its status, and whether it was ever paid (its history says so). */
+export async function fates(db: Db, ids: string[]): Promise<{ id: string; status: Status; paid: boolean }[]> {
+  if (ids.length === 0) return []
+  return db<{ id: string; status: Status; paid: boolean }[]>`
+    select o.id, o.status, exists (select 1 from order_history h where h.order_id = o.id and h.event = 'paid') as paid
+    from orders o where o.id = any(${ids}::uuid[])`
+}
+
+/** The ids of `ids` that have an intent (an order being created). */
+export async function intentsOf(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db<{ orderId: string }[]>`select order_id from order_intents where order_id = any(${ids}::uuid[])`
+  return rows.map((r) => r.orderId)
 }

@@ -18,7 +18,7 @@ import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
 import type { CreateOrder, Order } from './model.ts'
 import * as repo from './repository.ts'
-import { IllegalTransitionError, transition, type OrderEvent, type Status } from './state.ts'
+import { IllegalTransitionError, awaiting, sameState, transition, type Awaiting, type OrderEvent, type OrderState, type Status } from './state.ts'
 
 export interface OrdersDeps {
   sql: Sql
@@ -74,28 +74,59 @@ export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<O
 export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'>, orderId: string, event: OrderEvent): Promise<repo.OrderRow | undefined> {
   const order = await repo.lockById(tx, orderId)
   if (!order) return undefined
-  const result = transition({ status: order.status, reason: order.reason, refundStatus: order.refundStatus }, event)
-  if (result.history.length === 0) return order
+  const state: OrderState = { status: order.status, reason: order.reason, refundStatus: order.refundStatus, voidStatus: order.voidStatus }
+  const result = transition(state, event)
+  if (result.history.length === 0 && sameState(state, result.next)) return order
+  const [before, after] = [awaiting(state), awaiting(result.next)]
   const base = { orderId: order.id, userId: order.userId }
+  const money = { amount: order.total, currency: order.currency }
   // Independent statements of one transaction, sent together.
   const [saved] = await Promise.all([
-    repo.saveState(tx, order.id, result.next),
+    repo.saveState(tx, order.id, result.next, before === after ? 'keep' : after ? 'now' : 'none'),
     repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history),
-    ...result.effects.map((effect) =>
-      effect === 'commit_stock'
-        ? publish(tx, 'order.paid', base)
-        : effect === 'release_stock'
-          ? publish(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
-          : publish(tx, 'refund.requested', {
-              ...base,
-              amount: order.total,
-              currency: order.currency,
-              reason: result.next.reason ?? 'cancelled',
-            }),
-    ),
+    ...result.effects.map((effect) => {
+      switch (effect) {
+        case 'commit_stock':
+          return publish(tx, 'order.paid', base)
+        case 'release_stock':
+          return publish(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
+        case 'request_refund':
+          return publish(tx, 'refund.requested', { ...base, ...money, reason: result.next.reason ?? 'cancelled' })
+        case 'void_payment':
+          return publish(tx, 'void.requested', { ...base, ...money, reason: result.next.reason ?? 'cancelled' })
+      }
+    }),
   ])
   deps.log.info('order moved', { orderId: order.id, from: order.status, to: result.next.status, event: event.type })
   return saved
+}
+
+/**
+ * Asks payments again for what the order awaits (its payment, the void, a refund) if the answer
+ * is overdue, with a new message id; payments answers a decided order with the decision it took
+ * and moves no money. Returns what was asked for; null when nothing was (not overdue any more,
+ * locked by someone else, or awaiting nothing).
+ */
+export async function askAgain(tx: Tx, orderId: string, backoff: { firstSeconds: number; maxSeconds: number }): Promise<Awaiting> {
+  const order = await repo.lockIfOverdue(tx, orderId, backoff.firstSeconds, backoff.maxSeconds)
+  if (!order) return null
+  const state: OrderState = { status: order.status, reason: order.reason, refundStatus: order.refundStatus, voidStatus: order.voidStatus }
+  const what = awaiting(state)
+  if (!what) {
+    await repo.saveState(tx, order.id, state, 'none')
+    return null
+  }
+  const request = { orderId: order.id, userId: order.userId, amount: order.total, currency: order.currency }
+  const reason = order.reason ?? 'cancelled'
+  await Promise.all([
+    what === 'payment'
+      ? publish(tx, 'payment.requested', request)
+      : what === 'void'
+        ? publish(tx, 'void.requested', { ...request, reason })
+        : publish(tx, 'refund.requested', { ...request, reason }),
+    repo.markReasked(tx, order.id),
+  ])
+  return what
 }
 
 export function createOrdersService(deps: OrdersDeps) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { IllegalTransitionError, transition, type OrderEvent, type OrderState, type Status } from './state.ts'
+import { IllegalTransitionError, awaiting, transition, type OrderEvent, type OrderState, type Status } from './state.ts'
 
-const state = (status: Status, extra: Partial<OrderState> = {}): OrderState => ({ status, reason: null, refundStatus: null, ...extra })
+const state = (status: Status, extra: Partial<OrderState> = {}): OrderState => ({ status, reason: null, refundStatus: null, voidStatus: null, ...extra })
 
 describe('transition', () => {
   test('NEW + payment succeeded → PAID, and the stock is committed', () => {
@@ -13,19 +13,63 @@ describe('transition', () => {
 
   test.each(['insufficient_funds', 'no_wallet', 'currency_mismatch'] as const)('NEW + declined (%s) → CANCELLED with the reason, stock released', (reason) => {
     const t = transition(state('NEW'), { type: 'payment_declined', reason })
-    expect(t.next).toEqual({ status: 'CANCELLED', reason, refundStatus: null })
+    expect(t.next).toEqual({ status: 'CANCELLED', reason, refundStatus: null, voidStatus: null })
     expect(t.effects).toEqual(['release_stock'])
   })
 
-  test.each(['user_cancelled', 'timeout'] as const)('NEW + cancel (%s) → CANCELLED, stock released, no refund', (reason) => {
+  test.each(['user_cancelled', 'timeout'] as const)('NEW + cancel (%s) → CANCELLED, stock released, the payment voided', (reason) => {
     const t = transition(state('NEW'), { type: 'cancel', reason })
-    expect(t.next).toEqual({ status: 'CANCELLED', reason, refundStatus: null })
-    expect(t.effects).toEqual(['release_stock'])
+    expect(t.next).toEqual({ status: 'CANCELLED', reason, refundStatus: null, voidStatus: 'requested' })
+    expect(t.effects).toEqual(['release_stock', 'void_payment'])
+  })
+
+  test.each([
+    ['payment_voided', { type: 'payment_voided' }],
+    ['payment_declined', { type: 'payment_declined', reason: 'insufficient_funds' }],
+  ] as const)('a requested void is confirmed by %s, with no history entry', (_, event) => {
+    const t = transition(state('CANCELLED', { reason: 'timeout', voidStatus: 'requested' }), event)
+    expect(t.next).toEqual({ status: 'CANCELLED', reason: 'timeout', refundStatus: null, voidStatus: 'confirmed' })
+    expect(t.history).toEqual([])
+    expect(t.effects).toEqual([])
+  })
+
+  test('a void that found the money taken: payment.refunded records the refund and settles the void', () => {
+    const t = transition(state('CANCELLED', { reason: 'timeout', voidStatus: 'requested' }), { type: 'payment_refunded' })
+    expect(t.next).toEqual({ status: 'CANCELLED', reason: 'timeout', refundStatus: 'refunded', voidStatus: 'confirmed' })
+    expect(t.history.map((h) => h.event)).toEqual(['refunded'])
+  })
+
+  test('a late success and the void both lead to one refund: refund requested, then refunded, both settled', () => {
+    const cancelled = transition(state('NEW'), { type: 'cancel', reason: 'timeout' }).next
+    const late = transition(cancelled, { type: 'payment_succeeded' })
+    expect(late.effects).toEqual(['request_refund'])
+    expect(late.next).toMatchObject({ refundStatus: 'requested', voidStatus: 'requested' })
+    const refunded = transition(late.next, { type: 'payment_refunded' })
+    expect(refunded.next).toMatchObject({ refundStatus: 'refunded', voidStatus: 'confirmed' })
+    expect(awaiting(refunded.next)).toBeNull()
+    // The second payment.refunded (answering the other request) changes nothing.
+    const again = transition(refunded.next, { type: 'payment_refunded' })
+    expect(again.history).toEqual([])
+    expect(again.next).toEqual(refunded.next)
+  })
+
+  test.each([
+    [state('NEW'), 'payment'],
+    [state('PAID'), null],
+    [state('CANCELLED', { reason: 'timeout', voidStatus: 'requested' }), 'void'],
+    [state('CANCELLED', { reason: 'timeout', voidStatus: 'confirmed' }), null],
+    [state('CANCELLED', { reason: 'user_cancelled', refundStatus: 'requested' }), 'refund'],
+    [state('CANCELLED', { reason: 'timeout', refundStatus: 'requested', voidStatus: 'requested' }), 'void'],
+    [state('CANCELLED', { reason: 'user_cancelled', refundStatus: 'refunded' }), null],
+    [state('CANCELLED', { reason: 'no_wallet' }), null],
+    [state('DELIVERED'), null],
+  ] as const)('awaiting(%j) is %p', (s, expected) => {
+    expect(awaiting(s)).toBe(expected)
   })
 
   test('PAID + user cancel → CANCELLED with a refund requested', () => {
     const t = transition(state('PAID'), { type: 'cancel', reason: 'user_cancelled' })
-    expect(t.next).toEqual({ status: 'CANCELLED', reason: 'user_cancelled', refundStatus: 'requested' })
+    expect(t.next).toEqual({ status: 'CANCELLED', reason: 'user_cancelled', refundStatus: 'requested', voidStatus: null })
     expect(t.effects).toEqual(['request_refund'])
     expect(t.history.map((h) => h.event)).toEqual(['cancelled', 'refund_requested'])
   })
@@ -70,6 +114,8 @@ describe('transition', () => {
     ['CANCELLED', { type: 'ship' }],
     ['NEW', { type: 'payment_refunded' }],
     ['PAID', { type: 'payment_refunded' }],
+    ['NEW', { type: 'payment_voided' }],
+    ['PAID', { type: 'payment_voided' }],
   ]
   test.each(illegal)('%s + %j is refused', (status, event) => {
     expect(() => transition(state(status, status === 'CANCELLED' ? { reason: 'timeout' } : {}), event)).toThrow(IllegalTransitionError)

@@ -4,35 +4,46 @@
  *
  *   NEW ──► PAID ──► SHIPPED ──► DELIVERED
  *    │        └──► CANCELLED (refund requested)
- *    └──► CANCELLED (reason)
+ *    └──► CANCELLED (reason; the payment voided)
+ *
+ * Besides the status, an order may be waiting for an answer from payments (`awaiting`): its
+ * payment while NEW, the void of a payment it cancelled before knowing of one, or a refund. The
+ * reconciler asks again while an answer is overdue, because Redis may forget a request or an
+ * answer after the outbox marked it sent.
  */
+import type { CancelReason, DeclineReason } from '@shop/shared/contracts'
+
+export type { CancelReason }
 
 export const STATUSES = ['NEW', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const
 export type Status = (typeof STATUSES)[number]
-export type CancelReason = 'insufficient_funds' | 'no_wallet' | 'out_of_stock' | 'user_cancelled' | 'timeout' | 'currency_mismatch'
 export type HistoryEvent = 'created' | 'paid' | 'cancelled' | 'shipped' | 'delivered' | 'refund_requested' | 'refunded'
 export type RefundStatus = 'requested' | 'refunded' | null
+/** A void of the payment: asked of payments when a NEW order is cancelled, confirmed by its answer. */
+export type VoidStatus = 'requested' | 'confirmed' | null
 
 export interface OrderState {
   status: Status
   reason: CancelReason | null
   refundStatus: RefundStatus
+  voidStatus: VoidStatus
 }
 
 export type OrderEvent =
   | { type: 'payment_succeeded' }
-  | { type: 'payment_declined'; reason: 'insufficient_funds' | 'no_wallet' | 'currency_mismatch' }
+  | { type: 'payment_declined'; reason: DeclineReason }
   | { type: 'payment_refunded' }
+  | { type: 'payment_voided' }
   | { type: 'cancel'; reason: 'user_cancelled' | 'timeout' }
   | { type: 'ship' }
   | { type: 'deliver' }
 
 /** What follows a transition: events for other services. */
-export type Effect = 'commit_stock' | 'release_stock' | 'request_refund'
+export type Effect = 'commit_stock' | 'release_stock' | 'request_refund' | 'void_payment'
 
 export interface Transition {
   next: OrderState
-  /** The history entries to append (none for a repeat that changes nothing). */
+  /** The history entries to append (none for a change the customer does not see, or a repeat). */
   history: { event: HistoryEvent; status: Status; reason: CancelReason | null }[]
   effects: Effect[]
 }
@@ -49,13 +60,32 @@ export class IllegalTransitionError extends Error {
 
 const none = (state: OrderState): Transition => ({ next: state, history: [], effects: [] })
 
+/** A requested void is settled by any final answer of payments: nothing was kept. */
+const voidSettled = (state: OrderState): VoidStatus => (state.voidStatus === 'requested' ? 'confirmed' : state.voidStatus)
+
+/** What the order waits to hear from payments, if anything: what the reconciler asks again. */
+export type Awaiting = 'payment' | 'void' | 'refund' | null
+
+export function awaiting(state: OrderState): Awaiting {
+  if (state.voidStatus === 'requested') return 'void'
+  if (state.refundStatus === 'requested') return 'refund'
+  if (state.status === 'NEW') return 'payment'
+  return null
+}
+
+/** True when `a` and `b` are the same state. */
+export function sameState(a: OrderState, b: OrderState): boolean {
+  return a.status === b.status && a.reason === b.reason && a.refundStatus === b.refundStatus && a.voidStatus === b.voidStatus
+}
+
 export function transition(state: OrderState, event: OrderEvent): Transition {
   const { status } = state
   switch (event.type) {
     case 'payment_succeeded':
       if (status === 'NEW')
         return { next: { ...state, status: 'PAID' }, history: [{ event: 'paid', status: 'PAID', reason: null }], effects: ['commit_stock'] }
-      // Money arrived for an order that was cancelled meanwhile (timeout, user): give it back once.
+      // Money arrived for an order that was cancelled meanwhile (timeout, user): give it back once
+      // (the void asked for the same; payments refunds once, whichever comes first).
       if (status === 'CANCELLED' && state.refundStatus === null)
         return {
           next: { ...state, refundStatus: 'requested' },
@@ -71,22 +101,31 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
           history: [{ event: 'cancelled', status: 'CANCELLED', reason: event.reason }],
           effects: ['release_stock'],
         }
-      if (status === 'CANCELLED') return none(state)
+      // Declined before the void arrived: nothing was taken, so the void is settled too.
+      if (status === 'CANCELLED') return { ...none(state), next: { ...state, voidStatus: voidSettled(state) } }
+      throw new IllegalTransitionError(status, event.type)
+    case 'payment_voided':
+      if (status === 'CANCELLED') return { ...none(state), next: { ...state, voidStatus: voidSettled(state) } }
       throw new IllegalTransitionError(status, event.type)
     case 'payment_refunded':
-      if (state.refundStatus === 'refunded') return none(state)
+      if (state.refundStatus === 'refunded') return { ...none(state), next: { ...state, voidStatus: voidSettled(state) } }
       if (status !== 'CANCELLED') throw new IllegalTransitionError(status, event.type)
-      return { next: { ...state, refundStatus: 'refunded' }, history: [{ event: 'refunded', status, reason: state.reason }], effects: [] }
+      return {
+        next: { ...state, refundStatus: 'refunded', voidStatus: voidSettled(state) },
+        history: [{ event: 'refunded', status, reason: state.reason }],
+        effects: [],
+      }
     case 'cancel':
+      // Payments may have taken the money already (its answer not yet here, or lost): void it.
       if (status === 'NEW')
         return {
-          next: { ...state, status: 'CANCELLED', reason: event.reason },
+          next: { ...state, status: 'CANCELLED', reason: event.reason, voidStatus: 'requested' },
           history: [{ event: 'cancelled', status: 'CANCELLED', reason: event.reason }],
-          effects: ['release_stock'],
+          effects: ['release_stock', 'void_payment'],
         }
       if (status === 'PAID' && event.reason === 'user_cancelled')
         return {
-          next: { status: 'CANCELLED', reason: event.reason, refundStatus: 'requested' },
+          next: { ...state, status: 'CANCELLED', reason: event.reason, refundStatus: 'requested' },
           history: [
             { event: 'cancelled', status: 'CANCELLED', reason: event.reason },
             { event: 'refund_requested', status: 'CANCELLED', reason: event.reason },

@@ -249,3 +249,85 @@ describe('refund.requested', () => {
     expect(await balanceOf(t, userId)).toBe(5000)
   }, 30_000)
 })
+
+describe('void.requested (an order cancelled before orders knew of its payment)', () => {
+  const voidOf = (request: ReturnType<typeof order>) => ({ ...request, reason: 'timeout' })
+
+  test('before any request: nothing moves, and a payment request that comes later is refused with the same answer', async () => {
+    const userId = await fundedWallet(t, 5000)
+    const request = order(userId, 1200)
+    await t.send('void.requested', voidOf(request))
+    await outcome(request.orderId, 'payment.voided')
+    await t.send('payment.requested', request)
+    await outcome(request.orderId, 'payment.voided', 2)
+    expect(await balanceOf(t, userId)).toBe(5000)
+    expect(await paymentEntries(request.orderId)).toBe(0)
+    const [payment] = await t.db.sql`select status, payment_entry from payments where order_id = ${request.orderId}`
+    expect(payment).toEqual({ status: 'voided', paymentEntry: null })
+  })
+
+  test('after the payment was taken: refunded exactly once, even when the void comes three times', async () => {
+    const userId = await fundedWallet(t, 5000)
+    const request = order(userId, 1200)
+    await t.send('payment.requested', request)
+    await outcome(request.orderId, 'payment.succeeded')
+    expect(await balanceOf(t, userId)).toBe(3800)
+    for (let i = 0; i < 3; i++) await t.send('void.requested', voidOf(request))
+    await outcome(request.orderId, 'payment.refunded', 3)
+    expect(await balanceOf(t, userId)).toBe(5000)
+    expect(await paymentEntries(request.orderId, 'refund')).toBe(1)
+    // A payment request repeated after that is answered with the refund, and moves nothing.
+    await t.send('payment.requested', request)
+    await outcome(request.orderId, 'payment.refunded', 4)
+    expect(await balanceOf(t, userId)).toBe(5000)
+    expect(await paymentEntries(request.orderId)).toBe(1)
+  })
+
+  test('a declined payment is answered with its decline again (orders takes it as the void confirmed): nothing was taken', async () => {
+    const userId = await fundedWallet(t, 100)
+    const request = order(userId, 1000)
+    await t.send('payment.requested', request)
+    await outcome(request.orderId, 'payment.declined')
+    await t.send('void.requested', voidOf(request))
+    await outcome(request.orderId, 'payment.declined', 2)
+    expect(await balanceOf(t, userId)).toBe(100)
+    const [payment] = await t.db.sql`select status from payments where order_id = ${request.orderId}`
+    expect(payment!.status).toBe('declined')
+  })
+
+  test.each([
+    ['the payment first', ['payment.requested', 'void.requested'], 'payment.refunded', 1],
+    ['the void first', ['void.requested', 'payment.requested'], 'payment.voided', 0],
+  ] as const)('racing in one batch, %s: no money kept either way', async (_, names, answer, refunds) => {
+    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const userId = await fundedWallet(t, 5000)
+    const request = order(userId, 2500)
+    const events = names.map((name) => ({
+      id: Bun.randomUUIDv7(),
+      name,
+      payload: name === 'void.requested' ? voidOf(request) : request,
+      occurredAt: new Date().toISOString(),
+    }))
+    await t.queues.get('payments').add(BATCH_JOB, { events }, { jobId: `batch-void-${events[0]!.id}` })
+    await outcome(request.orderId, answer)
+    expect(await balanceOf(t, userId)).toBe(5000)
+    expect(await paymentEntries(request.orderId, 'refund')).toBe(refunds)
+    expect(await paymentEntries(request.orderId)).toBe(refunds)
+  })
+
+  test('racing as separate jobs on separate workers, 20 orders: every wallet ends where it started', async () => {
+    const second = await t.startWorker()
+    expect(second).toBeDefined()
+    const requests = await Promise.all(Array.from({ length: 20 }, async () => order(await fundedWallet(t, 3000), 1000)))
+    await Promise.all(requests.flatMap((r, i) => (i % 2 ? [t.send('payment.requested', r), t.send('void.requested', voidOf(r))] : [t.send('void.requested', voidOf(r)), t.send('payment.requested', r)])))
+    for (const r of requests) {
+      const settled = await waitFor(async () => {
+        const [row] = await t.db.sql<{ status: string }[]>`select status from payments where order_id = ${r.orderId}`
+        return row && (row.status === 'voided' || row.status === 'refunded') ? row.status : undefined
+      }, 15_000)
+      expect(['voided', 'refunded']).toContain(settled!)
+      expect(await balanceOf(t, r.userId)).toBe(3000)
+      expect(await paymentEntries(r.orderId, 'refund')).toBe(await paymentEntries(r.orderId))
+    }
+  }, 30_000)
+})

@@ -1,7 +1,8 @@
+import type { DeclineReason } from '@shop/shared/contracts'
 import type { Db } from '@shop/shared/db'
 
-export type PaymentStatus = 'succeeded' | 'declined' | 'refunded'
-export type DeclineReason = 'insufficient_funds' | 'no_wallet' | 'currency_mismatch'
+export type PaymentStatus = 'succeeded' | 'declined' | 'refunded' | 'voided'
+export type { DeclineReason }
 
 export interface PaymentRow {
   id: string

@@ -1,9 +1,10 @@
 /**
- * Taking and giving back an order's payment. Each function runs inside the consumer's
+ * Taking, giving back and voiding an order's payment. Each function runs inside the consumer's
  * transaction (inbox insert included), locks the wallet row first so concurrent payments of one
  * user are serialised, decides once per order (the `payments` row), books through the ledger and
  * writes its outcome to the outbox. A repeated request for a decided order reports the same
- * outcome again and moves no money.
+ * outcome again and moves no money: orders asks again whenever an answer is overdue (Redis may
+ * have forgotten the request or the answer), so a repeat is the normal way to recover.
  */
 import { UnrecoverableError } from 'bullmq'
 import type { EventEnvelope } from '@shop/shared/contracts'
@@ -18,11 +19,27 @@ export interface ProcessingDeps {
   log: Logger
 }
 
+/** Publishes the decision `payment` records: what a first request, a repeat and a void are answered with. */
 async function reportOutcome(tx: Tx, deps: ProcessingDeps, payment: payments.PaymentRow): Promise<void> {
   const base = { orderId: payment.orderId, userId: payment.userId, amount: payment.amount, currency: payment.currency }
-  if (payment.status === 'declined')
-    await publish(tx, 'payment.declined', { ...base, reason: payment.declineReason! })
-  else await publish(tx, 'payment.succeeded', { ...base, paymentId: payment.id, ledgerEntryId: payment.paymentEntry! })
+  switch (payment.status) {
+    case 'declined':
+      return void (await publish(tx, 'payment.declined', { ...base, reason: payment.declineReason! }))
+    case 'succeeded':
+      return void (await publish(tx, 'payment.succeeded', { ...base, paymentId: payment.id, ledgerEntryId: payment.paymentEntry! }))
+    case 'refunded':
+      return void (await publish(tx, 'payment.refunded', { ...base, paymentId: payment.id, ledgerEntryId: payment.refundEntry! }))
+    case 'voided':
+      return void (await publish(tx, 'payment.voided', base))
+  }
+}
+
+/** A request that names the order's decided payment with another user, amount or currency is a bug upstream, never retried. */
+function assertSamePayment(existing: payments.PaymentRow, request: { userId: string; amount: number; currency: string }, what: string): void {
+  if (existing.userId !== request.userId || existing.amount !== request.amount || existing.currency !== request.currency)
+    throw new UnrecoverableError(
+      `${what} for order ${existing.orderId} (${request.amount} ${request.currency}) does not match the payment decided (${existing.amount} ${existing.currency})`,
+    )
 }
 
 export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'payment.requested'>): Promise<void> {
@@ -30,10 +47,10 @@ export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
   // Sent together; the wallet row lock serialises this user's payments.
   const [wallet, existing] = await Promise.all([wallets.lockByUser(tx, userId), payments.lockByOrder(tx, orderId)])
   if (existing) {
-    if (existing.userId !== userId || existing.amount !== amount || existing.currency !== currency)
-      throw new UnrecoverableError(`payment.requested for order ${orderId} disagrees with the payment already decided`)
+    assertSamePayment(existing, event.payload, 'payment.requested')
+    // Voided: the order was cancelled first, and this request is refused for good.
     deps.log.info('payment already decided; reporting again', { orderId, status: existing.status })
-    if (existing.status !== 'refunded') await reportOutcome(tx, deps, existing)
+    await reportOutcome(tx, deps, existing)
     return
   }
 
@@ -74,19 +91,61 @@ export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEn
   const existing = await payments.lockByOrder(tx, orderId)
   // Not decided yet (the request may still be queued): fail so BullMQ retries with backoff.
   if (!existing) throw new Error(`No payment for order ${orderId} yet`)
-  if (existing.status === 'declined') {
-    deps.log.info('refund requested for a declined payment: nothing to give back', { orderId })
+  if (existing.status === 'declined' || existing.status === 'voided') {
+    deps.log.info('refund requested for a payment never taken: nothing to give back', { orderId, status: existing.status })
     return
   }
-  if (amount !== existing.amount || currency !== existing.currency || userId !== existing.userId)
-    throw new UnrecoverableError(`Refund of ${amount} ${currency} does not match payment of ${existing.amount} ${existing.currency} for order ${orderId}`)
-  const base = { orderId, userId: existing.userId, amount, currency, paymentId: existing.id }
+  assertSamePayment(existing, event.payload, 'refund.requested')
   if (existing.status === 'refunded') {
-    await publish(tx, 'payment.refunded', { ...base, ledgerEntryId: existing.refundEntry! })
+    await reportOutcome(tx, deps, existing)
     return
   }
   const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
-  await payments.markRefunded(tx, existing.id, entry.id)
-  await publish(tx, 'payment.refunded', { ...base, ledgerEntryId: entry.id })
+  await Promise.all([
+    payments.markRefunded(tx, existing.id, entry.id),
+    reportOutcome(tx, deps, { ...existing, status: 'refunded', refundEntry: entry.id }),
+  ])
   deps.log.info('payment refunded', { orderId, amount, currency })
+}
+
+/**
+ * `void.requested`: the order was cancelled before orders knew of a payment. Whatever arrives in
+ * whichever order, no money is kept: a payment taken already is refunded (once: the ledger's
+ * UNIQUE (order_id, kind) stands behind it), and with no decision yet a `voided` row is written,
+ * so a payment request that comes later is refused. Declined or voided already: nothing to give
+ * back, and that decision is reported again (orders takes any of them as the void confirmed).
+ */
+export async function voidPayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'void.requested'>): Promise<void> {
+  const { orderId, userId, amount, currency } = event.payload
+  // Wallet first, then payment: the same lock order as takePayment and refundPayment.
+  await wallets.lockByUser(tx, userId)
+  const existing = await payments.lockByOrder(tx, orderId)
+  if (!existing) {
+    const voided: payments.PaymentRow = {
+      id: Bun.randomUUIDv7(),
+      orderId,
+      userId,
+      walletId: null,
+      amount,
+      currency,
+      status: 'voided',
+      declineReason: null,
+      paymentEntry: null,
+      refundEntry: null,
+    }
+    await Promise.all([payments.insert(tx, voided), reportOutcome(tx, deps, voided)])
+    deps.log.info('payment voided before any request', { orderId })
+    return
+  }
+  assertSamePayment(existing, event.payload, 'void.requested')
+  if (existing.status !== 'succeeded') {
+    await reportOutcome(tx, deps, existing)
+    return
+  }
+  const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
+  await Promise.all([
+    payments.markRefunded(tx, existing.id, entry.id),
+    reportOutcome(tx, deps, { ...existing, status: 'refunded', refundEntry: entry.id }),
+  ])
+  deps.log.info('payment voided: refunded', { orderId, amount, currency })
 }
