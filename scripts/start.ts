@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { redactUrl } from '@shop/shared/lifecycle'
+import { portFree, portTakenMessage, redactUrl } from '@shop/shared/lifecycle'
 import { PROCESSES, localServiceEnv, type ProcessSpec } from './processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -122,6 +122,17 @@ async function waitReady(spec: ProcessSpec, port: number): Promise<boolean> {
 async function main() {
   process.on('SIGINT', () => void stopAll('SIGINT', 0))
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0))
+
+  // A port another shop (or program) holds stops the start before anything runs: listening beside
+  // it would split requests between two shops.
+  const taken = PROCESSES.filter((p) => p.portEnv)
+    .map((p) => ({ spec: p, port: Number(process.env[p.portEnv!] || p.defaultPort) }))
+    .filter(({ port }) => !portFree(port, process.env.HOST || '0.0.0.0'))
+  if (taken.length) {
+    for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.name === 'gateway' ? 'the gateway' : `the ${spec.name} API`, spec.portEnv!)}\n`)
+    process.stderr.write('Nothing was started.\n')
+    process.exit(1)
+  }
 
   const problems = (await Promise.all([checkPostgres(), checkRedis()])).filter((p): p is string => !!p)
   if (problems.length) {

@@ -121,6 +121,52 @@ describe('bun run start', () => {
     }
   }, 120_000)
 
+  test('a port already taken stops the start, naming the port and the process; nothing is started or shared', async () => {
+    const ports = portEnv()
+    // Something else (another shop, say) listens on the orders port.
+    const squatter = Bun.serve({ port: Number(ports.ORDERS_PORT), hostname: '0.0.0.0', fetch: () => new Response('another shop') })
+    try {
+      const child = Bun.spawn(['bun', 'run', 'start'], {
+        cwd: ROOT,
+        env: { ...process.env, ...ports, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, NO_COLOR: '1' },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
+      if (child.exitCode === null) child.kill('SIGKILL')
+      const stderr = await new Response(child.stderr as ReadableStream).text()
+      const stdout = await new Response(child.stdout as ReadableStream).text()
+      expect(code).toBe(1)
+      expect(stderr).toContain(`port ${ports.ORDERS_PORT} is already in use, so the orders API cannot listen on it`)
+      expect(stderr).toContain('ORDERS_PORT')
+      expect(stdout).not.toContain('started, pid')
+      expect(await (await fetch(`http://127.0.0.1:${ports.ORDERS_PORT}/`)).text()).toBe('another shop')
+    } finally {
+      squatter.stop(true)
+    }
+  }, 30_000)
+
+  test('a service started on a port that is taken says so and exits 1, instead of sharing the port', async () => {
+    const port = freePort()
+    const squatter = Bun.serve({ port, hostname: '127.0.0.1', fetch: () => new Response('another shop') })
+    try {
+      const child = Bun.spawn(['bun', join(ROOT, 'services/catalog/src/main.ts')], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, CATALOG_PORT: String(port), HOST: '127.0.0.1', INTERNAL_TOKEN: 'a-long-enough-internal-token', DEMO_DATA: '0', LOG_LEVEL: 'error' },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
+      if (child.exitCode === null) child.kill('SIGKILL')
+      const stderr = await new Response(child.stderr as ReadableStream).text()
+      expect(code).toBe(1)
+      expect(stderr).toContain(`[catalog] failed to start: port ${port} is already in use, so the catalog API cannot listen on it`)
+      for (let i = 0; i < 5; i++) expect(await (await fetch(`http://127.0.0.1:${port}/health`)).text()).toBe('another shop')
+    } finally {
+      squatter.stop(true)
+    }
+  }, 30_000)
+
   test('without a reachable Postgres it names the URL, says how to start one, and starts nothing', async () => {
     const child = Bun.spawn(['bun', 'run', 'start'], {
       cwd: ROOT,

@@ -78,6 +78,47 @@ export function every(log: Logger, name: string, intervalMs: number, task: () =>
   return { name: `stop ${name}`, run: () => clearInterval(timer) }
 }
 
+/** What `listenAlone` needs to say which port is taken and how to choose another. */
+export interface ListenOptions {
+  port: number
+  hostname: string
+  /** Who listens, for the message: "the orders API". */
+  what: string
+  /** The variable that sets the port, for the message: "ORDERS_PORT". */
+  portEnv: string
+  [option: string]: unknown
+}
+
+/** The message for a port another process holds. */
+export function portTakenMessage(port: number, what: string, portEnv: string): string {
+  return `port ${port} is already in use, so ${what} cannot listen on it: another shop or program holds it. Stop that one, or set ${portEnv} to a free port.`
+}
+
+/**
+ * `app.listen` on a port of its own. Elysia asks Bun for a shared port by default (SO_REUSEPORT),
+ * so a second shop started by mistake would quietly take half of the first one's requests; here
+ * a port that is taken stops the start with a message naming it.
+ */
+export function listenAlone<A extends { listen(options: Record<string, unknown>): A }>(app: A, options: ListenOptions): A {
+  const { what, portEnv, ...serve } = options
+  try {
+    return app.listen({ ...serve, reusePort: false })
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE') throw new Error(portTakenMessage(options.port, what, portEnv))
+    throw error
+  }
+}
+
+/** True when `port` can be listened on alone at `hostname` (nothing holds it), false otherwise. */
+export function portFree(port: number, hostname = '0.0.0.0'): boolean {
+  try {
+    Bun.serve({ port, hostname, reusePort: false, fetch: () => new Response() }).stop(true)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Logs where a freshly listening service answers and how long it took to start. */
 export function announce(log: Logger, server: { port?: number } | null | undefined, host: string, startedAt: number): void {
   log.info('listening', {

@@ -1,6 +1,6 @@
 import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
-import { announce, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
@@ -17,13 +17,13 @@ await runMain('catalog', async () => {
   await migrateCatalog(sql, SCHEMA, log)
   if (config.DEMO_DATA) await seedDemoData(sql, log)
 
-  const app = createApp({
+  const app = listenAlone(createApp({
     sql,
     redis,
     log,
     verifier: usersTokenVerifier(config),
     internalToken: config.INTERNAL_TOKEN,
-  }).listen({ port: config.CATALOG_PORT, hostname: config.HOST })
+  }), { port: config.CATALOG_PORT, hostname: config.HOST, what: 'the catalog API', portEnv: 'CATALOG_PORT' })
 
   onShutdown(log, [
     { name: 'http server', run: () => app.stop() },

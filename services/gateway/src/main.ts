@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import { usersTokenVerifier } from '@shop/shared/auth'
-import { announce, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { workerConnection } from '@shop/shared/queue'
 import { createRedis } from '@shop/shared/redis'
@@ -15,7 +15,7 @@ await runMain('gateway', async () => {
   const log = createLogger('gateway', config.LOG_LEVEL)
   const redis = createRedis(config.REDIS_URL)
   const queueConnection = workerConnection(config.REDIS_URL)
-  const app = createApp({
+  const app = listenAlone(createApp({
     redis,
     queueConnection,
     log,
@@ -28,9 +28,11 @@ await runMain('gateway', async () => {
     writesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     webDir: resolve(ROOT, config.WEB_DIR),
-  }).listen({
+  }), {
     port: config.GATEWAY_PORT,
     hostname: config.HOST,
+    what: 'the gateway',
+    portEnv: 'GATEWAY_PORT',
     maxRequestBodySize: config.MAX_BODY_BYTES,
     // SSE streams pass through: Bun would close a connection idle for its default 10 s.
     idleTimeout: 120,

@@ -1,7 +1,7 @@
 import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
-import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, every, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { OutboxDispatcher } from '@shop/shared/outbox'
 import { Queues, producerConnection } from '@shop/shared/queue'
@@ -28,7 +28,7 @@ await runMain('orders', async () => {
   const queues = new Queues(producer, config.QUEUE_PREFIX)
   const dispatcher = new OutboxDispatcher({ sql, queues, log })
 
-  const app = createApp({
+  const app = listenAlone(createApp({
     sql,
     schema: SCHEMA,
     redis,
@@ -40,7 +40,13 @@ await runMain('orders', async () => {
     heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
     dispatcher,
     // SSE streams are long-lived: Bun would close a connection idle for its default 10 s.
-  }).listen({ port: config.ORDERS_PORT, hostname: config.HOST, idleTimeout: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4) })
+  }), {
+    port: config.ORDERS_PORT,
+    hostname: config.HOST,
+    what: 'the orders API',
+    portEnv: 'ORDERS_PORT',
+    idleTimeout: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4),
+  })
 
   onShutdown(log, [
     every(log, 'idempotency keys pruned', 3600_000, () => idempotency.prune()),

@@ -1,7 +1,7 @@
 import { usersTokenVerifier } from '@shop/shared/auth'
 import { connectSql } from '@shop/shared/db'
 import { IdempotencyStore } from '@shop/shared/idempotency'
-import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, every, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
@@ -17,7 +17,7 @@ await runMain('payments', async () => {
   await migratePayments(sql, SCHEMA, log)
 
   const idempotency = new IdempotencyStore(sql)
-  const app = createApp({
+  const app = listenAlone(createApp({
     sql,
     redis,
     log,
@@ -25,7 +25,7 @@ await runMain('payments', async () => {
     idempotency,
     maxDeposit: config.MAX_DEPOSIT,
     currencies: config.currencies,
-  }).listen({ port: config.PAYMENTS_PORT, hostname: config.HOST })
+  }), { port: config.PAYMENTS_PORT, hostname: config.HOST, what: 'the payments API', portEnv: 'PAYMENTS_PORT' })
 
   onShutdown(log, [
     every(log, 'idempotency keys pruned', 3600_000, () => idempotency.prune()),

@@ -1,5 +1,5 @@
 import { connectSql } from '@shop/shared/db'
-import { announce, every, onShutdown, runMain } from '@shop/shared/lifecycle'
+import { announce, every, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { createRedis } from '@shop/shared/redis'
 import { createApp } from './app.ts'
@@ -26,7 +26,7 @@ await runMain('users', async () => {
     admin: config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : undefined,
   })
 
-  const app = createApp({
+  const app = listenAlone(createApp({
     sql,
     redis,
     log,
@@ -43,7 +43,7 @@ await runMain('users', async () => {
       windowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
     },
     trustProxy: config.TRUST_PROXY,
-  }).listen({ port: config.USERS_PORT, hostname: config.HOST })
+  }), { port: config.USERS_PORT, hostname: config.HOST, what: 'the users API', portEnv: 'USERS_PORT' })
 
   onShutdown(log, [
     every(log, 'sessions pruned', 3600_000, () => pruneSessions(sql, 7)),
