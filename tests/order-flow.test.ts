@@ -398,6 +398,49 @@ describe('the live stream', () => {
     }
   })
 
+  test('the stream ends when the token that opened it expires; a fresh token resumes with Last-Event-ID', async () => {
+    const c = await s.customer(5000)
+    const p = await s.product({ price: 500, stock: 5 })
+    const short = await s.shortLivedToken(c.id, 3)
+    const stream = await openSse(`${s.urls.orders}/api/orders/events`, { authorization: `Bearer ${short}` })
+    try {
+      const order = (await s.order(c.token, [{ productId: p.id, quantity: 1 }])).body
+      const created = await stream.next()
+      expect(JSON.parse(created.data)).toMatchObject({ orderId: order.id, event: 'created' })
+      const paid = await stream.next()
+      const end = await stream.next(6000)
+      expect(end).toEqual({ event: 'end', data: '{"reason":"token_expired"}' })
+      await expect(stream.next(2000)).rejects.toThrow('SSE stream ended')
+      // Meanwhile the order is cancelled; the client comes back with a fresh token and the last id it saw.
+      await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/cancel`, { token: c.token, key: crypto.randomUUID() })
+      const resumed = await openSse(`${s.urls.orders}/api/orders/events`, { authorization: `Bearer ${c.token}`, 'last-event-id': paid.id! })
+      try {
+        expect(JSON.parse((await resumed.next()).data)).toMatchObject({ orderId: order.id, event: 'cancelled' })
+      } finally {
+        resumed.close()
+      }
+    } finally {
+      stream.close()
+    }
+  }, 20_000)
+
+  test("a Last-Event-ID ahead of the user's stream (another user's id) replays from the start", async () => {
+    const c = await s.customer(5000)
+    const p = await s.product({ price: 500, stock: 5 })
+    const order = (await s.order(c.token, [{ productId: p.id, quantity: 1 }])).body
+    await s.waitForOrder(c.token, order.id, 'PAID')
+    const stream = await openSse(`${s.urls.orders}/api/orders/events`, { authorization: `Bearer ${c.token}`, 'last-event-id': '999999' })
+    try {
+      const events = [await stream.next(), await stream.next()].map((e) => JSON.parse(e.data))
+      expect(events.map((e) => [e.seq, e.event])).toEqual([
+        [1, 'created'],
+        [2, 'paid'],
+      ])
+    } finally {
+      stream.close()
+    }
+  })
+
   test('without a token: 401; a bad Last-Event-ID: 422', async () => {
     expect((await fetch(`${s.urls.orders}/api/orders/events`)).status).toBe(401)
     const c = await s.customer()

@@ -164,6 +164,10 @@ export async function startSystem(options: SystemOptions = {}) {
     paymentsWorker,
     catalogConsumer,
 
+    /** An access token for `userId` that expires in `seconds` (signed by the users service's key). */
+    shortLivedToken: (userId: string, seconds: number) =>
+      users.deps.keys.signAccessToken({ userId, role: 'customer', sessionId: Bun.randomUUIDv7() }, seconds),
+
     /** JSON over HTTP; `key` sets the Idempotency-Key. */
     async request(base: string, method: string, path: string, options: { token?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {}) {
       const headers: Record<string, string> = { ...options.headers }

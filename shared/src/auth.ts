@@ -18,6 +18,8 @@ export interface AuthUser {
   role: Role
   /** The session (refresh-token family) this token was issued for. */
   sessionId: string
+  /** When the token expires (ms since the epoch): what it opened (a live stream) ends then. */
+  expiresAt: number
 }
 
 export interface TokenVerifier {
@@ -64,7 +66,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     const { sub, role, sid } = payload as { sub?: unknown; role?: unknown; sid?: unknown }
     if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !ROLES.includes(role as Role))
       throw new UnauthorizedError('The access token is invalid', 'invalid_token')
-    return { user: { id: sub, role: role as Role, sessionId: sid }, exp: payload.exp! * 1000 }
+    return { user: { id: sub, role: role as Role, sessionId: sid, expiresAt: payload.exp! * 1000 }, exp: payload.exp! * 1000 }
   }
 
   return {

@@ -68,6 +68,7 @@ export class ShopClient implements ShopApi {
     this.serverUrl = parsed.origin
     this.accessToken = null
     this.user = null
+    this.endSession()
     await this.options.tokens.save(null)
     await this.options.saveServerUrl?.(this.serverUrl)
   }
@@ -172,10 +173,14 @@ export class ShopClient implements ShopApi {
 
   async login(input: { email: string; password: string }): Promise<User> {
     const tokens = await this.call<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/login', input)
+    // A new session: nothing of the last one's stream (its position belongs to another user).
+    this.endSession()
     this.accessToken = tokens.accessToken
     await this.options.tokens.save(tokens.refreshToken)
     this.user = null
-    return (await this.session())!
+    const user = (await this.session())!
+    if (this.listeners.size > 0) this.stopStream = this.runStream()
+    return user
   }
 
   async logout() {
@@ -184,7 +189,17 @@ export class ShopClient implements ShopApi {
     await this.options.tokens.save(null)
     this.accessToken = null
     this.user = null
+    this.endSession()
+  }
+
+  /**
+   * Stops the event stream and forgets where it was: the next user's stream starts from their
+   * own present (a kept Last-Event-ID would make the server skip their first events).
+   */
+  private endSession(): void {
     this.stopStream?.()
+    this.stopStream = undefined
+    this.lastEventId = undefined
   }
 
   // --- Wallet ---------------------------------------------------------------------------------
@@ -280,7 +295,9 @@ export class ShopClient implements ShopApi {
           if (response.status === 401) await this.refresh()
           else if (response.ok && response.body) {
             delay = 500
-            await this.readEvents(response.body)
+            // The server ends the stream when the token that opened it expires: come back at once
+            // with a fresh one (and the last id seen, so nothing is missed).
+            if ((await this.readEvents(response.body)) === 'token_expired' && !stopped && (await this.refresh())) continue
           }
         } catch {}
         if (!stopped) await new Promise((r) => setTimeout(r, delay))
@@ -293,25 +310,36 @@ export class ShopClient implements ShopApi {
     }
   }
 
-  private async readEvents(body: ReadableStream<Uint8Array>): Promise<void> {
+  /** Reads order events until the stream ends; returns why the server ended it, if it said. */
+  private async readEvents(body: ReadableStream<Uint8Array>): Promise<string | undefined> {
     const reader = body.getReader()
     const decoder = new TextDecoder()
     let buffer = ''
+    let ended: string | undefined
     for (;;) {
       const { done, value } = await reader.read()
-      if (done) return
+      if (done) return ended
       buffer += decoder.decode(value, { stream: true })
       let end: number
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)
         let id: string | undefined
+        let name = 'message'
         let data = ''
         for (const line of block.split('\n')) {
           if (line.startsWith('id:')) id = line.slice(3).trim()
+          else if (line.startsWith('event:')) name = line.slice(6).trim()
           else if (line.startsWith('data:')) data += line.slice(5).trim()
         }
         if (!data) continue
+        if (name === 'end') {
+          try {
+            ended = (JSON.parse(data) as { reason?: string }).reason
+          } catch {}
+          continue
+        }
+        if (name !== 'order') continue
         if (id) this.lastEventId = id
         try {
           const event = JSON.parse(data) as OrderEvent

@@ -60,9 +60,12 @@ export class OrderEventHub {
 
   /**
    * An SSE body for `userId`: first what came after `lastEventId` (when resuming), then every
-   * new event, with a comment line every `heartbeatMs`. Without `lastEventId` it starts now.
+   * new event, with a comment line every `heartbeatMs`. Without `lastEventId` it starts now; with
+   * one ahead of the user's stream (an id from another user's stream, another database) it starts
+   * from the beginning, so nothing of this user's is skipped. At `endsAt` (the expiry of the token
+   * that opened it) it sends `event: end` and closes: the client reconnects with a fresh token.
    */
-  stream(userId: string, lastEventId: number | undefined, heartbeatMs: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+  stream(userId: string, lastEventId: number | undefined, heartbeatMs: number, signal: AbortSignal, endsAt?: number): ReadableStream<Uint8Array> {
     const encoder = new TextEncoder()
     const { sql, log } = this
     let sent = 0
@@ -70,6 +73,7 @@ export class OrderEventHub {
     let reading: Promise<void> | undefined
     let again = false
     let heartbeat: ReturnType<typeof setInterval> | undefined
+    let ending: ReturnType<typeof setTimeout> | undefined
     const wakers = this.wakers
     let waker: Waker | undefined
 
@@ -77,6 +81,7 @@ export class OrderEventHub {
       if (closed) return
       closed = true
       clearInterval(heartbeat)
+      clearTimeout(ending)
       const set = wakers.get(userId)
       if (set && waker) {
         set.delete(waker)
@@ -130,13 +135,21 @@ export class OrderEventHub {
             sent = e.seq
           }
         }
-        signal.addEventListener('abort', () => {
+        const close = () => {
           cleanup()
           try {
             controller.close()
           } catch {}
-        })
-        sent = lastEventId ?? (await repo.lastSeq(sql, userId))
+        }
+        signal.addEventListener('abort', close)
+        if (endsAt !== undefined)
+          // setTimeout takes at most 2^31-1 ms; a token outlives that in no deployment of ours.
+          ending = setTimeout(() => {
+            write(`event: end\ndata: {"reason":"token_expired"}\n\n`)
+            close()
+          }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1))
+        const last = await repo.lastSeq(sql, userId)
+        sent = lastEventId === undefined ? last : lastEventId > last ? 0 : lastEventId
         // Registered once `sent` is known; the drain below catches what committed meanwhile.
         waker = (entries) => (entries ? deliver(entries) : drain())
         if (!closed) {

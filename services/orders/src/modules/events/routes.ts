@@ -16,7 +16,7 @@ export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlug
   return new Elysia({ name: 'orders.events' }).use(auth).get(
     '/api/orders/events',
     ({ user, headers, request }) =>
-      new Response(hub.stream(user.id, parseLastEventId(headers['last-event-id']), heartbeatMs, request.signal), {
+      new Response(hub.stream(user.id, parseLastEventId(headers['last-event-id']), heartbeatMs, request.signal, user.expiresAt), {
         headers: {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
@@ -29,7 +29,7 @@ export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlug
       response: {
         200: t.String({
           description:
-            'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume',
+            'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume. When the access token that opened it expires, `event: end` with data `{ "reason": "token_expired" }` and the stream closes: reconnect with a fresh token and Last-Event-ID',
         }),
         401: Problem,
         422: Problem,

@@ -25,7 +25,8 @@ export interface KeyRing {
   jwks: { keys: JWK[] }
   /** A key resolver over `jwks`, for verifying tokens inside this service. */
   localKeys: JWTVerifyGetKey
-  signAccessToken(claims: { userId: string; role: Role; sessionId: string }): Promise<string>
+  /** An access token for the claims, valid `ttlSeconds` (default: the ring's). */
+  signAccessToken(claims: { userId: string; role: Role; sessionId: string }, ttlSeconds?: number): Promise<string>
 }
 
 export interface KeyRingOptions {
@@ -75,7 +76,7 @@ export async function loadKeyRing(sql: Sql, options: KeyRingOptions): Promise<Ke
     kid,
     jwks,
     localKeys: createLocalJWKSet(jwks),
-    signAccessToken: ({ userId, role, sessionId }) =>
+    signAccessToken: ({ userId, role, sessionId }, ttlSeconds = options.ttlSeconds) =>
       new SignJWT({ role, sid: sessionId })
         .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: 'JWT' })
         .setSubject(userId)
@@ -83,7 +84,7 @@ export async function loadKeyRing(sql: Sql, options: KeyRingOptions): Promise<Ke
         .setAudience(options.audience)
         .setIssuedAt()
         .setJti(crypto.randomUUID())
-        .setExpirationTime(`${options.ttlSeconds}s`)
+        .setExpirationTime(`${ttlSeconds}s`)
         .sign(privateKey),
   }
 }
