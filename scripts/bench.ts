@@ -102,6 +102,7 @@ const system = Bun.spawn(['bun', 'scripts/start.ts'], {
     CATALOG_PORT: String(ports.catalog),
     GATEWAY_PORT: String(ports.gateway),
     WRITE_LIMIT_PER_MINUTE: '100000000',
+    ANONYMOUS_WRITE_LIMIT_PER_MINUTE: '100000000',
     MAX_DEPOSIT: '1000000000',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,

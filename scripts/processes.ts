@@ -14,8 +14,9 @@ export interface ProcessSpec {
 }
 
 export const PROCESSES: ProcessSpec[] = [
-  // Behind the gateway: the client address for login limits comes from X-Forwarded-For.
-  { name: 'users', entry: 'services/users/src/main.ts', portEnv: 'USERS_PORT', defaultPort: 8081, env: { TRUST_PROXY: 'true' } },
+  // Behind the gateway on this machine: the client address for login limits comes from the
+  // X-Forwarded-For that the gateway (on loopback) sets, and from no one else.
+  { name: 'users', entry: 'services/users/src/main.ts', portEnv: 'USERS_PORT', defaultPort: 8081, env: { TRUSTED_PROXIES: '127.0.0.1,::1' } },
   { name: 'payments', entry: 'services/payments/src/main.ts', portEnv: 'PAYMENTS_PORT', defaultPort: 8083 },
   { name: 'payments-worker', entry: 'services/payments/src/worker.ts' },
   { name: 'catalog', entry: 'services/catalog/src/main.ts', portEnv: 'CATALOG_PORT', defaultPort: 8084 },

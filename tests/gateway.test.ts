@@ -8,10 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { TRUST_NO_ONE, trustedProxies } from '@shop/shared/client-address'
 import { createRedis } from '@shop/shared/redis'
 import { TEST_REDIS_URL, call, testLog, uniqueName, deleteRedisPrefix } from '@shop/shared/testing'
 import { workerConnection } from '@shop/shared/queue'
 import { createApp as createGatewayApp, type GatewayDeps } from '../services/gateway/src/app.ts'
+import { readConfig as readGatewayConfig } from '../services/gateway/src/config.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 import { openSse } from './sse.ts'
 import { startSystem, type System } from './system.ts'
@@ -46,14 +48,23 @@ function gatewayWith(overrides: Partial<GatewayDeps>) {
     origins: [],
     maxBodyBytes: 65_536,
     timeoutMs: 10_000,
-    writesPerMinute: 10_000,
-    trustProxy: true,
+    userWritesPerMinute: 10_000,
+    anonymousWritesPerMinute: 10_000,
+    trustedProxies: TRUST_NO_ONE,
     webDir: '/nonexistent',
     ...overrides,
   })
+  let server: { stop(closeActive?: boolean): unknown } | undefined
   return {
     app,
+    /** Listens on a free loopback port (requests then have a peer address); returns the base URL. */
+    listen() {
+      const listening = app.listen({ port: 0, hostname: '127.0.0.1' }).server!
+      server = listening
+      return `http://127.0.0.1:${listening.port}`
+    },
     async close() {
+      await server?.stop(true)
       redis.disconnect()
       queueConnection.disconnect()
       await deleteRedisPrefix(prefix)
@@ -123,9 +134,25 @@ describe('the order journey through the gateway', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
   })
 
-  test('a body above the limit is a 413 problem', async () => {
+  test('a body above the limit is a 413 problem with the security headers, whether it declares its length or comes in chunks', async () => {
     const res = await api('POST', '/api/auth/register', { body: { email: 'big@shop.test', password: 'x'.repeat(70_000), name: 'B' } })
     expect(res.status).toBe(413)
+    expect(res.headers.get('content-type')).toContain('application/problem+json')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.body.code).toBe('payload_too_large')
+    // Chunked: no Content-Length, counted as it streams through.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"email":"big@shop.test","name":"B","password":"'))
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(10_000)))
+        controller.enqueue(new TextEncoder().encode('"}'))
+        controller.close()
+      },
+    })
+    const chunked = await fetch(`${gw}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks })
+    expect(chunked.status).toBe(413)
+    expect(chunked.headers.get('content-type')).toContain('application/problem+json')
+    expect(chunked.headers.get('content-security-policy')).toContain("default-src 'self'")
   })
 })
 
@@ -155,23 +182,88 @@ describe('CORS', () => {
 })
 
 describe('limits and failures', () => {
-  test('write requests past the per-client limit are 429 with Retry-After; reads are not limited', async () => {
-    const g = gatewayWith({ writesPerMinute: 3 })
+  const login = (base: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ email: 'nobody@shop.test', password: 'whatever123' }),
+    })
+
+  test('anonymous writes past the per-address limit are 429 with Retry-After; reads are not limited', async () => {
+    // Behind a trusted load balancer (loopback here): the address it forwards is the client's.
+    const g = gatewayWith({ anonymousWritesPerMinute: 3, trustedProxies: trustedProxies(['127.0.0.1']) })
     try {
-      const post = () =>
-        call(g.app, 'POST', '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'whatever123' }, headers: { 'x-forwarded-for': '203.0.113.9' } })
-      const statuses = [(await post()).status, (await post()).status, (await post()).status]
+      const base = g.listen()
+      const from = { 'x-forwarded-for': '203.0.113.9' }
+      const statuses = [(await login(base, from)).status, (await login(base, from)).status, (await login(base, from)).status]
       expect(statuses).toEqual([401, 401, 401])
-      const limited = await post()
+      const limited = await login(base, from)
       expect(limited.status).toBe(429)
+      expect(limited.headers.get('content-type')).toContain('application/problem+json')
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
-      expect((await call(g.app, 'GET', '/api/categories', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200)
-      const other = await call(g.app, 'POST', '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'whatever123' }, headers: { 'x-forwarded-for': '203.0.113.10' } })
-      expect(other.status).toBe(401)
+      expect((await fetch(`${base}/api/categories`, { headers: from })).status).toBe(200)
+      expect((await login(base, { 'x-forwarded-for': '203.0.113.10' })).status).toBe(401)
     } finally {
       await g.close()
     }
   })
+
+  test('a client that writes its own X-Forwarded-For dodges nothing: counted by its connection, and the header is not passed on', async () => {
+    const seen: (string | null)[] = []
+    const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => (seen.push(req.headers.get('x-forwarded-for')), new Response('{}', { status: 401 })) })
+    const g = gatewayWith({
+      anonymousWritesPerMinute: 3,
+      upstreams: { users: `http://127.0.0.1:${upstream.port}`, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+    })
+    try {
+      const base = g.listen()
+      const statuses = []
+      for (let i = 0; i < 5; i++) statuses.push((await login(base, { 'x-forwarded-for': `198.51.100.${i}, 10.0.0.${i}` })).status)
+      expect(statuses).toEqual([401, 401, 401, 429, 429])
+      // The service sees the gateway's decision alone: the connection's address.
+      expect(seen).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1'])
+      // And every spoofed value did not make a counter of its own in Redis.
+      const redis = createRedis(TEST_REDIS_URL)
+      try {
+        expect((await redis.keys('*gateway:writes:ip:198.51.100.*')).length).toBe(0)
+      } finally {
+        redis.disconnect()
+      }
+    } finally {
+      upstream.stop(true)
+      await g.close()
+    }
+  })
+
+  test('with the default limits, 200 writes in a minute from one address by 20 signed-in customers are all accepted', async () => {
+    const defaults = readGatewayConfig({})
+    const g = gatewayWith({ userWritesPerMinute: defaults.WRITE_LIMIT_PER_MINUTE, anonymousWritesPerMinute: defaults.ANONYMOUS_WRITE_LIMIT_PER_MINUTE })
+    try {
+      const base = g.listen()
+      const customers = await Promise.all(Array.from({ length: 20 }, () => s.customer()))
+      const statuses = await Promise.all(
+        customers.flatMap((c, i) =>
+          Array.from({ length: 10 }, (_, n) =>
+            fetch(`${base}/api/users/me`, {
+              method: 'PATCH',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` },
+              body: JSON.stringify({ name: `Office worker ${i}-${n}` }),
+            }).then((r) => r.status),
+          ),
+        ),
+      )
+      expect(statuses.length).toBe(200)
+      expect(statuses.filter((status) => status !== 200)).toEqual([])
+      // The same customer alone past the per-user limit is refused.
+      const one = customers[0]!
+      const more = []
+      for (let i = 0; i < defaults.WRITE_LIMIT_PER_MINUTE; i++)
+        more.push(fetch(`${base}/api/users/me`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${one.token}` }, body: '{"name":"Again"}' }).then((r) => r.status))
+      expect((await Promise.all(more)).filter((status) => status === 429).length).toBe(10)
+    } finally {
+      await g.close()
+    }
+  }, 60_000)
 
   test('without an incoming x-request-id, the id the service receives is the one the client gets back', async () => {
     const seen: string[] = []

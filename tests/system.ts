@@ -5,6 +5,7 @@
  * per service. Nothing here is a mock.
  */
 import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
+import { trustedProxies } from '@shop/shared/client-address'
 import { IdempotencyStore } from '@shop/shared/idempotency'
 import { createRedis } from '@shop/shared/redis'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, type TestSchema } from '@shop/shared/testing'
@@ -29,7 +30,7 @@ type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number 
 
 export interface SystemOptions {
   /** Also start the gateway in front of the services (writes per minute per client). */
-  gateway?: { writesPerMinute?: number; origins?: string[]; timeoutMs?: number; webDir?: string }
+  gateway?: { writesPerMinute?: number; origins?: string[]; timeoutMs?: number; webDir?: string; trustedProxies?: string[] }
   orderTimeoutSeconds?: number
   reconcileIntervalMs?: number
   /** Payments is asked again for an overdue answer after this long (doubling; default 5 s). */
@@ -129,8 +130,9 @@ export async function startSystem(options: SystemOptions = {}) {
       origins: options.gateway.origins ?? ['http://allowed.example'],
       maxBodyBytes: 65_536,
       timeoutMs: options.gateway.timeoutMs ?? 10_000,
-      writesPerMinute: options.gateway.writesPerMinute ?? 10_000,
-      trustProxy: true,
+      userWritesPerMinute: options.gateway.writesPerMinute ?? 10_000,
+      anonymousWritesPerMinute: options.gateway.writesPerMinute ?? 10_000,
+      trustedProxies: trustedProxies(options.gateway.trustedProxies ?? []),
       webDir: options.gateway.webDir ?? '/nonexistent-web-build',
     })
     gatewayUrl = listen(gateway)

@@ -4,6 +4,8 @@
  * variable, so a misconfigured deployment fails fast with one clear message.
  */
 
+import { trustedProxies } from './client-address.ts'
+
 type Env = Record<string, string | undefined>
 
 export class ConfigError extends Error {
@@ -144,6 +146,25 @@ export function secret(minLength = 16): Reader<string> {
       if (value === undefined) throw new Problem(`${name} is required (a shared secret of at least ${minLength} characters)`)
       if (value.length < minLength) throw new Problem(`${name} must be at least ${minLength} characters`)
       return value
+    },
+  }
+}
+
+/** A comma-separated list of addresses and CIDR blocks (proxies whose X-Forwarded-For is believed); empty by default. */
+export function proxyList(fallback = ''): Reader<string[]> {
+  return {
+    read(env, name) {
+      const entries = (raw(env, name) ?? fallback).split(',').map((e) => e.trim()).filter(Boolean)
+      const bad = entries.filter((e) => {
+        try {
+          trustedProxies([e])
+          return false
+        } catch {
+          return true
+        }
+      })
+      if (bad.length) throw new Problem(`${name} must list IP addresses or CIDR blocks, got ${bad.map((b) => `"${b}"`).join(', ')}`)
+      return entries
     },
   }
 }

@@ -102,7 +102,9 @@ export function portTakenMessage(port: number, what: string, portEnv: string): s
 export function listenAlone<A extends { listen(options: Record<string, unknown>): A }>(app: A, options: ListenOptions): A {
   const { what, portEnv, ...serve } = options
   try {
-    return app.listen({ ...serve, reusePort: false })
+    // Bun's own body limit answers a bare 413 without calling the app; every app of ours checks
+    // the size itself and answers a problem (errors.ts, `bodyLimitPlugin`; the gateway's proxy).
+    return app.listen({ maxRequestBodySize: Number.MAX_SAFE_INTEGER, ...serve, reusePort: false })
   } catch (error) {
     if ((error as { code?: string }).code === 'EADDRINUSE') throw new Error(portTakenMessage(options.port, what, portEnv))
     throw error

@@ -1,12 +1,14 @@
 /**
- * The base every service's `createApp` starts from: the error plugin, observability routes and
- * Swagger UI at `/swagger` (document at `/swagger/json`).
+ * The base every service's `createApp` starts from: the error plugin, the guards against hostile
+ * input (body size, NUL characters, malformed paths), observability routes and Swagger UI at
+ * `/swagger` (document at `/swagger/json`).
  */
 import { Elysia } from 'elysia'
 import { swagger } from '@elysiajs/swagger'
 import { errorPlugin } from './errors.ts'
 import { observabilityPlugin, type ReadinessChecks } from './observability.ts'
 import type { Logger } from './logger.ts'
+import { requestGuards } from './request-guards.ts'
 
 export interface ServiceAppOptions {
   service: string
@@ -15,11 +17,14 @@ export interface ServiceAppOptions {
   version?: string
   log: Logger
   checks: ReadinessChecks
+  /** The largest request body (default 1 MiB); a larger one is a 413 problem. */
+  maxBodyBytes?: number
 }
 
 export function createServiceApp(options: ServiceAppOptions) {
   return new Elysia({ name: `shop.service.${options.service}` })
     .use(errorPlugin(options.log))
+    .use(requestGuards({ maxBodyBytes: options.maxBodyBytes }))
     .use(observabilityPlugin({ service: options.service, log: options.log, checks: options.checks }))
     .use(
       swagger({

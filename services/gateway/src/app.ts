@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { TokenVerifier } from '@shop/shared/auth'
+import type { TrustedProxies } from '@shop/shared/client-address'
 import { errorPlugin } from '@shop/shared/errors'
 import type { Logger } from '@shop/shared/logger'
 import { observabilityPlugin } from '@shop/shared/observability'
@@ -8,6 +9,7 @@ import { pingRedis, type Redis } from '@shop/shared/redis'
 import { withTimeout } from '@shop/shared/db'
 import { docsRoutes } from './modules/docs/routes.ts'
 import { corsPlugin } from './modules/proxy/cors.ts'
+import { gatewayGuards } from './modules/proxy/guards.ts'
 import { proxyRoutes } from './modules/proxy/routes.ts'
 import type { ServiceName } from './modules/proxy/routes-table.ts'
 import { securityHeadersPlugin } from './modules/proxy/security-headers.ts'
@@ -25,8 +27,12 @@ export interface GatewayDeps {
   origins: string[]
   maxBodyBytes: number
   timeoutMs: number
-  writesPerMinute: number
-  trustProxy: boolean
+  /** Write requests per signed-in user per minute. */
+  userWritesPerMinute: number
+  /** Write requests per client address per minute without a valid access token. */
+  anonymousWritesPerMinute: number
+  /** Proxies in front of the gateway whose X-Forwarded-For is believed (none: the gateway is the edge). */
+  trustedProxies: TrustedProxies
   webDir: string
 }
 
@@ -55,6 +61,7 @@ export function createApp(deps: GatewayDeps) {
   return new Elysia({ name: 'shop.gateway' })
     .use(errorPlugin(deps.log))
     .use(securityHeadersPlugin())
+    .use(gatewayGuards(deps.maxBodyBytes))
     .use(corsPlugin(deps.origins))
     .use(observability)
     .use(
@@ -63,8 +70,10 @@ export function createApp(deps: GatewayDeps) {
         timeoutMs: deps.timeoutMs,
         maxBodyBytes: deps.maxBodyBytes,
         limiter: createRateLimiter(deps.redis, deps.prefix),
-        writesPerMinute: deps.writesPerMinute,
-        trustProxy: deps.trustProxy,
+        verifier: deps.verifier,
+        userWritesPerMinute: deps.userWritesPerMinute,
+        anonymousWritesPerMinute: deps.anonymousWritesPerMinute,
+        trustedProxies: deps.trustedProxies,
       }),
     )
     .use(docsRoutes(deps.upstreams))

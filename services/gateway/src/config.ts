@@ -1,4 +1,4 @@
-import { bool, commonSpec, int, loadConfig, port, str, url } from '@shop/shared/config'
+import { commonSpec, int, loadConfig, port, proxyList, str, url } from '@shop/shared/config'
 
 /** Everything the gateway reads from the environment, checked once at start. */
 export function readConfig(env: Record<string, string | undefined> = process.env) {
@@ -21,9 +21,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       MAX_BODY_BYTES: int(1_048_576, { min: 1024, max: 100 * 1_048_576 }),
       /** How long an upstream may take to answer (SSE streams are bounded only until their headers). */
       UPSTREAM_TIMEOUT_MS: int(10_000, { min: 100, max: 300_000 }),
-      /** Write requests (POST, PATCH, PUT, DELETE) per client address per minute. */
+      /** Write requests (POST, PATCH, PUT, DELETE) per signed-in user per minute. */
       WRITE_LIMIT_PER_MINUTE: int(120, { min: 1 }),
-      TRUST_PROXY: bool(false),
+      /** Write requests per client address per minute without a valid access token (register, login, refresh). */
+      ANONYMOUS_WRITE_LIMIT_PER_MINUTE: int(300, { min: 1 }),
+      /** Load balancers in front of the gateway whose X-Forwarded-For is believed: addresses or CIDR blocks. */
+      TRUSTED_PROXIES: proxyList(),
       /** The web build of the desktop renderer, served at /. */
       WEB_DIR: str('desktop/dist-web'),
     },

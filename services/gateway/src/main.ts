@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import { usersTokenVerifier } from '@shop/shared/auth'
+import { trustedProxies } from '@shop/shared/client-address'
 import { announce, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
 import { workerConnection } from '@shop/shared/queue'
@@ -25,15 +26,15 @@ await runMain('gateway', async () => {
     origins: config.origins,
     maxBodyBytes: config.MAX_BODY_BYTES,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    writesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
-    trustProxy: config.TRUST_PROXY,
+    userWritesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
+    anonymousWritesPerMinute: config.ANONYMOUS_WRITE_LIMIT_PER_MINUTE,
+    trustedProxies: trustedProxies(config.TRUSTED_PROXIES),
     webDir: resolve(ROOT, config.WEB_DIR),
   }), {
     port: config.GATEWAY_PORT,
     hostname: config.HOST,
     what: 'the gateway',
     portEnv: 'GATEWAY_PORT',
-    maxRequestBodySize: config.MAX_BODY_BYTES,
     // SSE streams pass through: Bun would close a connection idle for its default 10 s.
     idleTimeout: 120,
   })

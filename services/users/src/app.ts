@@ -1,4 +1,5 @@
 import { authPlugin, createTokenVerifier } from '@shop/shared/auth'
+import type { TrustedProxies } from '@shop/shared/client-address'
 import type { Sql } from '@shop/shared/db'
 import { pingSql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
@@ -26,18 +27,20 @@ export interface UsersDeps {
   accessTtlSeconds: number
   refreshTtlDays: number
   loginLimits: { perEmail: number; perIp: number; windowMs: number }
-  trustProxy: boolean
+  /** Whose X-Forwarded-For is believed (the gateway); see client-address.ts. */
+  trustedProxies: TrustedProxies
 }
 
 /** Builds the users service app: no listen(), no globals. */
 export function createApp(deps: UsersDeps) {
   const verifier = createTokenVerifier({ keys: deps.keys.localKeys, issuer: deps.issuer, audience: deps.audience })
-  const users = createUsersService({ sql: deps.sql, passwords: deps.passwords, log: deps.log })
+  const limiter = createRateLimiter(deps.redis, deps.redisPrefix)
+  const users = createUsersService({ sql: deps.sql, passwords: deps.passwords, log: deps.log, limiter, passwordLimits: deps.loginLimits })
   const auth = createAuthService({
     sql: deps.sql,
     keys: deps.keys,
     passwords: deps.passwords,
-    limiter: createRateLimiter(deps.redis, deps.redisPrefix),
+    limiter,
     log: deps.log,
     accessTtlSeconds: deps.accessTtlSeconds,
     refreshTtlDays: deps.refreshTtlDays,
@@ -51,7 +54,7 @@ export function createApp(deps: UsersDeps) {
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
     .use(keysRoutes(deps.keys))
-    .use(authRoutes(auth, { trustProxy: deps.trustProxy }))
+    .use(authRoutes(auth, { trustedProxies: deps.trustedProxies }))
     .use(usersRoutes(users, authPlugin(verifier)))
 }
 

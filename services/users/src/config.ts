@@ -1,4 +1,4 @@
-import { bool, commonSpec, firstOf, int, loadConfig, optionalStr, port, str } from '@shop/shared/config'
+import { commonSpec, firstOf, int, loadConfig, optionalStr, port, proxyList, str } from '@shop/shared/config'
 
 export const SCHEMA = 'users'
 
@@ -20,8 +20,11 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       LOGIN_LIMIT_PER_EMAIL: int(10, { min: 1 }),
       LOGIN_LIMIT_PER_IP: int(50, { min: 1 }),
       LOGIN_LIMIT_WINDOW_SECONDS: int(900, { min: 1 }),
-      /** Take the client address from X-Forwarded-For (behind the gateway or a load balancer). */
-      TRUST_PROXY: bool(false),
+      /**
+       * The gateway's address(es): only from these is X-Forwarded-For believed for the client
+       * address that login limits count (bun run start sets the local loopback).
+       */
+      TRUSTED_PROXIES: proxyList(),
     },
     env,
   )

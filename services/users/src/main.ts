@@ -1,3 +1,4 @@
+import { trustedProxies } from '@shop/shared/client-address'
 import { connectSql } from '@shop/shared/db'
 import { announce, every, onShutdown, runMain, listenAlone } from '@shop/shared/lifecycle'
 import { createLogger } from '@shop/shared/logger'
@@ -42,7 +43,7 @@ await runMain('users', async () => {
       perIp: config.LOGIN_LIMIT_PER_IP,
       windowMs: config.LOGIN_LIMIT_WINDOW_SECONDS * 1000,
     },
-    trustProxy: config.TRUST_PROXY,
+    trustedProxies: trustedProxies(config.TRUSTED_PROXIES),
   }), { port: config.USERS_PORT, hostname: config.HOST, what: 'the users API', portEnv: 'USERS_PORT' })
 
   onShutdown(log, [

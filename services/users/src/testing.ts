@@ -1,4 +1,5 @@
 /** Builds a users app on a schema and Redis prefix of its own, for tests. */
+import { trustedProxies } from '@shop/shared/client-address'
 import { createRedis } from '@shop/shared/redis'
 import { TEST_REDIS_URL, testLog, testSchema, uniqueName } from '@shop/shared/testing'
 import { createApp, type UsersDeps } from './app.ts'
@@ -32,15 +33,24 @@ export async function createTestUsers(overrides: Partial<UsersDeps> & { admin?: 
     accessTtlSeconds: 900,
     refreshTtlDays: 30,
     loginLimits: { perEmail: 10, perIp: 50, windowMs: 60_000 },
-    trustProxy: true,
+    // The test plays the gateway, from loopback.
+    trustedProxies: trustedProxies(['127.0.0.1', '::1']),
     ...overrides,
   }
   const app = createApp(deps)
+  let server: { stop(closeActive?: boolean): unknown } | undefined
   return {
     app,
     deps,
     db,
+    /** Listens on a free loopback port (requests then have a peer address); returns the base URL. */
+    listen() {
+      const listening = app.listen({ port: 0, hostname: '127.0.0.1' }).server!
+      server = listening
+      return `http://127.0.0.1:${listening.port}`
+    },
     async close() {
+      await server?.stop(true)
       const keysLeft = await redis.keys(`${redisPrefix}:*`)
       if (keysLeft.length) await redis.del(...keysLeft)
       redis.disconnect()

@@ -5,6 +5,7 @@
  * answer in time a 504: the client never hangs.
  */
 import { AppError } from '@shop/shared/errors'
+import { PayloadTooLargeError } from '@shop/shared/request-guards'
 import type { ServiceName } from './routes-table.ts'
 
 const HOP_BY_HOP = new Set([
@@ -36,8 +37,31 @@ export interface ForwardOptions {
   service: ServiceName
   baseUrl: string
   requestId: string
+  /** The client as the gateway decided it (client-address.ts): the only X-Forwarded-For the service sees. */
   clientAddress: string
   timeoutMs: number
+  /** The largest body passed on; a longer one (sent without Content-Length) ends in a 413. */
+  maxBodyBytes: number
+}
+
+/** `body` passed through, failing once more than `maxBytes` went by; `exceeded()` says whether it did. */
+function capped(body: ReadableStream<Uint8Array>, maxBytes: number) {
+  let seen = 0
+  let over = false
+  const stream = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength
+        if (seen > maxBytes) {
+          over = true
+          controller.error(new PayloadTooLargeError(maxBytes))
+          return
+        }
+        controller.enqueue(chunk)
+      },
+    }),
+  )
+  return { stream, exceeded: () => over }
 }
 
 function copyHeaders(from: Headers, extra: Record<string, string> = {}): Headers {
@@ -52,10 +76,10 @@ function copyHeaders(from: Headers, extra: Record<string, string> = {}): Headers
 export async function forward(request: Request, options: ForwardOptions): Promise<Response> {
   const incoming = new URL(request.url)
   const target = new URL(incoming.pathname + incoming.search, options.baseUrl)
-  const forwardedFor = request.headers.get('x-forwarded-for')
   const headers = copyHeaders(request.headers, {
     'x-request-id': options.requestId,
-    'x-forwarded-for': forwardedFor ? `${forwardedFor}, ${options.clientAddress}` : options.clientAddress,
+    // Overwritten, never appended to: what a client wrote there is not passed on.
+    'x-forwarded-for': options.clientAddress,
     'x-forwarded-proto': incoming.protocol.replace(':', ''),
     'x-forwarded-host': incoming.host,
   })
@@ -67,13 +91,15 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     timedOut = true
     controller.abort()
   }, options.timeoutMs)
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD'
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
+  // A Content-Length over the limit was refused before; a body sent in chunks is counted on the way.
+  const body = hasBody ? capped(request.body!, options.maxBodyBytes) : undefined
   let upstream: Response
   try {
     upstream = await fetch(target, {
       method: request.method,
       headers,
-      body: hasBody ? request.body : undefined,
+      body: body?.stream,
       // @ts-expect-error Bun streams request bodies with duplex 'half'
       duplex: 'half',
       redirect: 'manual',
@@ -81,6 +107,7 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     })
   } catch {
     clearTimeout(timer)
+    if (body?.exceeded()) throw new PayloadTooLargeError(options.maxBodyBytes)
     if (timedOut) throw new UpstreamTimeoutError(options.service)
     throw new UpstreamUnavailableError(options.service)
   }

@@ -1,4 +1,6 @@
 import { Elysia, t } from 'elysia'
+import { bearerToken, type TokenVerifier } from '@shop/shared/auth'
+import { clientAddress, type TrustedProxies } from '@shop/shared/client-address'
 import { AppError, NotFoundError, Problem } from '@shop/shared/errors'
 import { requestIdOf } from '@shop/shared/observability'
 import type { RateLimiter } from '@shop/shared/rate-limit'
@@ -10,18 +12,25 @@ export interface ProxyOptions {
   timeoutMs: number
   maxBodyBytes: number
   limiter: RateLimiter
-  writesPerMinute: number
-  trustProxy: boolean
+  /** Verifies access tokens, so a signed-in customer's writes count against them, not their address. */
+  verifier: TokenVerifier
+  /** Write requests per signed-in user per minute. */
+  userWritesPerMinute: number
+  /** Write requests per client address per minute, for requests without a valid access token. */
+  anonymousWritesPerMinute: number
+  trustedProxies: TrustedProxies
 }
 
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
 
-function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) return forwarded
+/** The signed-in user of a request, or undefined (no token, or one that does not verify). */
+async function signedInUser(verifier: TokenVerifier, authorization: string | null): Promise<string | undefined> {
+  if (!authorization) return undefined
+  try {
+    return (await verifier.verify(bearerToken(authorization))).id
+  } catch {
+    return undefined
   }
-  return server?.requestIP(request)?.address ?? 'unknown'
 }
 
 /** Methods forwarded (registered one by one: Bun's router serves `.all` after method routes). */
@@ -44,8 +53,16 @@ export function proxyRoutes(options: ProxyOptions) {
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > options.maxBodyBytes)
         throw new AppError(413, 'payload_too_large', `The request body is larger than ${options.maxBodyBytes} bytes`)
-      const address = clientAddress(request, server, options.trustProxy)
-      if (WRITES.has(request.method)) await options.limiter.hit(`gateway:writes:${address}`, { limit: options.writesPerMinute, windowMs: 60_000 })
+      const address = clientAddress(server?.requestIP(request)?.address, request.headers.get('x-forwarded-for'), options.trustedProxies)
+      if (WRITES.has(request.method)) {
+        // Signed in: counted per user, so a whole office behind one address can shop; anonymous
+        // (register, login, refresh): per address. Neither can be dodged by a header the client writes.
+        const user = await signedInUser(options.verifier, request.headers.get('authorization'))
+        await options.limiter.hit(
+          user ? `gateway:writes:user:${user}` : `gateway:writes:ip:${address}`,
+          { limit: user ? options.userWritesPerMinute : options.anonymousWritesPerMinute, windowMs: 60_000 },
+        )
+      }
       return forward(request, {
         service,
         baseUrl: options.upstreams[service],
@@ -53,6 +70,7 @@ export function proxyRoutes(options: ProxyOptions) {
         requestId: requestIdOf(set) ?? crypto.randomUUID(),
         clientAddress: address,
         timeoutMs: options.timeoutMs,
+        maxBodyBytes: options.maxBodyBytes,
       })
   }
   const hook = {

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose'
+import { TRUST_NO_ONE } from '@shop/shared/client-address'
 import { call } from '@shop/shared/testing'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../../testing.ts'
 
 let t: Awaited<ReturnType<typeof createTestUsers>>
 const PASSWORD = 'correct horse battery'
 
+let base = ''
 beforeAll(async () => {
   t = await createTestUsers({ loginLimits: { perEmail: 4, perIp: 8, windowMs: 60_000 } })
+  base = t.listen()
 })
 afterAll(() => t.close())
 
@@ -18,8 +21,15 @@ const freshIp = () => `10.0.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`
 async function register(email: string, password = PASSWORD, name = 'Test User') {
   return call(t.app, 'POST', '/api/auth/register', { body: { email, password, name } })
 }
-async function login(email: string, password = PASSWORD, ip = freshIp()) {
-  return call(t.app, 'POST', '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': ip } })
+/** A sign-in as the gateway forwards it (from loopback, which the service trusts), for the client at `forwardedFor`. */
+async function login(email: string, password = PASSWORD, forwardedFor = freshIp()) {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+    body: JSON.stringify({ email, password }),
+  })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined }
 }
 
 describe('register', () => {
@@ -43,6 +53,29 @@ describe('register', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json')
   })
 
+  test('the same address composed and decomposed (NFC and NFD) is one account', async () => {
+    const composed = 'jos\u00e9@example.com'
+    const decomposed = 'jose\u0301@example.com'
+    expect(composed).not.toBe(decomposed)
+    expect((await register(composed)).status).toBe(201)
+    const twin = await register(decomposed)
+    expect(twin.status).toBe(409)
+    expect(twin.body.code).toBe('email_taken')
+    expect((await login(decomposed)).status).toBe(200)
+  })
+
+  test('a long passphrase of emoji and accents counts characters as people do: 128 fit, 129 do not', async () => {
+    const alphabet = ['😀', 'é', 'ñ', 'ß', '🙂', 'ø', 'ü', '🐍', 'ç', 'å', 'k', '7', '🇫🇷', 'ж', 'λ', '漢']
+    let seed = 7
+    const phrase = Array.from({ length: 128 }, () => alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length]!).join('')
+    expect(phrase.length).toBeGreaterThan(128)
+    expect((await register('passphrase@example.com', phrase)).status).toBe(201)
+    const long = await register('toolong@example.com', phrase + 'x')
+    expect(long.status).toBe(422)
+    expect(long.body.errors[0].field).toBe('password')
+    expect((await login('passphrase@example.com', phrase)).status).toBe(200)
+  })
+
   test('concurrent registrations of one email make exactly one account', async () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => register('race@example.com')))
     expect(results.filter((r) => r.status === 201).length).toBe(1)
@@ -59,6 +92,17 @@ describe('register', () => {
     [{ email: 'weak@example.com', password: 'password123', name: 'X' }, 'password'],
     [{ email: 'same@example.com', password: 'same@example.com', name: 'X' }, 'password'],
     [{ email: 'blank@example.com', password: PASSWORD, name: '   ' }, 'name'],
+    // Common and leaked passwords, from the maintained list: refused however they are dressed.
+    [{ email: 'qwerty@example.com', password: 'qwerty123', name: 'X' }, 'password'],
+    [{ email: 'passw@example.com', password: 'Passw0rd!', name: 'X' }, 'password'],
+    [{ email: 'sun@example.com', password: 'sunshine', name: 'X' }, 'password'],
+    [{ email: 'zaq@example.com', password: 'zaq12wsx', name: 'X' }, 'password'],
+    // Eight UTF-16 units but four characters as a person counts them.
+    [{ email: 'emoji@example.com', password: '😀😀😀😀', name: 'X' }, 'password'],
+    [{ email: 'family@example.com', password: '👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧', name: 'X' }, 'password'],
+    [{ email: 'nul@example.com', password: PASSWORD, name: 'Nul\u0000Name' }, 'name'],
+    [{ email: 'nul\u0000@example.com', password: PASSWORD, name: 'X' }, 'email'],
+    [{ email: 'nulpw@example.com', password: 'correct\u0000horse battery', name: 'X' }, 'password'],
   ])('invalid body %j is a 422 naming %s', async (body, field) => {
     const res = await call(t.app, 'POST', '/api/auth/register', { body })
     expect(res.status).toBe(422)
@@ -153,6 +197,32 @@ describe('login', () => {
     for (let i = 0; i < 9; i++) statuses.push((await login(`spray${i}@example.com`, 'whatever123', ip)).status)
     expect(statuses.slice(0, 8).every((s) => s === 401)).toBe(true)
     expect(statuses[8]).toBe(429)
+  })
+
+  test('a spoofed first hop does not reset the per-address limit: the address our proxy saw counts', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 9; i++) statuses.push((await login(`spoof${i}@example.com`, 'whatever123', `198.51.100.${i}, 192.0.2.78`)).status)
+    expect(statuses.slice(0, 8).every((s) => s === 401)).toBe(true)
+    expect(statuses[8]).toBe(429)
+  })
+
+  test('a peer that is not a trusted proxy is counted by its own address, whatever X-Forwarded-For says', async () => {
+    const untrusting = await createTestUsers({ loginLimits: { perEmail: 100, perIp: 3, windowMs: 60_000 }, trustedProxies: TRUST_NO_ONE })
+    try {
+      const direct = untrusting.listen()
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${direct}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i}` },
+          body: JSON.stringify({ email: `direct${i}@example.com`, password: 'whatever123' }),
+        })
+        statuses.push(res.status)
+      }
+      expect(statuses).toEqual([401, 401, 401, 429])
+    } finally {
+      await untrusting.close()
+    }
   })
 
   test('a successful login resets the per-email counter', async () => {

@@ -5,7 +5,7 @@ export const Register = t.Object({ email: Email, password: Password, name: Name 
 export type Register = typeof Register.static
 
 export const Login = t.Object(
-  { email: t.String({ maxLength: 254, minLength: 1, error: 'is required' }), password: t.String({ maxLength: 128, minLength: 1, error: 'is required' }) },
+  { email: t.String({ maxLength: 254, minLength: 1, error: 'is required' }), password: t.String({ maxLength: 512, minLength: 1, error: 'is required' }) },
   { additionalProperties: false },
 )
 

@@ -1,9 +1,16 @@
 /**
- * Password hashing with argon2id (Bun.password, 64 MiB per hash). Unknown emails are checked
- * against a dummy hash so that they cost the same time as a wrong password.
+ * Passwords: hashed with argon2id (Bun.password, 64 MiB per hash; unknown emails are checked
+ * against a dummy hash so that they cost the same time as a wrong password), and judged before
+ * they are accepted: 8 to 128 characters as people count them (grapheme clusters, not UTF-16
+ * units: four emoji are four characters), not the email, and not guessable: zxcvbn-ts with its
+ * maintained dictionary of common and leaked passwords (score 0 or 1 is refused, as "qwerty123"
+ * or "password1" would be).
  */
+import { ZxcvbnFactory } from '@zxcvbn-ts/core'
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common'
 
-const POLICY_WORDS = ['password', '12345678', '123456789', 'qwertyui', 'iloveyou', '11111111', 'abcdefgh', 'letmein1']
+export const PASSWORD_MIN_CHARACTERS = 8
+export const PASSWORD_MAX_CHARACTERS = 128
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>
@@ -25,12 +32,28 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
   }
 }
 
-/** Why `password` is refused beyond the length rule (which the schema checks), or undefined. */
-export function passwordWeakness(password: string, email: string): string | undefined {
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
+
+/** The length of `text` as a person counts it. */
+export function characterCount(text: string): number {
+  let count = 0
+  for (const _ of graphemes.segment(text)) count++
+  return count
+}
+
+/** Built once: the dictionaries take about 20 ms to load; a check takes a few ms. */
+let strength: ZxcvbnFactory | undefined
+const estimator = () => (strength ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }))
+
+/** Why `password` is refused, or undefined. `email` and `name` count as words an attacker knows. */
+export function passwordWeakness(password: string, email: string, name?: string): string | undefined {
+  const length = characterCount(password)
+  if (length < PASSWORD_MIN_CHARACTERS || length > PASSWORD_MAX_CHARACTERS)
+    return `must be ${PASSWORD_MIN_CHARACTERS} to ${PASSWORD_MAX_CHARACTERS} characters`
   const lower = password.toLowerCase()
-  if (lower === email.toLowerCase() || lower === email.split('@')[0]?.toLowerCase())
-    return 'must not be your email address'
-  if (POLICY_WORDS.some((w) => lower.startsWith(w)) || /^(.)\1+$/.test(password))
-    return 'is too common; choose a longer, less guessable password'
+  if (lower === email.toLowerCase() || lower === email.split('@')[0]?.toLowerCase()) return 'must not be your email address'
+  const userInputs = [email, email.split('@')[0] ?? '', ...(name ? [name] : [])]
+  if (estimator().check(password, userInputs).score < 2)
+    return 'is too common or too easy to guess (it is on lists of leaked passwords, or a simple pattern); choose a longer, less guessable password'
   return undefined
 }

@@ -1,24 +1,12 @@
 import { Elysia, t } from 'elysia'
+import { clientAddress, type TrustedProxies } from '@shop/shared/client-address'
 import { Problem } from '@shop/shared/errors'
 import { User } from '../users/model.ts'
 import { Login, RefreshBody, Register, Tokens } from './model.ts'
 import type { AuthService } from './service.ts'
 
 export interface ClientAddressOptions {
-  trustProxy: boolean
-}
-
-/** The caller's address: the first X-Forwarded-For hop behind a trusted proxy, else the socket's. */
-function clientAddress(
-  request: Request,
-  server: { requestIP(request: Request): { address: string } | null } | null,
-  options: ClientAddressOptions,
-): string {
-  if (options.trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) return forwarded
-  }
-  return server?.requestIP(request)?.address ?? 'unknown'
+  trustedProxies: TrustedProxies
 }
 
 export function authRoutes(auth: AuthService, options: ClientAddressOptions) {
@@ -28,7 +16,7 @@ export function authRoutes(auth: AuthService, options: ClientAddressOptions) {
       response: { 201: User, 409: Problem, 422: Problem },
       detail: { summary: 'Create a customer account' },
     })
-    .post('/login', ({ body, request, server }) => auth.login(body, clientAddress(request, server, options)), {
+    .post('/login', ({ body, request, server }) => auth.login(body, clientAddress(server?.requestIP(request)?.address, request.headers.get('x-forwarded-for'), options.trustedProxies)), {
       body: Login,
       response: { 200: Tokens, 401: Problem, 422: Problem, 429: Problem },
       detail: { summary: 'Sign in: a 15-minute access token and a refresh token' },

@@ -11,7 +11,7 @@ import type { Logger } from '@shop/shared/logger'
 import type { KeyRing } from '../keys/service.ts'
 import * as sessions from '../sessions/repository.ts'
 import * as users from '../users/repository.ts'
-import { EmailTakenError, isUniqueViolation, normaliseEmail, toUser } from '../users/service.ts'
+import { EmailTakenError, isUniqueViolation, normaliseEmail, normaliseName, toUser } from '../users/service.ts'
 import type { User } from '../users/model.ts'
 import type { Register, Tokens } from './model.ts'
 import { passwordWeakness, type PasswordHasher } from './password.ts'
@@ -50,10 +50,9 @@ export function createAuthService(deps: AuthDeps) {
   return {
     async register(input: Register): Promise<User> {
       const email = normaliseEmail(input.email)
-      const weakness = passwordWeakness(input.password, email)
+      const name = normaliseName(input.name)
+      const weakness = passwordWeakness(input.password, email, name)
       if (weakness) throw new ValidationFailedError(`password: ${weakness}`, [{ field: 'password', message: weakness }])
-      const name = input.name.trim()
-      if (!name) throw new ValidationFailedError('name: must not be blank', [{ field: 'name', message: 'must not be blank' }])
       // Checked first so a duplicate does not cost an argon2 hash; the unique index decides races.
       if (await users.findByEmail(sql, email)) throw new EmailTakenError()
       try {

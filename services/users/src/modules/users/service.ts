@@ -1,6 +1,7 @@
 import { NotFoundError, UnauthorizedError, ValidationFailedError, ConflictError } from '@shop/shared/errors'
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
+import type { RateLimiter } from '@shop/shared/rate-limit'
 import type { PasswordHasher } from '../auth/password.ts'
 import { passwordWeakness } from '../auth/password.ts'
 import * as sessions from '../sessions/repository.ts'
@@ -18,9 +19,19 @@ export function toUser(row: repo.UserRow): User {
   }
 }
 
-/** Trimmed and lower-cased: the one form stored and compared. */
+/**
+ * Trimmed, lower-cased and in Unicode NFC: the one form stored and compared (the same address
+ * typed on two keyboards can arrive composed or decomposed; it is one account).
+ */
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase()
+  return email.trim().toLowerCase().normalize('NFC')
+}
+
+/** A display name as stored: trimmed, NFC; a blank one is a 422 naming `name`. */
+export function normaliseName(name: string): string {
+  const trimmed = name.trim().normalize('NFC')
+  if (!trimmed) throw new ValidationFailedError('name: must not be blank', [{ field: 'name', message: 'must not be blank' }])
+  return trimmed
 }
 
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
@@ -38,7 +49,16 @@ export class EmailTakenError extends ConflictError<'email_taken'> {
   }
 }
 
-export function createUsersService(deps: { sql: Sql; passwords: PasswordHasher; log: Logger }) {
+export interface UsersServiceDeps {
+  sql: Sql
+  passwords: PasswordHasher
+  log: Logger
+  /** Counts current-password checks (PATCH /me), like logins: one guess costs one attempt. */
+  limiter?: RateLimiter
+  passwordLimits?: { perEmail: number; windowMs: number }
+}
+
+export function createUsersService(deps: UsersServiceDeps) {
   const { sql, passwords, log } = deps
 
   async function getById(id: string): Promise<User> {
@@ -54,23 +74,29 @@ export function createUsersService(deps: { sql: Sql; passwords: PasswordHasher; 
       const row = await repo.findById(sql, userId)
       if (!row) throw new NotFoundError('No such user')
       const email = input.email === undefined ? undefined : normaliseEmail(input.email)
+      const name = input.name === undefined ? undefined : normaliseName(input.name)
       const changesSecret = (email !== undefined && email !== row.email) || input.password !== undefined
       if (changesSecret) {
         if (!input.currentPassword)
           throw new ValidationFailedError('currentPassword: is required to change the email or password', [
             { field: 'currentPassword', message: 'is required to change the email or password' },
           ])
+        // A stolen access token must not become a way to guess the password: limited like logins.
+        const limitKey = `password:user:${userId}`
+        if (deps.limiter && deps.passwordLimits)
+          await deps.limiter.hit(limitKey, { limit: deps.passwordLimits.perEmail, windowMs: deps.passwordLimits.windowMs })
         if (!(await passwords.verify(input.currentPassword, row.passwordHash)))
           throw new UnauthorizedError('The current password is wrong', 'invalid_credentials')
+        await deps.limiter?.reset(limitKey)
       }
       if (input.password !== undefined) {
-        const weakness = passwordWeakness(input.password, email ?? row.email)
+        const weakness = passwordWeakness(input.password, email ?? row.email, name ?? row.name)
         if (weakness) throw new ValidationFailedError(`password: ${weakness}`, [{ field: 'password', message: weakness }])
       }
       const passwordHash = input.password === undefined ? undefined : await passwords.hash(input.password)
       try {
         const updated = await sql.begin(async (tx) => {
-          const user = await repo.update(tx, userId, { name: input.name?.trim(), email, passwordHash })
+          const user = await repo.update(tx, userId, { name, email, passwordHash })
           // A new password signs out every other device.
           if (passwordHash) await sessions.revokeUserSessions(tx, userId, 'password_changed', sessionId)
           return user

@@ -78,11 +78,28 @@ describe('GET/PATCH /api/users/me', () => {
     [{ name: '' }, 'name'],
     [{ email: 'nope' }, 'email'],
     [{ password: 'short', currentPassword: PASSWORD }, 'password'],
+    [{ name: '   ' }, 'name'],
+    [{ name: 'Tab\u0000Name' }, 'name'],
+    [{ email: 'x\u0000@example.com', currentPassword: PASSWORD }, 'email'],
+    [{ password: 'qwerty123', currentPassword: PASSWORD }, 'password'],
   ])('invalid change %j is a 422 naming %s', async (body, field) => {
-    const u = await signUp(`invalid-${field}@example.com`)
+    const u = await signUp(`invalid-${field}-${crypto.randomUUID().slice(0, 8)}@example.com`)
     const res = await call(t.app, 'PATCH', '/api/users/me', { token: u.accessToken, body })
     expect(res.status).toBe(422)
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field)
+  })
+
+  test('guessing the current password is limited like a login: 429 after the allowed attempts, even with the right one', async () => {
+    const u = await signUp('guesser@example.com')
+    const { perEmail } = t.deps.loginLimits
+    const statuses: number[] = []
+    for (let i = 0; i <= perEmail; i++)
+      statuses.push((await call(t.app, 'PATCH', '/api/users/me', { token: u.accessToken, body: { email: 'new@example.com', currentPassword: `guess ${i}` } })).status)
+    expect(statuses.slice(0, perEmail).every((s) => s === 401)).toBe(true)
+    expect(statuses[perEmail]).toBe(429)
+    const right = await call(t.app, 'PATCH', '/api/users/me', { token: u.accessToken, body: { email: 'new@example.com', currentPassword: PASSWORD } })
+    expect(right.status).toBe(429)
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
   test('without a token: 401 problem', async () => {

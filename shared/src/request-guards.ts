@@ -1,0 +1,139 @@
+/**
+ * Client mistakes that must be 4xx problems, never a 5xx or Bun's bare answer, on every route:
+ * - a body over the limit is a 413 (Content-Length checked before anything is read; a body sent
+ *   in chunks is counted as it is read, and never read past the limit);
+ * - a NUL character in any string of the body, the query or the path (Postgres refuses it in
+ *   text, so it would otherwise surface as a 500 wherever the value reaches SQL) is a 422 naming
+ *   the field;
+ * - a path with malformed percent-encoding is a 400.
+ */
+import { Elysia } from 'elysia'
+import { AppError, BadRequestError, ValidationFailedError } from './errors.ts'
+
+export class PayloadTooLargeError extends AppError<'payload_too_large'> {
+  constructor(maxBytes: number) {
+    super(413, 'payload_too_large', `The request body is larger than ${maxBytes} bytes`)
+  }
+}
+
+/** The default body limit of a JSON API. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+/** Reads `body` whole, failing with a 413 as soon as more than `maxBytes` arrived. */
+export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw new PayloadTooLargeError(maxBytes)
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** A 413 for a declared Content-Length over `maxBytes`; undefined when the length is fine or absent. */
+export function declaredTooLarge(request: Request, maxBytes: number): PayloadTooLargeError | undefined {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBytes) return new PayloadTooLargeError(maxBytes)
+  return undefined
+}
+
+/** A 400 for a path whose percent-encoding cannot be decoded (`/%`, `/%E0%A4%A`); undefined otherwise. */
+export function malformedPath(request: Request): BadRequestError | undefined {
+  const afterScheme = request.url.indexOf('//') + 2
+  const start = request.url.indexOf('/', afterScheme)
+  const path = start < 0 ? '/' : request.url.slice(start).split('?')[0]!
+  try {
+    decodeURIComponent(path)
+    return undefined
+  } catch {
+    return new BadRequestError('The request path has malformed percent-encoding')
+  }
+}
+
+/** Parses a body that was read whole, by its content type, as Elysia's own parsers would. */
+async function parseBytes(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<unknown> {
+  const type = contentType.split(';')[0]!.trim().toLowerCase()
+  const text = () => new TextDecoder().decode(bytes)
+  if (type === 'application/json' || type.endsWith('+json')) {
+    if (bytes.byteLength === 0) return undefined
+    try {
+      return JSON.parse(text())
+    } catch {
+      throw new BadRequestError('The request body could not be parsed')
+    }
+  }
+  if (type === 'text/plain') return text()
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text()))
+  if (type === 'multipart/form-data') {
+    const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData().catch(() => {
+      throw new BadRequestError('The multipart body could not be parsed')
+    })
+    const fields: Record<string, unknown> = {}
+    for (const [name, value] of form.entries()) fields[name] = value
+    return fields
+  }
+  return bytes.buffer
+}
+
+/** The path of the first string holding a NUL character inside `value`, or undefined. */
+export function findNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${path}.${i}`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  if (value && typeof value === 'object' && !(value instanceof Blob) && !(value instanceof ArrayBuffer)) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key.includes('\u0000')) return `${path}.${key.replaceAll('\u0000', '\\0')}`
+      const found = findNul(inner, `${path}.${key}`)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}
+
+function nulProblem(where: 'body' | 'query' | 'params', path: string): ValidationFailedError {
+  const field = path.replace(/^\./, '') || where
+  return new ValidationFailedError(`${field}: must not contain a NUL character`, [{ field, message: 'must not contain a NUL character' }])
+}
+
+/**
+ * The guards above as one plugin, registered by `createServiceApp` for every service. Bun must not
+ * enforce a body limit of its own (`listenAlone` lifts it): its 413 is a bare page.
+ */
+export function requestGuards(options: { maxBodyBytes?: number } = {}) {
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  return new Elysia({ name: 'shop.request-guards' })
+    .onRequest(({ request }) => {
+      const problem = declaredTooLarge(request, maxBytes) ?? malformedPath(request)
+      if (problem) throw problem
+    })
+    .onParse({ as: 'global' }, async ({ request, contentType }) => {
+      // With a Content-Length (checked above) Elysia's own parser reads it; a body sent in chunks
+      // is read here, never past the limit.
+      if (request.headers.has('content-length') || !request.body) return
+      return parseBytes(await readCapped(request.body, maxBytes), contentType ?? request.headers.get('content-type') ?? '')
+    })
+    .onTransform({ as: 'global' }, ({ body, query, params }) => {
+      for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {
+        const found = findNul(value)
+        if (found !== undefined) throw nulProblem(where, found)
+      }
+    })
+}
