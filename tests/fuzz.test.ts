@@ -26,35 +26,56 @@ interface Operation {
   body?: Schema
 }
 
-const hostileString = fc.oneof(
+/**
+ * Strings Postgres, JSON, Unicode and the body limit each choke on, alone or inside a plausible
+ * value. The 100 kB ones go in bodies only: a URL that long is refused by Bun itself (431, its
+ * 16 KiB header limit) before any code of ours runs, as any server in front would.
+ */
+const HUGE = ['a'.repeat(100_000), '😀'.repeat(50_000)]
+const NASTY = [
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfffy',
+  '\u202eevil\u202c',
+  '\u200f\u200e',
+  '\ufeff',
+  'e\u0301',
+  '%',
+  '%E0%A4%A',
+]
+const urlString = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('', ' ', '0', '-1', '1e309', 'NaN', 'null', '{}', '[]', "' or 1=1 --", '../../etc/passwd', '%00', '\u0000', '😀'.repeat(50), 'a'.repeat(5000), '00000000-0000-0000-0000-000000000000'),
+  fc.constantFrom('', ' ', '   ', '0', '-1', '1e309', 'NaN', 'null', '{}', '[]', "' or 1=1 --", '../../etc/passwd', '%00', '😀'.repeat(50), 'a'.repeat(5000), '00000000-0000-0000-0000-000000000000'),
+  fc.constantFrom(...NASTY),
+  fc.tuple(fc.constantFrom('name', 'x@shop.test', 'EUR', 'Kettle'), fc.constantFrom(...NASTY)).map(([a, b]) => `${a}${b}`),
   fc.uuid(),
 )
+const hostileString = fc.oneof(urlString, fc.constantFrom(...HUGE))
 const hostileNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, 1, 2 ** 53, -(2 ** 53), 1e308, 0.1))
 
 /** A value shaped by the schema, with hostile leaves; sometimes something else entirely. */
-function valueFor(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
+function valueFor(schema: Schema | undefined, depth = 0, strings: fc.Arbitrary<string> = hostileString): fc.Arbitrary<unknown> {
   if (!schema || depth > 4) return fc.jsonValue({ maxDepth: 2 })
-  if (schema.anyOf?.length) return fc.oneof(...schema.anyOf.map((s) => valueFor(s, depth + 1)))
-  if (schema.const !== undefined || schema.enum) return fc.oneof(fc.constantFrom(...(schema.enum ?? [schema.const])), hostileString)
+  if (schema.anyOf?.length) return fc.oneof(...schema.anyOf.map((s) => valueFor(s, depth + 1, strings)))
+  if (schema.const !== undefined || schema.enum) return fc.oneof(fc.constantFrom(...(schema.enum ?? [schema.const])), strings)
   switch (schema.type) {
     case 'object': {
       const props = Object.entries(schema.properties ?? {})
       return fc.oneof(
-        { weight: 4, arbitrary: fc.record(Object.fromEntries(props.map(([k, v]) => [k, valueFor(v, depth + 1)])), { requiredKeys: [] }) },
+        { weight: 4, arbitrary: fc.record(Object.fromEntries(props.map(([k, v]) => [k, valueFor(v, depth + 1, strings)])), { requiredKeys: [] }) },
         { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
       )
     }
     case 'array':
-      return fc.oneof(fc.array(valueFor(schema.items, depth + 1), { maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))
+      return fc.oneof(fc.array(valueFor(schema.items, depth + 1, strings), { maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }))
     case 'integer':
     case 'number':
-      return fc.oneof(hostileNumber, hostileString)
+      return fc.oneof(hostileNumber, strings)
     case 'boolean':
-      return fc.oneof(fc.boolean(), hostileString)
+      return fc.oneof(fc.boolean(), strings)
     default:
-      return fc.oneof(hostileString, hostileNumber, fc.constant(null))
+      return fc.oneof(strings, hostileNumber, fc.constant(null))
   }
 }
 
@@ -73,6 +94,126 @@ async function operations(baseUrl: string): Promise<Operation[]> {
 
 const SERVICES = ['users', 'catalog', 'payments', 'orders'] as const
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/** Percent-encodes like encodeURIComponent, except that a lone surrogate becomes its WTF-8 bytes (invalid UTF-8: hostile on purpose) instead of throwing. */
+function encodeHostile(value: string): string {
+  return value
+    .split(LONE_SURROGATE)
+    .map(encodeURIComponent)
+    .reduce((out, part, i) => {
+      if (i === 0) return part
+      const unit = value.match(LONE_SURROGATE)![i - 1]!.charCodeAt(0)
+      const bytes = [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)]
+      return out + bytes.map((b) => `%${b.toString(16).toUpperCase()}`).join('') + part
+    }, '')
+}
+
+/** Sends `requestLine` and headers as raw bytes (fetch would repair a bad path) and reads the status line and headers. */
+async function raw(port: number, requestLine: string, headers: string[] = [], body = ''): Promise<{ status: number; headers: string }> {
+  const { connect } = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write([requestLine, 'Host: localhost', 'Connection: close', ...headers, '', body].join('\r\n')))
+    let out = ''
+    socket.on('data', (d) => (out += d.toString('latin1')))
+    socket.on('end', () => {
+      const [head = ''] = out.split('\r\n\r\n')
+      resolve({ status: Number(head.split(' ')[1]), headers: head.toLowerCase() })
+    })
+    socket.on('error', reject)
+    setTimeout(() => socket.destroy(new Error(`no answer to ${requestLine}`)), 10_000)
+  })
+}
+
+describe('hostile requests no generator needs to find', () => {
+  const malformed = ['/%', '/%E0%A4%A', '/api/orders/%', '/api/products/%zz', '/api/products/%E0%A4%A', '/api/users/%C0', '/swagger/%']
+
+  test('malformed percent-encoding in a path is a 400 problem on every service and the gateway', async () => {
+    const g = await startSystemGateway()
+    const failures: string[] = []
+    for (const [name, base] of [...SERVICES.map((n) => [n, s.urls[n]] as const), ['gateway', g] as const]) {
+      const port = Number(new URL(base).port)
+      for (const path of malformed) {
+        const res = await raw(port, `GET ${path} HTTP/1.1`)
+        if (res.status !== 400 || !res.headers.includes('application/problem+json')) failures.push(`${name} GET ${path} → ${res.status}`)
+      }
+    }
+    expect(failures).toEqual([])
+  })
+
+  test('a body over the limit is a 413 problem, declared or sent in chunks, never Bun\'s bare answer', async () => {
+    const failures: string[] = []
+    const writes = { users: '/api/auth/login', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders' }
+    for (const name of SERVICES) {
+      const port = Number(new URL(s.urls[name]).port)
+      const route = writes[name]
+      const declared = await raw(port, `POST ${route} HTTP/1.1`, ['Content-Type: application/json', 'Content-Length: 200000000'])
+      if (declared.status !== 413 || !declared.headers.includes('application/problem+json')) failures.push(`${name} declared → ${declared.status}`)
+      const chunk = 'x'.repeat(60_000)
+      const chunks = Array.from({ length: 20 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('') + '0\r\n\r\n'
+      const chunked = await raw(port, `POST ${route} HTTP/1.1`, ['Content-Type: application/json', 'Transfer-Encoding: chunked', `Authorization: Bearer ${tokens.admin}`], chunks)
+      if (chunked.status !== 413 || !chunked.headers.includes('application/problem+json')) failures.push(`${name} chunked → ${chunked.status}`)
+    }
+    expect(failures).toEqual([])
+  })
+
+  test('a NUL character in a body, a query or a path is a 422 naming where it was', async () => {
+    const cases: [string, string, string, unknown, string][] = [
+      ['users', 'POST', '/api/auth/register', { email: 'n@shop.test', password: 'correct horse battery', name: 'A\u0000B' }, 'name'],
+      ['users', 'POST', '/api/auth/login', { email: 'n\u0000@shop.test', password: 'whatever123' }, 'email'],
+      ['users', 'PATCH', '/api/users/me', { name: '\u0000' }, 'name'],
+      ['catalog', 'POST', '/api/products', { name: 'Kettle\u0000', category: 'Kitchen', price: 100, currency: 'EUR', stock: 1 }, 'name'],
+      ['catalog', 'GET', '/api/products?category=%00', undefined, 'category'],
+      ['catalog', 'GET', '/api/products?q=tea%00', undefined, 'q'],
+      ['orders', 'GET', '/api/orders?cursor=%00', undefined, 'cursor'],
+      ['payments', 'GET', '/api/wallet/transactions?cursor=%00', undefined, 'cursor'],
+      ['payments', 'POST', '/api/wallet', { currency: 'EU\u0000' }, 'currency'],
+    ]
+    for (const [service, method, path, body, field] of cases) {
+      const res = await s.request(s.urls[service as (typeof SERVICES)[number]], method, path, { token: service === 'catalog' && method === 'POST' ? tokens.admin : tokens.customer, body })
+      expect({ path, status: res.status, fields: res.body?.errors?.map((e: { field: string }) => e.field) }).toEqual({ path, status: 422, fields: [field] })
+    }
+  })
+})
+
+/** The gateway in front of the fuzzed services, started once for the tests that need it. */
+let gatewayUrl: string | undefined
+async function startSystemGateway(): Promise<string> {
+  if (gatewayUrl) return gatewayUrl
+  const { createApp } = await import('../services/gateway/src/app.ts')
+  const { createTokenVerifier, remoteKeySet } = await import('@shop/shared/auth')
+  const { TRUST_NO_ONE } = await import('@shop/shared/client-address')
+  const { createRedis } = await import('@shop/shared/redis')
+  const { workerConnection } = await import('@shop/shared/queue')
+  const { TEST_REDIS_URL, testLog } = await import('@shop/shared/testing')
+  const { TEST_AUDIENCE, TEST_ISSUER } = await import('../services/users/src/testing.ts')
+  const redis = createRedis(TEST_REDIS_URL)
+  const queueConnection = workerConnection(TEST_REDIS_URL)
+  const app = createApp({
+    redis,
+    queueConnection,
+    log: testLog,
+    verifier: createTokenVerifier({ keys: remoteKeySet(`${s.urls.users}/.well-known/jwks.json`), issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
+    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+    prefix: s.prefix,
+    origins: [],
+    maxBodyBytes: 65_536,
+    timeoutMs: 10_000,
+    userWritesPerMinute: 100_000,
+    anonymousWritesPerMinute: 100_000,
+    trustedProxies: TRUST_NO_ONE,
+    webDir: '/nonexistent',
+  })
+  const server = app.listen({ port: 0, hostname: '127.0.0.1', maxRequestBodySize: Number.MAX_SAFE_INTEGER }).server!
+  afterAll(() => {
+    server.stop(true)
+    redis.disconnect()
+    queueConnection.disconnect()
+  })
+  gatewayUrl = `http://127.0.0.1:${server.port}`
+  return gatewayUrl
+}
+
 describe('fuzzing every route from its OpenAPI document', () => {
   for (const service of SERVICES) {
     test(`${service}: no 5xx, every error a problem`, async () => {
@@ -85,23 +226,23 @@ describe('fuzzing every route from its OpenAPI document', () => {
         const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
         const query = (op.parameters ?? []).filter((p) => p.in === 'query')
         const request = fc.record({
-          params: fc.record(Object.fromEntries(pathParams.map((name) => [name, hostileString]))),
-          query: fc.record(Object.fromEntries(query.map((q) => [q.name, fc.option(valueFor(q.schema).map(String), { nil: undefined })])), { requiredKeys: [] }),
+          params: fc.record(Object.fromEntries(pathParams.map((name) => [name, urlString]))),
+          query: fc.record(Object.fromEntries(query.map((q) => [q.name, fc.option(valueFor(q.schema, 0, urlString).map(String), { nil: undefined })])), { requiredKeys: [] }),
           auth: fc.constantFrom<'none' | 'garbage' | 'customer' | 'admin'>('none', 'garbage', 'customer', 'admin'),
-          key: fc.option(hostileString, { nil: undefined }),
+          key: fc.option(urlString, { nil: undefined }),
           body: op.method === 'GET' ? fc.constant(undefined) : valueFor(op.body),
           raw: fc.option(fc.constantFrom('{', 'not json', '[1,2', '"\\u0000"', '{"a":' + '['.repeat(200)), { nil: undefined, freq: 8 }),
         })
         await fc.assert(
           fc.asyncProperty(request, async (r) => {
             let path = op.path
-            for (const [name, value] of Object.entries(r.params)) path = path.replace(`{${name}}`, encodeURIComponent(value as string))
+            for (const [name, value] of Object.entries(r.params)) path = path.replace(`{${name}}`, encodeHostile(value as string))
             const search = new URLSearchParams(Object.entries(r.query).filter(([, v]) => v !== undefined) as [string, string][])
             const headers: Record<string, string> = { 'content-type': 'application/json' }
             if (r.auth === 'garbage') headers.authorization = 'Bearer eyJhbGciOiJub25lIn0.e30.'
             if (r.auth === 'customer') headers.authorization = `Bearer ${tokens.customer}`
             if (r.auth === 'admin') headers.authorization = `Bearer ${tokens.admin}`
-            if (r.key !== undefined) headers['idempotency-key'] = encodeURIComponent(r.key).slice(0, 300) || 'x'
+            if (r.key !== undefined) headers['idempotency-key'] = encodeHostile(r.key).slice(0, 300) || 'x'
             const body = op.method === 'GET' || op.method === 'HEAD' ? undefined : (r.raw ?? JSON.stringify(r.body ?? null))
             const res = await fetch(`${base}${path}${search.size ? `?${search}` : ''}`, { method: op.method, headers, body })
             const type = res.headers.get('content-type') ?? ''

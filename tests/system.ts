@@ -46,7 +46,8 @@ export async function startSystem(options: SystemOptions = {}) {
   const schemas: TestSchema[] = []
   const servers: Server[] = []
   const listen = (app: { listen(o: object): { server: Server | null } }) => {
-    const server = app.listen({ port: 0, hostname: '127.0.0.1', idleTimeout: 60 }).server!
+    // Bun's own body limit lifted, as listenAlone does in production: the apps answer 413 problems themselves.
+    const server = app.listen({ port: 0, hostname: '127.0.0.1', idleTimeout: 60, maxRequestBodySize: Number.MAX_SAFE_INTEGER }).server!
     servers.push(server)
     return `http://127.0.0.1:${server.port}`
   }

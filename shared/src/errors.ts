@@ -190,6 +190,8 @@ export function toAppError(error: unknown, elysiaCode?: string | number): AppErr
   if (elysiaCode === 'VALIDATION' && error && typeof error === 'object' && 'all' in error)
     return fromValidation(error as unknown as ValidationLike)
   if (elysiaCode === 'NOT_FOUND') return new NotFoundError('No such route')
+  // A parser of ours refused the body for a reason of its own (too large): Elysia wraps it.
+  if (elysiaCode === 'PARSE' && error instanceof Error && error.cause instanceof AppError) return error.cause
   if (elysiaCode === 'PARSE') return new BadRequestError('The request body could not be parsed')
   if (elysiaCode === 'INVALID_COOKIE_SIGNATURE') return new BadRequestError('Invalid cookie')
   if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
