@@ -156,6 +156,12 @@ describe('product administration', () => {
     [{ stock: -1 }, 'stock'],
     [{ currency: 'euro' }, 'currency'],
     [{ name: '' }, 'name'],
+    [{ name: '   ' }, 'name'],
+    [{ category: ' \t ' }, 'category'],
+    [{ name: 'Kettle\u0000' }, 'name'],
+    [{ description: 'nul \u0000 inside' }, 'description'],
+    [{ price: 100_000_001 }, 'price'],
+    [{ price: 2 ** 53 }, 'price'],
     [{ imageUrl: 'javascript:alert(1)' }, 'imageUrl'],
   ])('invalid field %j is a 422 naming %s', async (change, field) => {
     const body = { name: 'X', category: 'Y', price: 100, currency: 'EUR', stock: 1, ...change }

@@ -94,6 +94,7 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
     },
 
     async create(input: CreateProduct): Promise<Product> {
+      for (const field of ['name', 'category'] as const) if (!input[field].trim()) throw invalid(field, 'must not be blank')
       const row = await repo.insert(sql, {
         id: Bun.randomUUIDv7(),
         name: input.name.trim(),
