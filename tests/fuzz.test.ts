@@ -157,6 +157,32 @@ describe('hostile requests no generator needs to find', () => {
     expect(failures).toEqual([])
   })
 
+  test('a JSON body nested 100,000 levels deep is a 400 on every service, before anything walks it', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+    const writes = { users: '/api/auth/register', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders' }
+    for (const name of SERVICES) {
+      const res = await fetch(`${s.urls[name]}${writes[name]}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}`, 'idempotency-key': crypto.randomUUID() }, body: deep })
+      expect({ name, status: res.status, type: res.headers.get('content-type') }).toEqual({ name, status: 400, type: 'application/problem+json' })
+    }
+  })
+
+  test('a crafted cursor of the right sort but the wrong shape is a 422 naming cursor, never reaching SQL', async () => {
+    const crafted = [
+      ['newest', { s: 'newest', k: [] }],
+      ['newest', { s: 'newest', k: ['\u0000'] }],
+      ['newest', { s: 'newest', k: [true] }],
+      ['price', { s: 'price', k: [1] }],
+      ['price', { s: 'price', k: [1.5, crypto.randomUUID()] }],
+      ['name', { s: 'name', k: ['a\u0000', crypto.randomUUID()] }],
+      ['relevance', { s: 'relevance', k: [] }],
+    ] as const
+    for (const [sort, key] of crafted) {
+      const cursor = Buffer.from(JSON.stringify(key)).toString('base64url')
+      const res = await s.request(s.urls.catalog, 'GET', `/api/products?sort=${sort}&q=lamp&cursor=${cursor}`)
+      expect({ key, status: res.status, field: res.body?.errors?.[0]?.field }).toEqual({ key, status: 422, field: 'cursor' })
+    }
+  })
+
   test('a NUL character in a body, a query or a path is a 422 naming where it was', async () => {
     const cases: [string, string, string, unknown, string][] = [
       ['users', 'POST', '/api/auth/register', { email: 'n@shop.test', password: 'correct horse battery', name: 'A\u0000B' }, 'name'],

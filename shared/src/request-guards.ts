@@ -5,7 +5,9 @@
  * - a NUL character in any string of the body, the query or the path (Postgres refuses it in
  *   text, so it would otherwise surface as a 500 wherever the value reaches SQL) is a 422 naming
  *   the field;
- * - a path with malformed percent-encoding is a 400.
+ * - a path with malformed percent-encoding is a 400;
+ * - a JSON body nested deeper than MAX_JSON_DEPTH is a 400 before it is parsed (20,000 nested
+ *   arrays overflowed the stack of whatever walked them: a 500).
  */
 import { Elysia } from 'elysia'
 import { AppError, BadRequestError, ValidationFailedError } from './errors.ts'
@@ -50,6 +52,38 @@ export function declaredTooLarge(request: Request, maxBytes: number): PayloadToo
   return undefined
 }
 
+/** No body of ours nests deeper than a few levels; this leaves room and keeps every walk shallow. */
+export const MAX_JSON_DEPTH = 32
+
+/** The deepest nesting of arrays and objects in JSON `text`, scanning at most until `limit` is passed. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92 /* \ */) i++
+      else if (c === 34 /* " */) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--
+  }
+  return deepest
+}
+
+/** Parses JSON `text` (empty: no body), refusing malformed or too deeply nested documents with a 400. */
+export function parseJson(text: string): unknown {
+  if (text.length === 0) return undefined
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BadRequestError(`The request body is nested more than ${MAX_JSON_DEPTH} levels deep`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new BadRequestError('The request body could not be parsed')
+  }
+}
+
 /** A 400 for a path whose percent-encoding cannot be decoded (`/%`, `/%E0%A4%A`); undefined otherwise. */
 export function malformedPath(request: Request): BadRequestError | undefined {
   const afterScheme = request.url.indexOf('//') + 2
@@ -63,18 +97,13 @@ export function malformedPath(request: Request): BadRequestError | undefined {
   }
 }
 
+const isJson = (type: string) => type === 'application/json' || type.endsWith('+json')
+
 /** Parses a body that was read whole, by its content type, as Elysia's own parsers would. */
 async function parseBytes(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<unknown> {
   const type = contentType.split(';')[0]!.trim().toLowerCase()
   const text = () => new TextDecoder().decode(bytes)
-  if (type === 'application/json' || type.endsWith('+json')) {
-    if (bytes.byteLength === 0) return undefined
-    try {
-      return JSON.parse(text())
-    } catch {
-      throw new BadRequestError('The request body could not be parsed')
-    }
-  }
+  if (isJson(type)) return parseJson(text())
   if (type === 'text/plain') return text()
   if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text()))
   if (type === 'multipart/form-data') {
@@ -125,10 +154,12 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
       if (problem) throw problem
     })
     .onParse({ as: 'global' }, async ({ request, contentType }) => {
-      // With a Content-Length (checked above) Elysia's own parser reads it; a body sent in chunks
-      // is read here, never past the limit.
-      if (request.headers.has('content-length') || !request.body) return
-      return parseBytes(await readCapped(request.body, maxBytes), contentType ?? request.headers.get('content-type') ?? '')
+      const type = contentType ?? request.headers.get('content-type') ?? ''
+      // A body sent in chunks is read here, never past the limit; JSON with a Content-Length
+      // (checked above) too, for its depth; anything else with one is left to Elysia's parsers.
+      if (!request.body) return
+      if (!request.headers.has('content-length')) return parseBytes(await readCapped(request.body, maxBytes), type)
+      if (isJson(type.split(';')[0]!.trim().toLowerCase())) return parseJson(await request.text())
     })
     .onTransform({ as: 'global' }, ({ body, query, params }) => {
       for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {

@@ -37,6 +37,27 @@ interface CursorKey {
   k: unknown[]
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const isUuid = (v: unknown) => typeof v === 'string' && UUID.test(v)
+
+/** Whether `value` is a cursor this list could have made for `sort` (a crafted one must be a 422, not reach SQL). */
+function isCursorFor(sort: Sort, value: unknown): value is CursorKey {
+  if (typeof value !== 'object' || value === null) return false
+  const { s, k } = value as Partial<CursorKey>
+  if (s !== sort || !Array.isArray(k)) return false
+  switch (sort) {
+    case 'relevance':
+      return k.length === 2 && typeof k[0] === 'number' && Number.isFinite(k[0]) && isUuid(k[1])
+    case 'price':
+    case '-price':
+      return k.length === 2 && Number.isSafeInteger(k[0]) && isUuid(k[1])
+    case 'name':
+      return k.length === 2 && typeof k[0] === 'string' && !k[0].includes('\u0000') && k[0].length <= 200 && isUuid(k[1])
+    case 'newest':
+      return k.length === 1 && isUuid(k[0])
+  }
+}
+
 function keyOf(sort: Sort, row: repo.ProductRow): unknown[] {
   switch (sort) {
     case 'relevance':
@@ -67,10 +88,7 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
       }
       if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice)
         throw invalid('minPrice', 'must not be above maxPrice')
-      const cursor = decodeCursor(
-        query.cursor,
-        (v): v is CursorKey => typeof v === 'object' && v !== null && (v as CursorKey).s === sort && Array.isArray((v as CursorKey).k),
-      )
+      const cursor = decodeCursor(query.cursor, (v): v is CursorKey => isCursorFor(sort, v))
       const rows = await repo.list(sql, {
         tsquery,
         category: query.category?.trim() || undefined,
