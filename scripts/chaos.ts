@@ -10,7 +10,7 @@
  * balance, every ledger summing to its balance, every accepted deposit booked once, and stock on
  * hand plus committed equal to the initial stock.
  *
- *   bun run chaos [seconds-of-load=90] [clients=24]
+ *   bun run chaos [seconds-of-load=120] [clients=24]
  * Loopback only, bounded in time, and it stops every process it started, by PID.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -21,7 +21,7 @@ import { Redis } from 'ioredis'
 import { createSql } from '@shop/shared/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
 
-const [loadSeconds = 90, clientCount = 24] = process.argv.slice(2).map(Number)
+const [loadSeconds = 120, clientCount = 24] = process.argv.slice(2).map(Number)
 const ROOT = join(import.meta.dir, '..')
 const dbName = uniqueName('chaos')
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })

@@ -92,8 +92,9 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     controller.abort()
   }, options.timeoutMs)
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
-  // A Content-Length over the limit was refused before; a body sent in chunks is counted on the way.
-  const body = hasBody ? capped(request.body!, options.maxBodyBytes) : undefined
+  // A Content-Length over the limit was refused before (and Bun reads no more than it declares);
+  // only a body sent in chunks is counted on the way.
+  const body = !hasBody ? undefined : request.headers.has('content-length') ? { stream: request.body!, exceeded: () => false } : capped(request.body!, options.maxBodyBytes)
   let upstream: Response
   try {
     upstream = await fetch(target, {
