@@ -113,8 +113,15 @@ async function forgetQueues(): Promise<number> {
   return deleted
 }
 
+// CHAOS_LOGS=dir keeps every process's error log there (one file per start: catalog.3.log);
+// otherwise the logs are dropped (a pipe nobody reads would only fill memory).
+const logDir = process.env.CHAOS_LOGS
+const starts = new Map<string, number>()
 function start(p: Managed) {
-  p.child = Bun.spawn(['bun', join(ROOT, p.entry)], { cwd: ROOT, env, stdout: 'ignore', stderr: 'pipe' })
+  const n = (starts.get(p.name) ?? 0) + 1
+  starts.set(p.name, n)
+  const stderr = logDir ? Bun.file(join(logDir, `${p.name}.${n}.log`)) : 'ignore'
+  p.child = Bun.spawn(['bun', join(ROOT, p.entry)], { cwd: ROOT, env, stdout: 'ignore', stderr })
 }
 
 async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {

@@ -39,6 +39,12 @@ export interface ConsumerOptions<Q extends QueueName> {
    * events are handled one after the other.
    */
   batchKey?: (event: EventEnvelope) => string
+  /**
+   * Takes, at the start of a transaction, the row locks its handlers will need, in one fixed
+   * order (one statement for a whole batch): handlers that lock shared rows in whatever order
+   * their data comes would deadlock with other writers that lock them in order.
+   */
+  lockFirst?: (tx: Tx, events: EventEnvelope[]) => Promise<void>
   /** Sends the events a handler publishes as soon as its transaction commits (else relays do). */
   dispatcher?: OutboxDispatcher
   /** Fault injection for tests and the chaos run: called after the commit, before the ack. */
@@ -143,6 +149,7 @@ export class Consumer<Q extends QueueName> {
         on conflict (message_id) do nothing
         returning 1`.execute()
       try {
+        await this.options.lockFirst?.(tx, [envelope])
         await handler(tx, envelope)
       } catch (error) {
         if ((await inbox.catch(() => [1])).length === 0) throw new DuplicateMessage()
@@ -213,6 +220,7 @@ export class Consumer<Q extends QueueName> {
             if (lane) lane.push(event)
             else lanes.set(key, [event])
           }
+          if (lanes.size > 0) await this.options.lockFirst?.(tx, [...lanes.values()].flat())
           const settled = await Promise.allSettled(
             [...lanes.values()].map(async (lane) => {
               for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)

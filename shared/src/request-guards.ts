@@ -154,7 +154,8 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
       if (problem) throw problem
     })
     .onParse({ as: 'global' }, async ({ request, contentType }) => {
-      const type = contentType ?? request.headers.get('content-type') ?? ''
+      // The header itself: Elysia's `contentType` has lost the multipart boundary.
+      const type = request.headers.get('content-type') ?? contentType ?? ''
       // A body sent in chunks is read here, never past the limit; JSON with a Content-Length
       // (checked above) too, for its depth; anything else with one is left to Elysia's parsers.
       if (!request.body) return

@@ -10,6 +10,7 @@ import { migrateCatalog } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { orderCancelled } from './jobs/order-cancelled.ts'
 import { orderPaid } from './jobs/order-paid.ts'
+import { lockProductsOf } from './modules/reservations/repository.ts'
 
 export interface CatalogWorkerDeps {
   sql: Sql
@@ -31,6 +32,8 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     afterCommit: deps.afterCommit,
     // In a batch, events of one order run in turn (an order's reservation is read, then written); others side by side.
     batchKey: (event) => (event.payload as { orderId: string }).orderId,
+    // Every product the batch will move, locked first in id order (as reservations lock them).
+    lockFirst: (tx, events) => lockProductsOf(tx, events.map((e) => (e.payload as { orderId: string }).orderId.toLowerCase())),
     handlers: {
       'order.paid': orderPaid({ log: deps.log }),
       'order.cancelled': orderCancelled({ log: deps.log }),

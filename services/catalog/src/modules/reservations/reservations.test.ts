@@ -252,4 +252,59 @@ describe('order events through the inbox', () => {
       await deleteRedisPrefix(prefix)
     }
   }, 30_000)
+
+  test('a batch committing reservations of many products races new reservations of them without a deadlock', async () => {
+    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const repo = await import('./repository.ts')
+    const prefix = uniqueName('catdl')
+    const producer = producerConnection(TEST_REDIS_URL)
+    const queues = new Queues(producer, prefix)
+    const consumer = createCatalogConsumer({ sql: t.db.sql, redisUrl: TEST_REDIS_URL, prefix, log: testLog })
+    consumer.start()
+    try {
+      const products = await Promise.all(Array.from({ length: 10 }, () => t.product({ stock: 10_000 })))
+      const ids = products.map((p) => p.id).sort()
+      // Pairs of neighbours, so that a batch over them takes its product locks one lane at a time.
+      const pair = (i: number) => [ids[i % 10]!, ids[(i + 1) % 10]!].map((productId) => ({ productId, quantity: 1 }))
+      const userId = crypto.randomUUID()
+      let committed = 0
+      let racingReserved = 0
+      for (let round = 0; round < 6; round++) {
+        const paid = Array.from({ length: 30 }, () => crypto.randomUUID())
+        for (const [i, orderId] of paid.entries()) expect((await reserve(orderId, pair(29 - i))).status).toBe(201)
+        const events = paid.map((orderId) => ({ id: Bun.randomUUIDv7(), name: 'order.paid', payload: { orderId, userId }, occurredAt: new Date().toISOString() }))
+        await queues.get('catalog').add(BATCH_JOB, { events }, { jobId: `batch-dl-${events[0]!.id}` })
+        // New reservations of the same products all the while the batch commits, through the
+        // bare statement (the service retries a deadlock; here one surfaces as 40P01).
+        let batchDone = false
+        const racers = Array.from({ length: 5 }, async (_, lane) => {
+          const codes: string[] = []
+          for (let i = lane; !batchDone; i += 5) {
+            try {
+              await repo.reserve(t.db.sql, crypto.randomUUID(), pair(i))
+              racingReserved++
+            } catch (error) {
+              codes.push((error as { code?: string }).code ?? String(error))
+            }
+          }
+          return codes
+        })
+        const done = await waitFor(async () => (await t.db.sql`select count(*)::int as n from reservations where order_id = any(${paid}::uuid[]) and status = 'committed'`)[0]!.n === 30, 15_000, 5)
+        batchDone = true
+        expect((await Promise.all(racers)).flat()).toEqual([])
+        expect(done).toBe(true)
+        committed += 30
+      }
+      // Every product: what was committed left the shelf, what the racing reservations took is reserved.
+      const [totals] = await t.db.sql<{ stock: number; reserved: number }[]>`
+        select sum(stock)::int as stock, sum(reserved)::int as reserved from products where id = any(${ids}::uuid[])`
+      expect(totals).toEqual({ stock: 100_000 - 2 * committed, reserved: 2 * racingReserved })
+      expect((await t.db.sql`select count(*)::int as n from dead_letters`)[0]!.n).toBe(0)
+    } finally {
+      await consumer.close(3000)
+      await queues.close(2000)
+      producer.disconnect()
+      await deleteRedisPrefix(prefix)
+    }
+  }, 90_000)
 })

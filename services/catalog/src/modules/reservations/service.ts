@@ -17,6 +17,20 @@ export class OutOfStockError extends AppError<'out_of_stock'> {
   }
 }
 
+/**
+ * Runs one statement again when Postgres aborted it to break a deadlock (40P01): the statement
+ * is atomic and idempotent by order id, so a retry is safe and the customer sees no 500.
+ */
+async function withDeadlockRetry<T>(statement: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement()
+    } catch (error) {
+      if (attempt >= attempts || (error as { code?: string }).code !== '40P01') throw error
+    }
+  }
+}
+
 function toReservation(orderId: string, status: repo.ReservationStatus, items: repo.ReservationItemRow[]): Reservation {
   return {
     orderId,
@@ -82,7 +96,7 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
     async reserve(input: ReserveBody): Promise<{ created: boolean; reservation: Reservation }> {
       const orderId = input.orderId.toLowerCase()
       const wanted = merge(input.items)
-      const { products, created, existing } = await repo.reserve(sql, orderId, wanted)
+      const { products, created, existing } = await withDeadlockRetry(() => repo.reserve(sql, orderId, wanted))
       if (existing) return { created: false, reservation: await checkRepeat(sql, orderId, existing, wanted) }
       const byId = new Map(products.map((p) => [p.id, p]))
       if (!created) {
@@ -118,6 +132,7 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
     /** The order was paid: the reserved stock leaves. Repeating it is harmless; after a release, refused. */
     commit: (orderId: string) =>
       sql.begin(async (tx) => {
+        await repo.lockProductsOf(tx, [orderId.toLowerCase()])
         await commitIn(tx, log, orderId)
         return snapshot(tx, orderId.toLowerCase(), 'committed')
       }),
@@ -125,6 +140,7 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
     /** The order was cancelled: the reserved stock returns. See `releaseIn`. */
     release: (orderId: string) =>
       sql.begin(async (tx) => {
+        await repo.lockProductsOf(tx, [orderId.toLowerCase()])
         await releaseIn(tx, log, orderId)
         return snapshot(tx, orderId.toLowerCase(), 'released')
       }),

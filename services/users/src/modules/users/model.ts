@@ -34,7 +34,8 @@ export const UpdateMe = t.Object(
     /** Required to change the email or the password. */
     currentPassword: t.Optional(t.String({ maxLength: 512 })),
   },
-  { additionalProperties: false },
+  // Something to change: an empty object (or a body that is not one) is a 422, not a silent 200.
+  { additionalProperties: false, minProperties: 1, error: 'must be an object with at least one of name, email, password' },
 )
 export type UpdateMe = typeof UpdateMe.static
 

@@ -102,6 +102,16 @@ describe('GET/PATCH /api/users/me', () => {
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
+  test('a change that changes nothing, or a body that is not an object, is a 422 (it was a silent 200)', async () => {
+    const u = await signUp('nothing@example.com')
+    for (const body of ['"hello"', '42', '[1,2]', '{}', '{"foo":1}']) {
+      const res = await t.app.handle(
+        new Request('http://localhost/api/users/me', { method: 'PATCH', headers: { authorization: `Bearer ${u.accessToken}`, 'content-type': 'application/json' }, body }),
+      )
+      expect({ body, status: res.status }).toEqual({ body, status: 422 })
+    }
+  })
+
   test('without a token: 401 problem', async () => {
     const res = await call(t.app, 'PATCH', '/api/users/me', { body: { name: 'x' } })
     expect(res.status).toBe(401)
