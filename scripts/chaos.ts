@@ -394,13 +394,19 @@ try {
   const [{ n: dead }] = (await sql`
     select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters) as n`) as unknown as [{ n: number }]
   const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by 1 order by 1`
+  const reasons = await sql<{ reason: string; n: number }[]>`
+    select reason, count(*)::int as n from orders.orders where status = 'CANCELLED' group by 1 order by 2 desc`
+  // How often the reconciler had to ask payments again (orders whose payment was requested more than once).
+  const [{ n: reasked }] = (await sql`
+    select count(*)::int as n from (
+      select payload->>'orderId' from orders.outbox where name = 'payment.requested' group by 1 having count(*) > 1) x`) as unknown as [{ n: number }]
   await sql.end()
 
   console.log('\nfaults injected:')
   const tally = new Map<string, number>()
   for (const f of faults) tally.set(f, (tally.get(f) ?? 0) + 1)
   for (const [f, n] of [...tally].sort()) console.log(`  ${String(n).padStart(3)} × ${f}`)
-  console.log(`orders by status: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}`)
+  console.log(`orders by status: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; cancelled by reason: ${reasons.map((r) => `${r.reason}=${r.n}`).join(' ')}; payment asked again for ${reasked}`)
   console.log(
     `checks: ledger_unbalanced=${unbalanced} money_mismatch=${wrongMoney.length} cancelled_charged=${cancelledCharged} double_refunds=${charges!.doubleRefunds} ` +
       `deposit_problems=${depositProblems}/${depositKeys.length} stock_problems=${stockProblems}/${stock.length} ` +
