@@ -64,6 +64,11 @@ describe('request guards', () => {
     expect((await query.json()).errors[0].field).toBe('q')
     const path = await app.handle(new Request('http://localhost/items/a%00b'))
     expect((await path.json()).errors[0].field).toBe('id')
+    const surrogate = await app.handle(new Request('http://localhost/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"x\\ud800y"}' }))
+    expect(surrogate.status).toBe(422)
+    expect((await surrogate.json()).errors).toEqual([{ field: 'a', message: 'must be valid Unicode text (it holds an unpaired surrogate)' }])
+    const paired = await app.handle(new Request('http://localhost/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"\\ud83d\\ude00"}' }))
+    expect(await paired.json()).toEqual({ a: '😀' })
   })
 
   test('malformed percent-encoding in the path is a 400 problem', async () => {

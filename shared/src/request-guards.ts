@@ -3,8 +3,9 @@
  * - a body over the limit is a 413 (Content-Length checked before anything is read; a body sent
  *   in chunks is counted as it is read, and never read past the limit);
  * - a NUL character in any string of the body, the query or the path (Postgres refuses it in
- *   text, so it would otherwise surface as a 500 wherever the value reaches SQL) is a 422 naming
- *   the field;
+ *   text, so it would otherwise surface as a 500 wherever the value reaches SQL), or an unpaired
+ *   surrogate (no Unicode at all: stored as U+FFFD, two values would become one), is a 422
+ *   naming the field;
  * - a path with malformed percent-encoding is a 400;
  * - a JSON body nested deeper than MAX_JSON_DEPTH is a 400 before it is parsed (20,000 nested
  *   arrays overflowed the stack of whatever walked them: a 500).
@@ -117,29 +118,46 @@ async function parseBytes(bytes: Uint8Array<ArrayBuffer>, contentType: string): 
   return bytes.buffer
 }
 
-/** The path of the first string holding a NUL character inside `value`, or undefined. */
-export function findNul(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+/** Why a string cannot be stored as text: Postgres refuses NUL, and an unpaired surrogate is no Unicode at all. */
+function badText(text: string): 'nul' | 'surrogate' | undefined {
+  if (text.includes('\u0000')) return 'nul'
+  if (!text.isWellFormed()) return 'surrogate'
+  return undefined
+}
+
+/**
+ * The first string inside `value` (keys included) that cannot be stored as text: its path and
+ * why. An unpaired surrogate would otherwise be stored as U+FFFD, so two different values (two
+ * emails) would silently become one.
+ */
+export function findBadText(value: unknown, path = ''): { path: string; why: 'nul' | 'surrogate' } | undefined {
+  if (typeof value === 'string') {
+    const why = badText(value)
+    return why ? { path, why } : undefined
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${path}.${i}`)
-      if (found !== undefined) return found
+      const found = findBadText(value[i], `${path}.${i}`)
+      if (found) return found
     }
     return undefined
   }
   if (value && typeof value === 'object' && !(value instanceof Blob) && !(value instanceof ArrayBuffer)) {
     for (const [key, inner] of Object.entries(value)) {
-      if (key.includes('\u0000')) return `${path}.${key.replaceAll('\u0000', '\\0')}`
-      const found = findNul(inner, `${path}.${key}`)
-      if (found !== undefined) return found
+      const why = badText(key)
+      if (why) return { path: `${path}.${key.replaceAll('\u0000', '\\0')}`, why }
+      const found = findBadText(inner, `${path}.${key}`)
+      if (found) return found
     }
   }
   return undefined
 }
 
-function nulProblem(where: 'body' | 'query' | 'params', path: string): ValidationFailedError {
-  const field = path.replace(/^\./, '') || where
-  return new ValidationFailedError(`${field}: must not contain a NUL character`, [{ field, message: 'must not contain a NUL character' }])
+const BAD_TEXT = { nul: 'must not contain a NUL character', surrogate: 'must be valid Unicode text (it holds an unpaired surrogate)' }
+
+function badTextProblem(where: 'body' | 'query' | 'params', found: { path: string; why: 'nul' | 'surrogate' }): ValidationFailedError {
+  const field = found.path.replace(/^\./, '') || where
+  return new ValidationFailedError(`${field}: ${BAD_TEXT[found.why]}`, [{ field, message: BAD_TEXT[found.why] }])
 }
 
 /**
@@ -164,8 +182,8 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
     })
     .onTransform({ as: 'global' }, ({ body, query, params }) => {
       for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {
-        const found = findNul(value)
-        if (found !== undefined) throw nulProblem(where, found)
+        const found = findBadText(value)
+        if (found) throw badTextProblem(where, found)
       }
     })
 }

@@ -1,7 +1,9 @@
 /**
  * A Postgres backend terminated under a reserved connection and under a transaction, then used
- * again: every query must reject (CONNECTION_CLOSED), and the process must live on. Unpatched,
- * postgres 3.4.9 throws from a setImmediate (porsager/postgres#1208) and the process dies.
+ * again: every query must reject (CONNECTION_CLOSED, or the reset itself), none may hang, and
+ * the process must live on. Unpatched, postgres 3.4.9 throws from a setImmediate
+ * (porsager/postgres#1208) and the process dies, or a query sent between the socket's error and
+ * its close waits forever.
  * Run by db.test.ts in a child process; prints one JSON line.
  */
 import postgres from 'postgres'
