@@ -135,6 +135,16 @@ async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
   throw new Error(`${url} did not answer`)
 }
 
+/** Waits for a service's /ready, naming it (and how it ended, if it did) when it never answers. */
+async function waitReady(p: Managed): Promise<void> {
+  try {
+    await waitHttp(`http://127.0.0.1:${p.port}/ready`)
+  } catch {
+    const ended = p.child?.exitCode === null ? 'still running' : `exited with code ${p.child?.exitCode}`
+    throw new Error(`${p.name} on port ${p.port} did not become ready in 60 s (${ended}; CHAOS_LOGS=dir keeps its log)`)
+  }
+}
+
 async function stopAll() {
   for (const p of processes) if (p.child && p.child.exitCode === null) p.child.kill('SIGKILL')
   await Promise.all(processes.map((p) => p.child?.exited))
@@ -211,7 +221,7 @@ try {
   startRedis()
   await Bun.sleep(300)
   for (const p of processes) start(p)
-  for (const p of processes.filter((p) => p.port)) await waitHttp(`http://127.0.0.1:${p.port}/ready`)
+  for (const p of processes.filter((p) => p.port)) await waitReady(p)
   log(`system up: ${processes.length} processes (two of each worker), Redis (AOF, fsync every second) on :${redisPort}`)
 
   const adminToken = (await call('POST', '/api/auth/login', { body: ADMIN })).body.accessToken
@@ -327,7 +337,7 @@ try {
 
   // Recovery: every process up, then wait for every order to settle.
   for (const p of processes) if (!p.child || p.child.exitCode !== null) start(p)
-  for (const p of processes.filter((p) => p.port)) await waitHttp(`http://127.0.0.1:${p.port}/ready`)
+  for (const p of processes.filter((p) => p.port)) await waitReady(p)
   // The shared client: camelCase columns and bigint as number (all figures are far below 2^53).
   const sql = createSql({ url: dbUrl.toString(), schema: 'public', max: 2 })
   const settleBy = Date.now() + 120_000
