@@ -331,3 +331,54 @@ describe('void.requested (an order cancelled before orders knew of its payment)'
     }
   }, 30_000)
 })
+
+describe('batches on two workers', () => {
+  test('two batches paying for the same wallets in opposite orders never deadlock (the wallets are locked first, in order)', async () => {
+    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { Queues, producerConnection } = await import('@shop/shared/queue')
+    const { deleteRedisPrefix, uniqueName } = await import('@shop/shared/testing')
+    const { createPaymentsWorker } = await import('../../worker.ts')
+    const prefix = uniqueName('paydl')
+    const warnings: string[] = []
+    const log = {
+      debug() {},
+      info() {},
+      warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
+      error: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
+      child() {
+        return this
+      },
+    }
+    const workers = [0, 1].map(() => createPaymentsWorker({ ...t.workerDeps, prefix, log, concurrency: 4 }))
+    const producer = producerConnection(TEST_REDIS_URL)
+    const queues = new Queues(producer, prefix)
+    try {
+      for (const worker of workers) await worker.start()
+      const users = await Promise.all(Array.from({ length: 12 }, () => fundedWallet(t, 1_000_000)))
+      const requests: ReturnType<typeof order>[] = []
+      for (let round = 0; round < 8; round++) {
+        // Each job pays once for every wallet; the even jobs in one order, the odd ones in the other.
+        const jobs = Array.from({ length: 4 }, (_, j) => {
+          const ordered = j % 2 ? [...users].reverse() : users
+          const batch = ordered.map((userId) => order(userId, 100))
+          requests.push(...batch)
+          const events = batch.map((payload) => ({ id: Bun.randomUUIDv7(), name: 'payment.requested', payload, occurredAt: new Date().toISOString() }))
+          return queues.get('payments').add(BATCH_JOB, { events }, { jobId: `batch-dl-${events[0]!.id}` })
+        })
+        await Promise.all(jobs)
+      }
+      const paid = await waitFor(async () => {
+        const [row] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from payments where order_id = any(${requests.map((r) => r.orderId)}::uuid[])`
+        return row!.n === requests.length
+      }, 30_000)
+      expect(paid).toBe(true)
+      expect(warnings.filter((w) => w.includes('deadlock'))).toEqual([])
+      for (const userId of users) expect(await balanceOf(t, userId)).toBe(1_000_000 - 8 * 4 * 100)
+    } finally {
+      for (const worker of workers) await worker.stop()
+      await queues.close(2000)
+      producer.disconnect()
+      await deleteRedisPrefix(prefix)
+    }
+  }, 60_000)
+})
