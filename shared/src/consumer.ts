@@ -41,8 +41,9 @@ export interface ConsumerOptions<Q extends QueueName> {
   batchKey?: (event: EventEnvelope) => string
   /**
    * Takes, at the start of a transaction, the row locks its handlers will need, in one fixed
-   * order (one statement for a whole batch): handlers that lock shared rows in whatever order
-   * their data comes would deadlock with other writers that lock them in order.
+   * order (one statement for a whole batch), for handlers that lock several shared rows each (a
+   * reservation's products): those would deadlock with other writers that lock them in order.
+   * Handlers that lock one row per batch key first need none: lanes start in key order.
    */
   lockFirst?: (tx: Tx, events: EventEnvelope[]) => Promise<void>
   /** Sends the events a handler publishes as soon as its transaction commits (else relays do). */
@@ -131,7 +132,13 @@ export class Consumer<Q extends QueueName> {
         return dispatcher ? await dispatcher.transaction(sql, work) : ((await sql.begin(work)) as T)
       } catch (error) {
         const code = (error as { code?: string }).code
-        if (attempt < 3 && code && TRANSIENT.has(code)) continue
+        if (attempt < 3 && code && TRANSIENT.has(code)) {
+          // A unique violation is the expected race of a duplicate; a deadlock or a serialisation
+          // failure says two transactions took rows in opposite orders: worth seeing in the log.
+          if (code !== '23505')
+            this.options.log.warn('transaction retried', { queue: this.options.queue, code, attempt, error: (error as Error).message })
+          continue
+        }
         throw error
       }
     }
@@ -220,9 +227,13 @@ export class Consumer<Q extends QueueName> {
             if (lane) lane.push(event)
             else lanes.set(key, [event])
           }
-          if (lanes.size > 0) await this.options.lockFirst?.(tx, [...lanes.values()].flat())
+          // Lanes start in key order, and their first statements go out in that order on the one
+          // connection: two batches that lock one row per key (a wallet, an order) first take
+          // those locks in the same order, so they never deadlock with each other.
+          const ordered = [...lanes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, lane]) => lane)
+          if (lanes.size > 0) await this.options.lockFirst?.(tx, ordered.flat())
           const settled = await Promise.allSettled(
-            [...lanes.values()].map(async (lane) => {
+            ordered.map(async (lane) => {
               for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
             }),
           )

@@ -13,7 +13,6 @@ import { migrateOrders } from './bootstrap.ts'
 import { createCatalogClient, type CatalogClient } from './catalog-client.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
-import { lockMany } from './modules/orders/repository.ts'
 import { Quarantine, reconcile } from './reconciler.ts'
 
 export interface OrdersWorkerDeps {
@@ -45,11 +44,6 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     afterCommit: deps.afterCommit,
     // In a batch, events of one order run in turn (the state machine reads the order, then writes it); others side by side.
     batchKey: (event) => (event.payload as { orderId: string }).orderId,
-    // A batch's orders and history streams locked first, in order (see lockMany).
-    lockFirst: (tx, events) => {
-      const orders = [...new Set(events.map((e) => (e.payload as { orderId: string }).orderId))]
-      return orders.length > 1 ? lockMany(tx, orders) : Promise.resolve()
-    },
     handlers: {
       'payment.succeeded': paymentSucceeded(handlerDeps),
       'payment.declined': paymentDeclined(handlerDeps),

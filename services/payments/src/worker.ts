@@ -13,7 +13,6 @@ import { SCHEMA, readConfig } from './config.ts'
 import { paymentRequested } from './jobs/payment-requested.ts'
 import { refundRequested } from './jobs/refund-requested.ts'
 import { voidRequested } from './jobs/void-requested.ts'
-import { lockUsers } from './modules/wallets/repository.ts'
 
 export interface WorkerDeps {
   sql: Sql
@@ -44,12 +43,6 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     afterCommit: deps.afterCommit,
     // In a batch, events of one wallet run in turn (a payment reads the wallet's balance, then books); others side by side.
     batchKey: (event) => (event.payload as { userId: string }).userId,
-    // A batch's wallets locked first, in order: two batches (two workers, or a request and its
-    // repeat) then never take them in opposite orders (one wallet alone needs no order).
-    lockFirst: (tx, events) => {
-      const users = [...new Set(events.map((e) => (e.payload as { userId: string }).userId))]
-      return users.length > 1 ? lockUsers(tx, users) : Promise.resolve()
-    },
     handlers: {
       'payment.requested': paymentRequested(processing),
       'refund.requested': refundRequested(processing),

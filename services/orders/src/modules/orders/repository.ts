@@ -64,18 +64,6 @@ export async function findById(db: Db, id: string): Promise<OrderRow | undefined
   return row
 }
 
-/**
- * Locks the orders of `ids` and their users' history streams, each in id order, in one
- * statement: a transaction that then moves several orders (a batch of payment outcomes) never
- * deadlocks with another that moves some of the same.
- */
-export async function lockMany(db: Db, ids: string[]): Promise<void> {
-  if (ids.length === 0) return
-  await db`
-    with locked as (select id, user_id from orders where id = any(${ids}::uuid[]) order by id for update)
-    select 1 from order_streams where user_id in (select user_id from locked) order by user_id for update`
-}
-
 export async function lockById(db: Db, id: string): Promise<OrderRow | undefined> {
   const [row] = await db<OrderRow[]>`select * from orders where id = ${id} for update`
   return row

@@ -333,7 +333,7 @@ describe('void.requested (an order cancelled before orders knew of its payment)'
 })
 
 describe('batches on two workers', () => {
-  test('two batches paying for the same wallets in opposite orders never deadlock (the wallets are locked first, in order)', async () => {
+  test('two batches paying for the same wallets in opposite orders never deadlock (lanes start in key order)', async () => {
     const { BATCH_JOB } = await import('@shop/shared/contracts')
     const { Queues, producerConnection } = await import('@shop/shared/queue')
     const { deleteRedisPrefix, uniqueName } = await import('@shop/shared/testing')

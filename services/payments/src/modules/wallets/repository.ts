@@ -30,15 +30,6 @@ export async function lockByUser(db: Db, userId: string): Promise<WalletRow | un
   return row
 }
 
-/**
- * Locks the wallets of `userIds` in one statement, in user id order: a transaction that then
- * books for several users (a batch of payment events) never deadlocks with another that does.
- */
-export async function lockUsers(db: Db, userIds: string[]): Promise<void> {
-  if (userIds.length === 0) return
-  await db`select 1 from wallets where user_id = any(${userIds}::uuid[]) order by user_id for update`
-}
-
 /** Inserts the wallet unless the user has one; undefined when they do. */
 export async function insert(db: Db, wallet: { id: string; userId: string; currency: string }): Promise<WalletRow | undefined> {
   const [row] = await db<WalletRow[]>`
