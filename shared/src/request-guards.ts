@@ -7,8 +7,8 @@
  *   surrogate (no Unicode at all: stored as U+FFFD, two values would become one), is a 422
  *   naming the field;
  * - a path with malformed percent-encoding is a 400;
- * - a JSON body nested deeper than MAX_JSON_DEPTH is a 400 before it is parsed (20,000 nested
- *   arrays overflowed the stack of whatever walked them: a 500).
+ * - a JSON body nested deeper than MAX_JSON_DEPTH is a 400 before anything walks it recursively
+ *   (20,000 nested arrays overflowed the stack of validation and of the key's hash: a 500).
  */
 import { Elysia } from 'elysia'
 import { AppError, BadRequestError, ValidationFailedError } from './errors.ts'
@@ -74,10 +74,12 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   return deepest
 }
 
+const tooDeep = () => new BadRequestError(`The request body is nested more than ${MAX_JSON_DEPTH} levels deep`)
+
 /** Parses JSON `text` (empty: no body), refusing malformed or too deeply nested documents with a 400. */
 export function parseJson(text: string): unknown {
   if (text.length === 0) return undefined
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BadRequestError(`The request body is nested more than ${MAX_JSON_DEPTH} levels deep`)
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw tooDeep()
   try {
     return JSON.parse(text)
   } catch {
@@ -130,25 +132,27 @@ function badText(text: string): 'nul' | 'surrogate' | undefined {
  * why. An unpaired surrogate would otherwise be stored as U+FFFD, so two different values (two
  * emails) would silently become one.
  */
-export function findBadText(value: unknown, path = ''): { path: string; why: 'nul' | 'surrogate' } | undefined {
+export function findBadText(value: unknown, path = '', depth = 0): { path: string; why: 'nul' | 'surrogate' } | undefined {
   if (typeof value === 'string') {
     const why = badText(value)
     return why ? { path, why } : undefined
   }
+  if (typeof value !== 'object' || value === null || value instanceof Blob || value instanceof ArrayBuffer) return undefined
+  // The one walk of every body before validation: it also stops a document too deep for the
+  // walks after it (validation, the Idempotency-Key's hash), which would overflow the stack.
+  if (depth >= MAX_JSON_DEPTH) throw tooDeep()
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findBadText(value[i], `${path}.${i}`)
+      const found = findBadText(value[i], `${path}.${i}`, depth + 1)
       if (found) return found
     }
     return undefined
   }
-  if (value && typeof value === 'object' && !(value instanceof Blob) && !(value instanceof ArrayBuffer)) {
-    for (const [key, inner] of Object.entries(value)) {
-      const why = badText(key)
-      if (why) return { path: `${path}.${key.replaceAll('\u0000', '\\0')}`, why }
-      const found = findBadText(inner, `${path}.${key}`)
-      if (found) return found
-    }
+  for (const [key, inner] of Object.entries(value)) {
+    const why = badText(key)
+    if (why) return { path: `${path}.${key.replaceAll('\u0000', '\\0')}`, why }
+    const found = findBadText(inner, `${path}.${key}`, depth + 1)
+    if (found) return found
   }
   return undefined
 }
@@ -172,13 +176,11 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
       if (problem) throw problem
     })
     .onParse({ as: 'global' }, async ({ request, contentType }) => {
+      // A body sent in chunks is read here, never past the limit; one with a Content-Length
+      // (checked above) is left to Elysia's own parsers (its depth is bounded by the walk below).
+      if (!request.body || request.headers.has('content-length')) return
       // The header itself: Elysia's `contentType` has lost the multipart boundary.
-      const type = request.headers.get('content-type') ?? contentType ?? ''
-      // A body sent in chunks is read here, never past the limit; JSON with a Content-Length
-      // (checked above) too, for its depth; anything else with one is left to Elysia's parsers.
-      if (!request.body) return
-      if (!request.headers.has('content-length')) return parseBytes(await readCapped(request.body, maxBytes), type)
-      if (isJson(type.split(';')[0]!.trim().toLowerCase())) return parseJson(await request.text())
+      return parseBytes(await readCapped(request.body, maxBytes), request.headers.get('content-type') ?? contentType ?? '')
     })
     .onTransform({ as: 'global' }, ({ body, query, params }) => {
       for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {
