@@ -192,3 +192,68 @@ describe('a poisoned row', () => {
     }
   }, 40_000)
 })
+
+describe('two orders workers', () => {
+  test('batches of outcomes for the same customers in opposite orders never deadlock (lanes by customer, in key order)', async () => {
+    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { deleteRedisPrefix: forget, uniqueName } = await import('@shop/shared/testing')
+    const { createOrdersWorker } = await import('../services/orders/src/worker.ts')
+    const { createCatalogClient } = await import('../services/orders/src/catalog-client.ts')
+    const prefix = uniqueName('orddl')
+    const warnings: string[] = []
+    const log = {
+      debug() {},
+      info() {},
+      warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
+      error: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
+      child() {
+        return this
+      },
+    }
+    const catalog = createCatalogClient({ baseUrl: s.urls.catalog, internalToken: 'system-test-internal-token-0123456789' })
+    const workers = [0, 1].map(() =>
+      createOrdersWorker({ sql: s.db.orders.sql, schema: s.db.orders.schema, redisUrl: TEST_REDIS_URL, prefix, log, catalog, timeoutSeconds: 3600, reconcileIntervalMs: 3_600_000, concurrency: 4 }),
+    )
+    const ordersQueue = new Queues(connection, prefix).get('orders')
+    try {
+      for (const worker of workers) await worker.start()
+      const db = s.db.orders.sql
+      const users = Array.from({ length: 10 }, () => crypto.randomUUID())
+      // Eight NEW orders per customer, written as the API writes them (with the customer's stream).
+      const orders: { id: string; userId: string }[] = []
+      for (const userId of users)
+        for (let k = 0; k < 8; k++) {
+          const id = crypto.randomUUID()
+          await db`insert into orders (id, user_id, status, total, currency, idempotency_key) values (${id}, ${userId}, 'NEW', 100, 'EUR', ${id})`
+          orders.push({ id, userId })
+        }
+      await db`insert into order_streams (user_id, last_seq) select unnest(${users}::uuid[]), 0 on conflict do nothing`
+      // Each job pays one order of every customer; jobs alternate the customers' order.
+      for (let k = 0; k < 8; k++) {
+        const round = users.map((userId) => orders.filter((o) => o.userId === userId)[k]!)
+        const listed = k % 2 ? [...round].reverse() : round
+        const events = listed.map((o) => ({
+          id: Bun.randomUUIDv7(),
+          name: 'payment.succeeded',
+          payload: { orderId: o.id, userId: o.userId, amount: 100, currency: 'EUR', paymentId: crypto.randomUUID(), ledgerEntryId: crypto.randomUUID() },
+          occurredAt: new Date().toISOString(),
+        }))
+        await ordersQueue.add(BATCH_JOB, { events }, { jobId: `batch-odl-${events[0]!.id}` })
+      }
+      const paid = await waitFor(async () => {
+        const [row] = await db<{ n: number }[]>`select count(*)::int as n from orders where id = any(${orders.map((o) => o.id)}::uuid[]) and status = 'PAID'`
+        return row!.n === orders.length
+      }, 30_000)
+      expect(paid).toBe(true)
+      expect(warnings.filter((w) => w.includes('deadlock'))).toEqual([])
+      // Every customer's history is numbered without a gap.
+      const [gaps] = await db<{ n: number }[]>`
+        select count(*)::int as n from (select user_id, max(seq) - count(*) as gap from order_history where user_id = any(${users}::uuid[]) group by 1) x where gap <> 0`
+      expect(gaps!.n).toBe(0)
+    } finally {
+      for (const worker of workers) await worker.stop()
+      await ordersQueue.close()
+      await forget(prefix)
+    }
+  }, 60_000)
+})

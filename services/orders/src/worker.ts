@@ -42,8 +42,11 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     log: deps.log,
     concurrency: deps.concurrency ?? 16,
     afterCommit: deps.afterCommit,
-    // In a batch, events of one order run in turn (the state machine reads the order, then writes it); others side by side.
-    batchKey: (event) => (event.payload as { orderId: string }).orderId,
+    // In a batch, events of one customer run in turn: an order is read, then written, and every
+    // change appends to the customer's history stream, whose row lock serialises them anyway.
+    // Keyed by customer, a batch's lanes (started in key order) take the stream locks in one
+    // order in every batch; keyed by order, two batches took them in opposite orders and deadlocked.
+    batchKey: (event) => (event.payload as { userId: string }).userId,
     handlers: {
       'payment.succeeded': paymentSucceeded(handlerDeps),
       'payment.declined': paymentDeclined(handlerDeps),
