@@ -196,20 +196,11 @@ describe('a poisoned row', () => {
 describe('two orders workers', () => {
   test('batches of outcomes for the same customers in opposite orders never deadlock (lanes by customer, in key order)', async () => {
     const { BATCH_JOB } = await import('@shop/shared/contracts')
-    const { deleteRedisPrefix: forget, uniqueName } = await import('@shop/shared/testing')
+    const { capturingLog, deleteRedisPrefix: forget, uniqueName } = await import('@shop/shared/testing')
     const { createOrdersWorker } = await import('../services/orders/src/worker.ts')
     const { createCatalogClient } = await import('../services/orders/src/catalog-client.ts')
     const prefix = uniqueName('orddl')
-    const warnings: string[] = []
-    const log = {
-      debug() {},
-      info() {},
-      warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
-      error: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
-      child() {
-        return this
-      },
-    }
+    const { log, lines: warnings } = capturingLog()
     const catalog = createCatalogClient({ baseUrl: s.urls.catalog, internalToken: 'system-test-internal-token-0123456789' })
     const workers = [0, 1].map(() =>
       createOrdersWorker({ sql: s.db.orders.sql, schema: s.db.orders.schema, redisUrl: TEST_REDIS_URL, prefix, log, catalog, timeoutSeconds: 3600, reconcileIntervalMs: 3_600_000, concurrency: 4 }),

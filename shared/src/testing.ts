@@ -33,6 +33,14 @@ export function testSchema(label: string): TestSchema {
   }
 }
 
+/** A logger that keeps its warnings and errors (`message error`) for a test to read. */
+export function capturingLog(): { log: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = []
+  const keep = (msg: string, fields?: Record<string, unknown>) => void lines.push(`${msg} ${String(fields?.error ?? '')}`)
+  const log = { debug() {}, info() {}, warn: keep, error: keep, child: () => log }
+  return { log, lines }
+}
+
 /** A logger that prints nothing unless TEST_LOG is set. */
 export const testLog = createLogger('test', (process.env.TEST_LOG as 'debug' | undefined) ?? 'silent')
 

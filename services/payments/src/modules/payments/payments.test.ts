@@ -336,19 +336,10 @@ describe('batches on two workers', () => {
   test('two batches paying for the same wallets in opposite orders never deadlock (lanes start in key order)', async () => {
     const { BATCH_JOB } = await import('@shop/shared/contracts')
     const { Queues, producerConnection } = await import('@shop/shared/queue')
-    const { deleteRedisPrefix, uniqueName } = await import('@shop/shared/testing')
+    const { capturingLog, deleteRedisPrefix, uniqueName } = await import('@shop/shared/testing')
     const { createPaymentsWorker } = await import('../../worker.ts')
     const prefix = uniqueName('paydl')
-    const warnings: string[] = []
-    const log = {
-      debug() {},
-      info() {},
-      warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
-      error: (msg: string, fields?: Record<string, unknown>) => void warnings.push(`${msg} ${String(fields?.error ?? '')}`),
-      child() {
-        return this
-      },
-    }
+    const { log, lines: warnings } = capturingLog()
     const workers = [0, 1].map(() => createPaymentsWorker({ ...t.workerDeps, prefix, log, concurrency: 4 }))
     const producer = producerConnection(TEST_REDIS_URL)
     const queues = new Queues(producer, prefix)

@@ -34,6 +34,15 @@ async function reportOutcome(tx: Tx, deps: ProcessingDeps, payment: payments.Pay
   }
 }
 
+/** Credits a taken payment back (the ledger's UNIQUE (order_id, kind) allows it once), marks it refunded and reports it. */
+async function giveBack(tx: Tx, deps: ProcessingDeps, taken: payments.PaymentRow): Promise<void> {
+  const entry = await wallets.book(tx, { walletId: taken.walletId!, kind: 'refund', delta: taken.amount, orderId: taken.orderId })
+  await Promise.all([
+    payments.markRefunded(tx, taken.id, entry.id),
+    reportOutcome(tx, deps, { ...taken, status: 'refunded', refundEntry: entry.id }),
+  ])
+}
+
 /** A request that names the order's decided payment with another user, amount or currency is a bug upstream, never retried. */
 function assertSamePayment(existing: payments.PaymentRow, request: { userId: string; amount: number; currency: string }, what: string): void {
   if (existing.userId !== request.userId || existing.amount !== request.amount || existing.currency !== request.currency)
@@ -100,11 +109,7 @@ export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEn
     await reportOutcome(tx, deps, existing)
     return
   }
-  const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
-  await Promise.all([
-    payments.markRefunded(tx, existing.id, entry.id),
-    reportOutcome(tx, deps, { ...existing, status: 'refunded', refundEntry: entry.id }),
-  ])
+  await giveBack(tx, deps, existing)
   deps.log.info('payment refunded', { orderId, amount, currency })
 }
 
@@ -142,10 +147,6 @@ export async function voidPayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
     await reportOutcome(tx, deps, existing)
     return
   }
-  const entry = await wallets.book(tx, { walletId: existing.walletId!, kind: 'refund', delta: amount, orderId })
-  await Promise.all([
-    payments.markRefunded(tx, existing.id, entry.id),
-    reportOutcome(tx, deps, { ...existing, status: 'refunded', refundEntry: entry.id }),
-  ])
+  await giveBack(tx, deps, existing)
   deps.log.info('payment voided: refunded', { orderId, amount, currency })
 }
