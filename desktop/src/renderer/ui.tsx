@@ -51,11 +51,3 @@ export function StatusBadge({ status }: { status: OrderStatus }) {
   )
 }
 
-export const REASONS: Record<string, string> = {
-  insufficient_funds: 'not enough money in the wallet',
-  no_wallet: 'no wallet',
-  currency_mismatch: 'the wallet is in another currency',
-  out_of_stock: 'out of stock',
-  user_cancelled: 'cancelled by you',
-  timeout: 'payment took too long',
-}

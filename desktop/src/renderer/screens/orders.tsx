@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { Empty, ErrorBox, Loading, Money, REASONS, StatusBadge } from '../ui.tsx'
+import { cancelReasonText } from '../reasons.ts'
+import { Empty, ErrorBox, Loading, Money, StatusBadge } from '../ui.tsx'
 
 export function OrdersScreen({ refreshKey, open }: { refreshKey: number; open: (id: string) => void }) {
   const [orders, setOrders] = useState<Order[] | null>(null)
@@ -53,7 +54,7 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
       <h1>
         Order <StatusBadge status={order.status} />
       </h1>
-      {order.reason && <p class="muted">Cancelled: {REASONS[order.reason] ?? order.reason}</p>}
+      {order.reason && <p class="muted">Cancelled: {cancelReasonText(order.reason)}</p>}
       {order.refundStatus && (
         <p class={order.refundStatus === 'refunded' ? 'success' : 'muted'} data-testid="refund">
           {order.refundStatus === 'refunded' ? 'Refunded to your wallet' : 'Refund on its way to your wallet'}: <Money minor={order.total} currency={order.currency} />
@@ -81,7 +82,7 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
         {order.history.map((h) => (
           <li key={h.seq}>
             <time>{new Date(h.at).toLocaleTimeString()}</time> {h.event.replace('_', ' ')}
-            {h.reason && h.event === 'cancelled' ? ` (${REASONS[h.reason] ?? h.reason})` : ''}
+            {h.reason && h.event === 'cancelled' ? ` (${cancelReasonText(h.reason)})` : ''}
           </li>
         ))}
       </ol>

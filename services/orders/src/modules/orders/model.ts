@@ -1,6 +1,7 @@
 import { t } from 'elysia'
-import { Type } from '@sinclair/typebox'
+import { Type, type TLiteral } from '@sinclair/typebox'
 import { StrictInteger, Uuid } from '@shop/shared/money'
+import { CANCEL_REASONS } from '@shop/shared/contracts'
 import { STATUSES } from './state.ts'
 
 export const CreateOrder = t.Object(
@@ -22,11 +23,17 @@ export type CreateOrder = typeof CreateOrder.static
 
 const Status = t.Union([t.Literal('NEW'), t.Literal('PAID'), t.Literal('SHIPPED'), t.Literal('DELIVERED'), t.Literal('CANCELLED')])
 
+/** One literal schema per value of a constant list, as a tuple (so the union's type is the list's). */
+const literals = <const T extends readonly string[]>(values: T) => values.map((v) => t.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> }
+
+/** Why an order was cancelled: the contract's list (CANCEL_REASONS), or null. */
+const Reason = t.Union([...literals(CANCEL_REASONS), t.Null()])
+
 export const HistoryEntry = t.Object({
   seq: t.Integer(),
   event: t.String(),
   status: Status,
-  reason: t.Union([t.String(), t.Null()]),
+  reason: Reason,
   at: t.String({ format: 'date-time' }),
 })
 
@@ -34,8 +41,8 @@ export const Order = t.Object({
   id: t.String({ format: 'uuid' }),
   userId: t.String({ format: 'uuid' }),
   status: Status,
-  /** Why it was cancelled: insufficient_funds, no_wallet, user_cancelled, timeout, currency_mismatch. */
-  reason: t.Union([t.String(), t.Null()]),
+  /** Why it was cancelled (null unless CANCELLED). */
+  reason: Reason,
   items: t.Array(t.Object({ productId: t.String(), name: t.String(), quantity: t.Integer(), unitPrice: t.Integer() })),
   /** Integer minor units of `currency`, fixed when the order was made. */
   total: t.Integer(),

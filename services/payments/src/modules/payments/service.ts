@@ -1,8 +1,8 @@
 /**
  * Taking, giving back and voiding an order's payment. Each function runs inside the consumer's
  * transaction (inbox insert included), locks the wallet row first so concurrent payments of one
- * user are serialised, decides once per order (the `payments` row), books through the ledger and
- * writes its outcome to the outbox. A repeated request for a decided order reports the same
+ * user are serialised, lets the pure rules of `decide.ts` decide (once per order: the `payments`
+ * row), books through the ledger and writes its outcome to the outbox. A repeated request for a decided order reports the same
  * outcome again and moves no money: orders asks again whenever an answer is overdue (Redis may
  * have forgotten the request or the answer), so a repeat is the normal way to recover.
  */
@@ -12,6 +12,7 @@ import type { Tx } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
 import { publish } from '@shop/shared/outbox'
 import * as wallets from '../wallets/repository.ts'
+import { PaymentMismatchError, decide, decideRefund, decideVoid } from './decide.ts'
 import * as payments from './repository.ts'
 
 export interface ProcessingDeps {
@@ -43,33 +44,28 @@ async function giveBack(tx: Tx, deps: ProcessingDeps, taken: payments.PaymentRow
   ])
 }
 
-/** A request that names the order's decided payment with another user, amount or currency is a bug upstream, never retried. */
-function assertSamePayment(existing: payments.PaymentRow, request: { userId: string; amount: number; currency: string }, what: string): void {
-  if (existing.userId !== request.userId || existing.amount !== request.amount || existing.currency !== request.currency)
-    throw new UnrecoverableError(
-      `${what} for order ${existing.orderId} (${request.amount} ${request.currency}) does not match the payment decided (${existing.amount} ${existing.currency})`,
-    )
+/** The rules' verdict, carried out: a mismatch is a bug upstream, never retried. */
+function ruled<T>(rule: () => T): T {
+  try {
+    return rule()
+  } catch (error) {
+    if (error instanceof PaymentMismatchError) throw new UnrecoverableError(error.message)
+    throw error
+  }
 }
 
 export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnvelope<'payment.requested'>): Promise<void> {
   const { orderId, userId, amount, currency } = event.payload
   // Sent together; the wallet row lock serialises this user's payments.
   const [wallet, existing] = await Promise.all([wallets.lockByUser(tx, userId), payments.lockByOrder(tx, orderId)])
-  if (existing) {
-    assertSamePayment(existing, event.payload, 'payment.requested')
+  const decision = ruled(() => decide(wallet, existing, event.payload))
+  if (decision.kind === 'repeat') {
     // Voided: the order was cancelled first, and this request is refused for good.
-    deps.log.info('payment already decided; reporting again', { orderId, status: existing.status })
-    await reportOutcome(tx, deps, existing)
+    deps.log.info('payment already decided; reporting again', { orderId, status: existing!.status })
+    await reportOutcome(tx, deps, existing!)
     return
   }
-
-  const reason: payments.DeclineReason | undefined = !wallet
-    ? 'no_wallet'
-    : wallet.currency !== currency
-      ? 'currency_mismatch'
-      : wallet.balance < amount
-        ? 'insufficient_funds'
-        : undefined
+  const reason = decision.kind === 'decline' ? decision.reason : undefined
   const payment: payments.PaymentRow = {
     id: Bun.randomUUIDv7(),
     orderId,
@@ -79,12 +75,11 @@ export async function takePayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
     currency,
     status: reason ? 'declined' : 'succeeded',
     declineReason: reason ?? null,
-    paymentEntry: null,
+    // The entry's id is chosen here, so the booking, the decision and the outcome go out together
+    // (the server runs them in this order; the balance was checked under the wallet's lock).
+    paymentEntry: reason ? null : Bun.randomUUIDv7(),
     refundEntry: null,
   }
-  // The entry's id is chosen here, so the booking, the decision and the outcome go out together
-  // (the server runs them in this order; the balance was checked under the wallet's lock).
-  if (!reason) payment.paymentEntry = Bun.randomUUIDv7()
   await Promise.all([
     reason ? undefined : wallets.book(tx, { id: payment.paymentEntry!, walletId: wallet!.id, kind: 'payment', delta: -amount, orderId }),
     payments.insert(tx, payment),
@@ -100,17 +95,16 @@ export async function refundPayment(tx: Tx, deps: ProcessingDeps, event: EventEn
   const existing = await payments.lockByOrder(tx, orderId)
   // Not decided yet (the request may still be queued): fail so BullMQ retries with backoff.
   if (!existing) throw new Error(`No payment for order ${orderId} yet`)
-  if (existing.status === 'declined' || existing.status === 'voided') {
-    deps.log.info('refund requested for a payment never taken: nothing to give back', { orderId, status: existing.status })
-    return
+  switch (ruled(() => decideRefund(existing, event.payload))) {
+    case 'nothing':
+      deps.log.info('refund requested for a payment never taken: nothing to give back', { orderId, status: existing.status })
+      return
+    case 'repeat':
+      return reportOutcome(tx, deps, existing)
+    case 'refund':
+      await giveBack(tx, deps, existing)
+      deps.log.info('payment refunded', { orderId, amount, currency })
   }
-  assertSamePayment(existing, event.payload, 'refund.requested')
-  if (existing.status === 'refunded') {
-    await reportOutcome(tx, deps, existing)
-    return
-  }
-  await giveBack(tx, deps, existing)
-  deps.log.info('payment refunded', { orderId, amount, currency })
 }
 
 /**
@@ -125,28 +119,28 @@ export async function voidPayment(tx: Tx, deps: ProcessingDeps, event: EventEnve
   // Wallet first, then payment: the same lock order as takePayment and refundPayment.
   await wallets.lockByUser(tx, userId)
   const existing = await payments.lockByOrder(tx, orderId)
-  if (!existing) {
-    const voided: payments.PaymentRow = {
-      id: Bun.randomUUIDv7(),
-      orderId,
-      userId,
-      walletId: null,
-      amount,
-      currency,
-      status: 'voided',
-      declineReason: null,
-      paymentEntry: null,
-      refundEntry: null,
+  switch (ruled(() => decideVoid(existing, event.payload)).kind) {
+    case 'void': {
+      const voided: payments.PaymentRow = {
+        id: Bun.randomUUIDv7(),
+        orderId,
+        userId,
+        walletId: null,
+        amount,
+        currency,
+        status: 'voided',
+        declineReason: null,
+        paymentEntry: null,
+        refundEntry: null,
+      }
+      await Promise.all([payments.insert(tx, voided), reportOutcome(tx, deps, voided)])
+      deps.log.info('payment voided before any request', { orderId })
+      return
     }
-    await Promise.all([payments.insert(tx, voided), reportOutcome(tx, deps, voided)])
-    deps.log.info('payment voided before any request', { orderId })
-    return
+    case 'repeat':
+      return reportOutcome(tx, deps, existing!)
+    case 'refund':
+      await giveBack(tx, deps, existing!)
+      deps.log.info('payment voided: refunded', { orderId, amount, currency })
   }
-  assertSamePayment(existing, event.payload, 'void.requested')
-  if (existing.status !== 'succeeded') {
-    await reportOutcome(tx, deps, existing)
-    return
-  }
-  await giveBack(tx, deps, existing)
-  deps.log.info('payment voided: refunded', { orderId, amount, currency })
 }

@@ -1,0 +1,17 @@
+/**
+ * Why an order was cancelled, in the customer's words: one entry per reason of the contract
+ * (CANCEL_REASONS in shared/src/contracts.ts; tests/reasons.test.ts keeps the two in step).
+ */
+export const CANCEL_REASON_TEXT = {
+  insufficient_funds: 'not enough money in the wallet',
+  no_wallet: 'no wallet',
+  currency_mismatch: 'the wallet is in another currency',
+  out_of_stock: 'out of stock',
+  user_cancelled: 'cancelled by you',
+  timeout: 'payment took too long',
+} as const
+
+/** The text for `reason`, or the reason itself for one this build does not know yet. */
+export function cancelReasonText(reason: string): string {
+  return (CANCEL_REASON_TEXT as Record<string, string>)[reason] ?? reason
+}
