@@ -80,7 +80,7 @@ function valueFor(schema: Schema | undefined, depth = 0, strings: fc.Arbitrary<s
 }
 
 async function operations(baseUrl: string): Promise<Operation[]> {
-  const doc = (await (await fetch(`${baseUrl}/swagger/json`)).json()) as {
+  const doc = (await (await fetch(`${baseUrl}/swagger/json?include=internal`)).json()) as {
     paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>
   }
   const ops: Operation[] = []

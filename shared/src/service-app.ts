@@ -1,10 +1,10 @@
 /**
  * The base every service's `createApp` starts from: the error plugin, the guards against hostile
- * input (body size, NUL characters, malformed paths), observability routes and Swagger UI at
- * `/swagger` (document at `/swagger/json`).
+ * input (body size, NUL characters, malformed paths), observability routes, and the API document
+ * at `/swagger/json` with Swagger UI at `/swagger`, both offline (api-docs.ts).
  */
 import { Elysia } from 'elysia'
-import { swagger } from '@elysiajs/swagger'
+import { apiDocsRoutes } from './api-docs.ts'
 import { errorPlugin } from './errors.ts'
 import { observabilityPlugin, type ReadinessChecks } from './observability.ts'
 import type { Logger } from './logger.ts'
@@ -22,26 +22,10 @@ export interface ServiceAppOptions {
 }
 
 export function createServiceApp(options: ServiceAppOptions) {
-  return new Elysia({ name: `shop.service.${options.service}` })
+  const app = new Elysia({ name: `shop.service.${options.service}` })
     .use(errorPlugin(options.log))
     .use(requestGuards({ maxBodyBytes: options.maxBodyBytes }))
     .use(observabilityPlugin({ service: options.service, log: options.log, checks: options.checks }))
-    .use(
-      swagger({
-        provider: 'swagger-ui',
-        path: '/swagger',
-        specPath: '/swagger/json',
-        // Keeps /.well-known/jwks.json in the document; no service serves static files.
-        excludeStaticFile: false,
-        documentation: {
-          info: { title: options.title, description: options.description, version: options.version ?? '0.1.0' },
-          components: {
-            securitySchemes: {
-              bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-              serviceToken: { type: 'apiKey', in: 'header', name: 'X-Service-Token' },
-            },
-          },
-        },
-      }),
-    )
+  // The document is built from the finished app: the routes the service adds after this are in it.
+  return app.use(apiDocsRoutes(() => app, { title: options.title, description: options.description, version: options.version }))
 }
