@@ -5,13 +5,15 @@
  * shows a readable message. Screenshots of each main screen go to desktop/test-results/.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startSystem, type System } from '../../tests/system.ts'
 
 const DESKTOP = join(import.meta.dir, '..')
-const WEB = join(DESKTOP, 'dist-web')
+// A build of its own: a shop running from this checkout keeps serving desktop/dist-web untouched.
+const WEB = mkdtempSync(join(tmpdir(), 'shop-web-e2e-'))
 const SHOTS = join(DESKTOP, 'test-results')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -19,7 +21,7 @@ let s: System
 let browser: Browser
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
+  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', WEB, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
   if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
   mkdirSync(SHOTS, { recursive: true })
   s = await startSystem({ gateway: { webDir: WEB, writesPerMinute: 10_000 } })
@@ -32,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await s?.stop()
+  rmSync(WEB, { recursive: true, force: true })
 }, 60_000)
 
 async function newCustomerPage(): Promise<{ page: Page; email: string }> {

@@ -11,7 +11,7 @@ export function StrictInteger(options: IntegerOptions = {}) {
 }
 
 /**
- * Bounds that keep every sum of money exact in a double and in Postgres' bigint (CONTRACT.md):
+ * Bounds that keep every sum of money exact in a double and in Postgres' bigint (docs/contract.md):
  * 50 items × 1,000 units × the largest price is 5·10^12, far below 2^53.
  */
 export const MAX_PRICE = 100_000_000

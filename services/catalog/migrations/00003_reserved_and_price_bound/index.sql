@@ -3,6 +3,6 @@
 -- Small: a reservation is reserved for the milliseconds between an order and its payment.
 create index reservations_reserved on reservations (created_at) where status = 'reserved';
 
--- Money is bounded so that every sum is exact (CONTRACT.md): a price is at most 100,000,000
+-- Money is bounded so that every sum is exact (docs/contract.md): a price is at most 100,000,000
 -- minor units. NOT VALID: rows written before the bound are left as they are.
 alter table products add constraint products_price_bound check (price <= 100000000) not valid;

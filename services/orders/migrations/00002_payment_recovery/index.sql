@@ -16,6 +16,6 @@ alter table orders alter column asked_at set default now();
 create index orders_awaiting on orders (asked_at) where asked_at is not null;
 drop index orders_new_created;
 
--- Money is bounded so that every sum is exact (CONTRACT.md): an order's total is at most
+-- Money is bounded so that every sum is exact (docs/contract.md): an order's total is at most
 -- 1,000,000,000 minor units. NOT VALID: rows written before the bound are left as they are.
 alter table orders add constraint orders_total_bound check (total <= 1000000000) not valid;
