@@ -1,19 +1,24 @@
 /**
- * `bun run start`: the whole system on this machine. Checks that Postgres and Redis answer (and
- * says how to start them when they do not), runs every process as a child with prefixed logs,
+ * `bun run start`: the whole system on this machine. Finds PostgreSQL and Redis (DATABASE_URL and
+ * REDIS_URL, else 127.0.0.1; when nothing answers there it runs an embedded PostgreSQL and a private
+ * redis-server, see local-deps.ts), runs every process as a child with prefixed logs,
  * announces the URLs once every service is ready, and stops every child on Ctrl-C / SIGTERM.
  * If one child dies, the others are stopped too: a half-running shop hides the failure.
  */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { portFree, portTakenMessage, redactUrl } from '@shop/shared/lifecycle'
 import { PROCESSES, localServiceEnv, type ProcessSpec } from './processes.ts'
+import { INSTALL_REDIS, answers, defaultDatabaseUrl, findRedisServer, startEmbeddedPostgres, startPrivateRedis, type LocalDep } from './local-deps.ts'
 
 const ROOT = join(import.meta.dir, '..')
-const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+/** Where an embedded PostgreSQL and a private Redis keep their data (git-ignored). */
+const DATA_DIR = resolve(process.env.SHOP_DATA_DIR || join(ROOT, '.data'))
+/** The local ports looked at when DATABASE_URL / REDIS_URL are not set, and used by what start runs. */
+const LOCAL_POSTGRES_PORT = Number(process.env.LOCAL_POSTGRES_PORT || 5432)
+const LOCAL_REDIS_PORT = Number(process.env.LOCAL_REDIS_PORT || 6379)
 const STOP_GRACE_MS = 10_000
 const READY_TIMEOUT_MS = 60_000
 
@@ -26,7 +31,7 @@ const tag = (name: string, index: number) => {
 }
 const say = (line: string) => process.stdout.write(`${tag('start', 7)} ${line}\n`)
 
-async function checkPostgres(): Promise<string | undefined> {
+async function checkPostgres(DATABASE_URL: string): Promise<string | undefined> {
   const sql = postgres(DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
   try {
     await sql`select 1`
@@ -34,16 +39,18 @@ async function checkPostgres(): Promise<string | undefined> {
   } catch (error) {
     return (
       `PostgreSQL at ${redactUrl(DATABASE_URL)} does not answer (${(error as Error).message}).\n` +
-      `  Set DATABASE_URL to a reachable server, or start the local one, e.g.\n` +
-      `    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
-      `  (or: docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16)`
+      (process.env.DATABASE_URL
+        ? `  Set DATABASE_URL to a reachable server, or start it, e.g.\n` +
+          `    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
+          `  or unset DATABASE_URL: with nothing on 127.0.0.1:${LOCAL_POSTGRES_PORT}, start runs an embedded PostgreSQL.`
+        : `  Set DATABASE_URL to a reachable server, or stop what holds 127.0.0.1:${LOCAL_POSTGRES_PORT} so that start runs its own PostgreSQL.`)
     )
   } finally {
     await sql.end({ timeout: 1 }).catch(() => {})
   }
 }
 
-async function checkRedis(): Promise<string | undefined> {
+async function checkRedis(REDIS_URL: string): Promise<string | undefined> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null })
   redis.on('error', () => {})
   try {
@@ -53,9 +60,7 @@ async function checkRedis(): Promise<string | undefined> {
   } catch (error) {
     return (
       `Redis at ${redactUrl(REDIS_URL)} does not answer (${(error as Error).message}).\n` +
-      `  Set REDIS_URL to a reachable server, or start the local one, e.g.\n` +
-      `    redis-server --daemonize yes --bind 127.0.0.1 --port 6379\n` +
-      `  (or: docker run -d -p 6379:6379 redis:7)`
+      `  Set REDIS_URL to a reachable server${process.env.REDIS_URL ? '' : `, or stop what holds 127.0.0.1:${LOCAL_REDIS_PORT} so that start runs its own redis-server`}.`
     )
   } finally {
     redis.disconnect()
@@ -86,7 +91,64 @@ interface Running {
 }
 
 const running: Running[] = []
+/** PostgreSQL / Redis that this start runs itself, stopped after every service. */
+const deps: LocalDep[] = []
 let stopping = false
+
+async function stopDeps() {
+  for (const dep of deps.splice(0).reverse()) await dep.stop().catch((error) => say(`could not stop pid ${dep.pid}: ${(error as Error)?.message}`))
+}
+
+const inProject = (dir: string) => !relative(ROOT, dir).startsWith('..')
+const shown = (dir: string) => (inProject(dir) ? relative(ROOT, dir) : dir)
+
+/** DATABASE_URL; else 127.0.0.1:LOCAL_POSTGRES_PORT; else an embedded PostgreSQL started here. */
+async function findPostgres(): Promise<{ url?: string; problem?: string }> {
+  if (process.env.DATABASE_URL) {
+    const problem = await checkPostgres(process.env.DATABASE_URL)
+    return problem ? { problem } : { url: process.env.DATABASE_URL }
+  }
+  if (await answers(LOCAL_POSTGRES_PORT)) {
+    const url = defaultDatabaseUrl(DATA_DIR, LOCAL_POSTGRES_PORT)
+    const problem = await checkPostgres(url)
+    return problem ? { problem } : { url }
+  }
+  say(`no DATABASE_URL and nothing on 127.0.0.1:${LOCAL_POSTGRES_PORT}: running an embedded PostgreSQL`)
+  say(`  its data is in ${shown(join(DATA_DIR, 'postgres'))} (${inProject(DATA_DIR) ? 'git-ignored, ' : ''}kept between runs; delete the folder for an empty shop)`)
+  try {
+    const started = Date.now()
+    const dep = await startEmbeddedPostgres(DATA_DIR, LOCAL_POSTGRES_PORT, say)
+    deps.push(dep)
+    say(`  PostgreSQL is up on 127.0.0.1:${LOCAL_POSTGRES_PORT}, pid ${dep.pid ?? '?'} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    return { url: dep.url }
+  } catch (error) {
+    return { problem: `The embedded PostgreSQL could not run: ${(error as Error)?.message}\n  Set DATABASE_URL to a reachable PostgreSQL instead.` }
+  }
+}
+
+/** REDIS_URL; else 127.0.0.1:LOCAL_REDIS_PORT; else a private redis-server started here, if installed. */
+async function findRedis(): Promise<{ url?: string; problem?: string }> {
+  if (process.env.REDIS_URL) {
+    const problem = await checkRedis(process.env.REDIS_URL)
+    return problem ? { problem } : { url: process.env.REDIS_URL }
+  }
+  const url = `redis://127.0.0.1:${LOCAL_REDIS_PORT}`
+  if (await answers(LOCAL_REDIS_PORT)) {
+    const problem = await checkRedis(url)
+    return problem ? { problem } : { url }
+  }
+  const binary = findRedisServer()
+  if (!binary) return { problem: `No REDIS_URL, nothing on 127.0.0.1:${LOCAL_REDIS_PORT} and no redis-server on this machine.\n  ${INSTALL_REDIS}` }
+  say(`no REDIS_URL and nothing on 127.0.0.1:${LOCAL_REDIS_PORT}: running ${binary} with its data in ${shown(join(DATA_DIR, 'redis'))}`)
+  try {
+    const dep = await startPrivateRedis(binary, DATA_DIR, LOCAL_REDIS_PORT)
+    deps.push(dep)
+    say(`  redis-server is up on 127.0.0.1:${LOCAL_REDIS_PORT}, pid ${dep.pid}`)
+    return { url: dep.url }
+  } catch (error) {
+    return { problem: `${(error as Error).message}\n  Set REDIS_URL to a reachable Redis instead.` }
+  }
+}
 
 async function stopAll(reason: string, code: number): Promise<never> {
   if (stopping) return new Promise<never>(() => {})
@@ -103,6 +165,7 @@ async function stopAll(reason: string, code: number): Promise<never> {
   await Promise.all(running.map((r) => r.child.exited))
   clearTimeout(timer)
   await Promise.all(running.map((r) => r.done))
+  await stopDeps()
   say('all processes stopped')
   process.exit(code)
 }
@@ -134,12 +197,15 @@ async function main() {
     process.exit(1)
   }
 
-  const problems = (await Promise.all([checkPostgres(), checkRedis()])).filter((p): p is string => !!p)
-  if (problems.length) {
-    for (const problem of problems) process.stderr.write(`${problem}\n`)
-    process.stderr.write('The shop needs PostgreSQL and Redis; nothing was started.\n')
+  const [pg, redis] = await Promise.all([findPostgres(), findRedis()])
+  if (!pg.url || !redis.url) {
+    for (const problem of [pg.problem, redis.problem]) if (problem) process.stderr.write(`${problem}\n`)
+    await stopDeps()
+    process.stderr.write('The shop needs PostgreSQL and Redis; no service was started.\n')
     process.exit(1)
   }
+  const DATABASE_URL = pg.url
+  const REDIS_URL = redis.url
 
   // The gateway serves the web build of the desktop renderer at /: build it on a fresh clone.
   if (!existsSync(join(ROOT, 'desktop', 'dist-web', 'index.html'))) {

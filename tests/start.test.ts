@@ -4,6 +4,8 @@
  * Postgres it says what is missing and starts nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, chmodSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
@@ -181,5 +183,111 @@ describe('bun run start', () => {
     expect(stderr).toContain('PostgreSQL at postgres://postgres@127.0.0.1:1/shop does not answer')
     expect(stderr).toContain('pg_ctlcluster')
     expect(stdout).not.toContain('started, pid')
+  }, 30_000)
+
+  /** Environment with no DATABASE_URL / REDIS_URL and nothing on the local ports start looks at. */
+  function bareEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...portEnv(), NO_COLOR: '1', SHOP_DATA_DIR: dataDir }
+    delete env.DATABASE_URL
+    delete env.REDIS_URL
+    env.LOCAL_POSTGRES_PORT = String(freePort())
+    env.LOCAL_REDIS_PORT = String(freePort())
+    return { ...env, ...extra }
+  }
+
+  test('with no database configured and none on the machine, it runs an embedded PostgreSQL and a private redis-server in the data folder; an order is paid; Ctrl-C stops both; the next start finds the same shop', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shop-data-'))
+    chmodSync(dataDir, 0o755) // as root, PostgreSQL runs as the postgres user, which must get in
+    const env = bareEnv(dataDir)
+    const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`
+    const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${gateway}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as any }
+    }
+    const run = async (check: (text: string) => Promise<void>) => {
+      const child = Bun.spawn(['bun', 'run', 'start'], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe' })
+      const output: string[] = []
+      const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
+      try {
+        const up = await readUntil(reader, /press Ctrl-C to stop/, 90_000, output)
+        if (!up) throw new Error(`start did not come up:\n${output.join('')}\n${await new Response(child.stderr as ReadableStream).text()}`)
+        const text = output.join('')
+        const pgPid = Number(/PostgreSQL is up on 127\.0\.0\.1:\d+, pid (\d+)/.exec(text)?.[1])
+        const redisPid = Number(/redis-server is up on 127\.0\.0\.1:\d+, pid (\d+)/.exec(text)?.[1])
+        expect(alive(pgPid)).toBe(true)
+        expect(alive(redisPid)).toBe(true)
+        await check(text)
+        child.kill('SIGINT')
+        expect(await Promise.race([child.exited, Bun.sleep(30_000).then(() => 'timeout')])).toBe(0)
+        await readUntil(reader, /all processes stopped/, 5000, output)
+        for (const pid of [pgPid, redisPid]) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false })
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+      }
+    }
+    try {
+      await run(async (text) => {
+        expect(text).toContain(`no DATABASE_URL and nothing on 127.0.0.1:${env.LOCAL_POSTGRES_PORT}: running an embedded PostgreSQL`)
+        expect(text).toContain(`its data is in ${join(dataDir, 'postgres')}`)
+        expect(text).toContain('creating the database cluster')
+        expect(text).toContain(`running ${Bun.which('redis-server')} with its data in ${join(dataDir, 'redis')}`)
+        expect((await json('POST', '/api/auth/register', { email: 'embedded@example.com', password: 'correct horse battery', name: 'Embedded' })).status).toBe(201)
+        const { accessToken } = (await json('POST', '/api/auth/login', { email: 'embedded@example.com', password: 'correct horse battery' })).body
+        const auth = { authorization: `Bearer ${accessToken}` }
+        expect((await json('POST', '/api/wallet', { currency: 'EUR' }, auth)).status).toBe(201)
+        expect((await json('POST', '/api/wallet/deposits', { amount: 2500 }, { ...auth, 'idempotency-key': 'embedded-deposit' })).status).toBe(201)
+        const products = (await json('GET', '/api/products?limit=100&sort=price')).body.items as { id: string; price: number }[]
+        expect(products.length).toBe(DEMO_PRODUCTS.length)
+        const order = await json('POST', '/api/orders', { items: [{ productId: products[0]!.id, quantity: 1 }] }, { ...auth, 'idempotency-key': 'embedded-order' })
+        expect(order.status).toBe(202)
+        let status = 'NEW'
+        for (let i = 0; i < 200 && status === 'NEW'; i++) {
+          await Bun.sleep(50)
+          status = (await json('GET', `/api/orders/${order.body.id}`, undefined, auth)).body.status
+        }
+        expect(status).toBe('PAID')
+      })
+      // Same folder, second start: no new cluster, and the customer, their wallet and order are there.
+      await run(async (text) => {
+        expect(text).not.toContain('creating the database cluster')
+        const login = await json('POST', '/api/auth/login', { email: 'embedded@example.com', password: 'correct horse battery' })
+        expect(login.status).toBe(200)
+        const auth = { authorization: `Bearer ${login.body.accessToken}` }
+        const orders = (await json('GET', '/api/orders', undefined, auth)).body.items as { status: string }[]
+        expect(orders.map((o) => o.status)).toEqual(['PAID'])
+      })
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 180_000)
+
+  test('with no Redis anywhere and no redis-server installed, it says how to install one and starts no service', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shop-data-'))
+    const bin = mkdtempSync(join(tmpdir(), 'shop-bin-'))
+    symlinkSync(process.execPath, join(bin, 'bun')) // a PATH with bun and nothing else
+    try {
+      const child = Bun.spawn(['bun', 'run', 'start'], {
+        cwd: ROOT,
+        env: bareEnv(dataDir, { DATABASE_URL: databaseUrl, PATH: bin }),
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
+      if (child.exitCode === null) child.kill('SIGKILL')
+      const stderr = await new Response(child.stderr as ReadableStream).text()
+      const stdout = await new Response(child.stdout as ReadableStream).text()
+      expect(code).toBe(1)
+      expect(stderr).toContain('no redis-server on this machine')
+      expect(stderr).toContain('apt-get install -y redis-server')
+      expect(stderr).toContain('brew install redis')
+      expect(stdout).not.toContain('started, pid')
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+      rmSync(bin, { recursive: true, force: true })
+    }
   }, 30_000)
 })
