@@ -20,6 +20,7 @@ import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { createSql } from '@shop/shared/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
+import { PROCESSES, localServiceEnv } from './processes.ts'
 
 const [loadSeconds = 120, clientCount = 24] = process.argv.slice(2).map(Number)
 const ROOT = join(import.meta.dir, '..')
@@ -29,7 +30,8 @@ const dbUrl = new URL(TEST_DATABASE_URL)
 dbUrl.pathname = `/${dbName}`
 const redisPort = freePort()
 const redisDir = mkdtempSync(join(tmpdir(), 'shop-chaos-redis-'))
-const ports = { users: freePort(), orders: freePort(), payments: freePort(), catalog: freePort(), gateway: freePort() }
+// Every service's API on a free port, and two of each worker: derived from the services' manifests.
+const ports = Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.service, freePort()])) as Record<string, number>
 const ADMIN = { email: 'chaos-admin@shop.local', password: 'chaos admin password' }
 const started = Date.now()
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
@@ -39,16 +41,7 @@ const env: Record<string, string> = {
   DATABASE_URL: dbUrl.toString(),
   REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   QUEUE_PREFIX: 'chaos',
-  USERS_PORT: String(ports.users),
-  ORDERS_PORT: String(ports.orders),
-  PAYMENTS_PORT: String(ports.payments),
-  CATALOG_PORT: String(ports.catalog),
-  GATEWAY_PORT: String(ports.gateway),
-  USERS_URL: `http://127.0.0.1:${ports.users}`,
-  ORDERS_URL: `http://127.0.0.1:${ports.orders}`,
-  PAYMENTS_URL: `http://127.0.0.1:${ports.payments}`,
-  CATALOG_URL: `http://127.0.0.1:${ports.catalog}`,
-  INTERNAL_TOKEN: crypto.randomUUID() + crypto.randomUUID(),
+  ...Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(ports[p.service])])),
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   ORDER_TIMEOUT_SECONDS: '20',
@@ -62,6 +55,7 @@ const env: Record<string, string> = {
   DEMO_DATA: '0',
   LOG_LEVEL: 'error',
 }
+Object.assign(env, localServiceEnv(env)) // USERS_URL... from the ports above, and a fresh INTERNAL_TOKEN
 
 // --- processes -------------------------------------------------------------------------------
 
@@ -73,17 +67,8 @@ interface Managed {
 }
 
 const processes: Managed[] = [
-  { name: 'users', entry: 'services/users/src/main.ts', port: ports.users },
-  { name: 'catalog', entry: 'services/catalog/src/main.ts', port: ports.catalog },
-  { name: 'payments', entry: 'services/payments/src/main.ts', port: ports.payments },
-  { name: 'orders', entry: 'services/orders/src/main.ts', port: ports.orders },
-  { name: 'gateway', entry: 'services/gateway/src/main.ts', port: ports.gateway },
-  { name: 'payments-worker-1', entry: 'services/payments/src/worker.ts' },
-  { name: 'payments-worker-2', entry: 'services/payments/src/worker.ts' },
-  { name: 'orders-worker-1', entry: 'services/orders/src/worker.ts' },
-  { name: 'orders-worker-2', entry: 'services/orders/src/worker.ts' },
-  { name: 'catalog-worker-1', entry: 'services/catalog/src/worker.ts' },
-  { name: 'catalog-worker-2', entry: 'services/catalog/src/worker.ts' },
+  ...PROCESSES.filter((p) => p.portEnv).map((p) => ({ name: p.name, entry: p.entry, port: ports[p.service] })),
+  ...PROCESSES.filter((p) => !p.portEnv).flatMap((p) => [1, 2].map((n) => ({ name: `${p.name}-${n}`, entry: p.entry }))),
 ]
 let redisProcess: ReturnType<typeof Bun.spawn> | undefined
 

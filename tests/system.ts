@@ -1,32 +1,18 @@
 /**
- * The whole backend in one process for end-to-end tests and the latency benchmark: users,
- * catalog, payments and orders apps listening on free ports (services reach each other over
- * HTTP as in production: JWKS, catalog reservations), their workers, one queue prefix, a schema
- * per service. Nothing here is a mock.
+ * The whole backend in one process for end-to-end tests and the latency benchmark: every service
+ * of services.ts started from its manifest (API on a free port, worker), each on a schema of
+ * its own, one queue prefix; services reach each other over HTTP as in production (JWKS, catalog
+ * reservations). Nothing here is a mock.
  */
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
-import { trustedProxies } from '@shop/shared/client-address'
-import { IdempotencyStore } from '@shop/shared/idempotency'
-import { createRedis } from '@shop/shared/redis'
-import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, type TestSchema } from '@shop/shared/testing'
-import { createApp as createCatalogApp } from '../services/catalog/src/app.ts'
-import { migrateCatalog } from '../services/catalog/src/bootstrap.ts'
-import { createCatalogConsumer } from '../services/catalog/src/worker.ts'
-import { createApp as createOrdersApp } from '../services/orders/src/app.ts'
-import { migrateOrders } from '../services/orders/src/bootstrap.ts'
-import { createCatalogClient } from '../services/orders/src/catalog-client.ts'
-import { OrderEventHub } from '../services/orders/src/modules/events/hub.ts'
-import { createOrdersWorker } from '../services/orders/src/worker.ts'
-import { createApp as createPaymentsApp } from '../services/payments/src/app.ts'
-import { migratePayments } from '../services/payments/src/bootstrap.ts'
-import { createPaymentsWorker } from '../services/payments/src/worker.ts'
-import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
-import { createApp as createGatewayApp } from '../services/gateway/src/app.ts'
-import { Queues, producerConnection, workerConnection } from '@shop/shared/queue'
-import { OutboxDispatcher } from '@shop/shared/outbox'
+import type { AnyManifest, Env } from '@shop/shared/service'
+import { startInProcess, type InProcessOf } from '@shop/shared/service-harness'
+import { urlEnv } from '@shop/shared/service'
+import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, testLog, uniqueName } from '@shop/shared/testing'
+import { SERVICES, type ServiceName } from '../services.ts'
+import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
-type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number | undefined }
+const ADMIN = { email: 'admin@system.test', password: 'admin password 123' }
 
 export interface SystemOptions {
   /** Also start the gateway in front of the services (writes per minute per client). */
@@ -39,116 +25,81 @@ export interface SystemOptions {
   log?: typeof testLog
 }
 
+type Started = { [K in ServiceName]: InProcessOf<(typeof SERVICES)[K]> }
+
 export async function startSystem(options: SystemOptions = {}) {
   const log = options.log ?? testLog
   const prefix = uniqueName('sys')
-  const redis = createRedis(TEST_REDIS_URL)
-  const schemas: TestSchema[] = []
-  const servers: Server[] = []
-  const listen = (app: { listen(o: object): { server: Server | null } }) => {
-    // Bun's own body limit lifted, as listenAlone does in production: the apps answer 413 problems themselves.
-    const server = app.listen({ port: 0, hostname: '127.0.0.1', idleTimeout: 60, maxRequestBodySize: Number.MAX_SAFE_INTEGER }).server!
-    servers.push(server)
-    return `http://127.0.0.1:${server.port}`
+  const env: Env = {
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    INTERNAL_TOKEN,
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: TEST_AUDIENCE,
+  }
+  // What each service reads differently from production (the same variable can mean two things:
+  // TRUSTED_PROXIES is the gateway for users, the load balancers for the gateway).
+  const perService: Record<ServiceName, Env> = {
+    users: {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_LIMIT_PER_EMAIL: '1000',
+      LOGIN_LIMIT_PER_IP: '100000',
+      LOGIN_LIMIT_WINDOW_SECONDS: '60',
+      TRUSTED_PROXIES: '127.0.0.1,::1', // the tests play the gateway, from loopback
+    },
+    payments: { MAX_DEPOSIT: '10000000', SUPPORTED_CURRENCIES: 'EUR,USD' },
+    catalog: { DEMO_DATA: '0' },
+    orders: {
+      ORDER_TIMEOUT_SECONDS: String(options.orderTimeoutSeconds ?? 60),
+      RECONCILE_INTERVAL_SECONDS: String((options.reconcileIntervalMs ?? 5000) / 1000),
+      SSE_HEARTBEAT_SECONDS: String((options.heartbeatMs ?? 15_000) / 1000),
+      ...(options.reaskSeconds === undefined
+        ? {}
+        : { PAYMENT_REASK_SECONDS: String(options.reaskSeconds), PAYMENT_REASK_MAX_SECONDS: String(options.reaskSeconds * 4) }),
+    },
+    gateway: {
+      CORS_ORIGINS: (options.gateway?.origins ?? ['http://allowed.example']).join(','),
+      MAX_BODY_BYTES: '65536',
+      UPSTREAM_TIMEOUT_MS: String(options.gateway?.timeoutMs ?? 10_000),
+      WRITE_LIMIT_PER_MINUTE: String(options.gateway?.writesPerMinute ?? 10_000),
+      ANONYMOUS_WRITE_LIMIT_PER_MINUTE: String(options.gateway?.writesPerMinute ?? 10_000),
+      TRUSTED_PROXIES: (options.gateway?.trustedProxies ?? []).join(','),
+      WEB_DIR: options.gateway?.webDir ?? '/nonexistent-web-build',
+    },
   }
 
-  const users = await createTestUsers({ loginLimits: { perEmail: 1000, perIp: 100_000, windowMs: 60_000 } })
-  const usersUrl = listen(users.app)
-  const verifier = () => createTokenVerifier({ keys: remoteKeySet(`${usersUrl}/.well-known/jwks.json`), issuer: TEST_ISSUER, audience: TEST_AUDIENCE })
-
-  const catalogDb = testSchema('syscat')
-  const paymentsDb = testSchema('syspay')
-  const ordersDb = testSchema('sysord')
-  schemas.push(catalogDb, paymentsDb, ordersDb)
-  await Promise.all([
-    migrateCatalog(catalogDb.sql, catalogDb.schema, log),
-    migratePayments(paymentsDb.sql, paymentsDb.schema, log),
-    migrateOrders(ordersDb.sql, ordersDb.schema, log),
-  ])
-
-  const catalogApp = createCatalogApp({ sql: catalogDb.sql, redis, log, verifier: verifier(), internalToken: INTERNAL_TOKEN })
-  const catalogUrl = listen(catalogApp)
-  const catalogConsumer = createCatalogConsumer({ sql: catalogDb.sql, redisUrl: TEST_REDIS_URL, prefix, log })
-
-  const paymentsApp = createPaymentsApp({
-    sql: paymentsDb.sql,
-    redis,
-    log,
-    verifier: verifier(),
-    idempotency: new IdempotencyStore(paymentsDb.sql),
-    maxDeposit: 10_000_000,
-    currencies: ['EUR', 'USD'],
-  })
-  const paymentsUrl = listen(paymentsApp)
-  const paymentsWorker = createPaymentsWorker({ sql: paymentsDb.sql, schema: paymentsDb.schema, redisUrl: TEST_REDIS_URL, prefix, log, concurrency: 16 })
-
-  const catalogClient = createCatalogClient({ baseUrl: catalogUrl, internalToken: INTERNAL_TOKEN })
-  const hub = new OrderEventHub(ordersDb.sql, ordersDb.schema, log)
-  await hub.start()
-  const ordersProducer = producerConnection(TEST_REDIS_URL)
-  const ordersQueues = new Queues(ordersProducer, prefix)
-  const ordersDispatcher = new OutboxDispatcher({ sql: ordersDb.sql, queues: ordersQueues, log })
-  const ordersApp = createOrdersApp({
-    sql: ordersDb.sql,
-    schema: ordersDb.schema,
-    redis,
-    log,
-    verifier: verifier(),
-    idempotency: new IdempotencyStore(ordersDb.sql),
-    catalog: catalogClient,
-    hub,
-    heartbeatMs: options.heartbeatMs ?? 15_000,
-    dispatcher: ordersDispatcher,
-  })
-  const ordersUrl = listen(ordersApp)
-  const ordersWorker = createOrdersWorker({
-    sql: ordersDb.sql,
-    schema: ordersDb.schema,
-    redisUrl: TEST_REDIS_URL,
-    prefix,
-    log,
-    catalog: catalogClient,
-    timeoutSeconds: options.orderTimeoutSeconds ?? 60,
-    reconcileIntervalMs: options.reconcileIntervalMs ?? 5000,
-    reaskSeconds: options.reaskSeconds,
-    reaskMaxSeconds: options.reaskSeconds === undefined ? undefined : options.reaskSeconds * 4,
-  })
-
-  catalogConsumer.start()
-  await paymentsWorker.start()
-  await ordersWorker.start()
-
-  let gatewayUrl = ''
-  const gatewayQueueConnection = workerConnection(TEST_REDIS_URL)
-  if (options.gateway) {
-    const gateway = createGatewayApp({
-      redis,
-      queueConnection: gatewayQueueConnection,
-      log,
-      verifier: verifier(),
-      upstreams: { users: usersUrl, orders: ordersUrl, payments: paymentsUrl, catalog: catalogUrl },
-      prefix,
-      origins: options.gateway.origins ?? ['http://allowed.example'],
-      maxBodyBytes: 65_536,
-      timeoutMs: options.gateway.timeoutMs ?? 10_000,
-      userWritesPerMinute: options.gateway.writesPerMinute ?? 10_000,
-      anonymousWritesPerMinute: options.gateway.writesPerMinute ?? 10_000,
-      trustedProxies: trustedProxies(options.gateway.trustedProxies ?? []),
-      webDir: options.gateway.webDir ?? '/nonexistent-web-build',
-    })
-    gatewayUrl = listen(gateway)
+  const started: Partial<Started> = {}
+  const order = Object.keys(SERVICES) as ServiceName[]
+  try {
+    for (const name of order) {
+      if (name === 'gateway' && !options.gateway) continue // the gateway only when asked for
+      const manifest: AnyManifest = SERVICES[name]
+      const running = await startInProcess(manifest, { ...env, ...perService[name] }, { log })
+      ;(started as Record<string, unknown>)[name] = running
+      env[urlEnv(manifest)] = running.url // where the next ones find it
+    }
+  } catch (error) {
+    for (const name of [...order].reverse()) await started[name]?.stop().catch(() => {})
+    throw error
   }
+  const { users, catalog, payments, orders } = started as Started
+  const [usersUrl, catalogUrl, paymentsUrl, ordersUrl] = [users.url, catalog.url, payments.url, orders.url]
+  const gatewayUrl = started.gateway?.url ?? ''
 
   const adminToken = await (async () => {
-    const { createUsersService } = await import('../services/users/src/modules/users/service.ts')
-    await createUsersService({ sql: users.db.sql, passwords: users.deps.passwords, log }).ensureAdmin('admin@system.test', 'admin password 123')
     const res = await fetch(`${usersUrl}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@system.test', password: 'admin password 123' }),
+      body: JSON.stringify(ADMIN),
     })
     return ((await res.json()) as { accessToken: string }).accessToken
   })()
+  const catalogDb = catalog.db!
+  const paymentsDb = payments.db!
 
   let customers = 0
   const system = {
@@ -156,20 +107,18 @@ export async function startSystem(options: SystemOptions = {}) {
     urls: { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl, gateway: gatewayUrl },
     /** Stops one service's HTTP server (its workers keep running). */
     async stopServer(name: 'users' | 'catalog' | 'payments' | 'orders') {
-      const url = { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl }[name]
-      const server = servers.find((s) => url.endsWith(`:${s.port}`))
-      await server?.stop(true)
+      await started[name]!.stopServer()
     },
-    db: { users: users.db, catalog: catalogDb, payments: paymentsDb, orders: ordersDb },
+    db: { users: users.db!, catalog: catalogDb, payments: paymentsDb, orders: orders.db! },
     adminToken,
-    hub,
-    ordersWorker,
-    paymentsWorker,
-    catalogConsumer,
+    hub: orders.api.hub,
+    ordersWorker: orders.worker!,
+    paymentsWorker: payments.worker!,
+    catalogConsumer: catalog.worker!.consumer,
 
     /** An access token for `userId` that expires in `seconds` (signed by the users service's key). */
     shortLivedToken: (userId: string, seconds: number) =>
-      users.deps.keys.signAccessToken({ userId, role: 'customer', sessionId: Bun.randomUUIDv7() }, seconds),
+      users.prepared.keys.signAccessToken({ userId, role: 'customer', sessionId: Bun.randomUUIDv7() }, seconds),
 
     /** JSON over HTTP; `key` sets the Idempotency-Key. */
     async request(base: string, method: string, path: string, options: { token?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {}) {
@@ -253,19 +202,10 @@ export async function startSystem(options: SystemOptions = {}) {
     },
 
     async stop() {
-      await ordersWorker.stop()
-      await paymentsWorker.stop()
-      await catalogConsumer.close(5000)
-      await hub.stop()
-      for (const server of servers) await server.stop(true)
-      await ordersDispatcher.stop()
-      await ordersQueues.close(3000)
-      ordersProducer.disconnect()
-      redis.disconnect()
-      gatewayQueueConnection.disconnect()
+      // Workers first (no new effects while the rest closes), then each service, last started first.
+      for (const name of [...order].reverse()) await started[name]?.stopWorker()
+      for (const name of [...order].reverse()) await started[name]?.stop()
       await deleteRedisPrefix(prefix)
-      for (const schema of schemas) await schema.drop()
-      await users.close()
     },
   }
   return system

@@ -57,6 +57,20 @@ export function int(fallback: number, { min = -Infinity, max = Infinity } = {}):
   }
 }
 
+/** A number within [min, max], fractions allowed (durations in seconds such as 0.25). */
+export function num(fallback: number, { min = -Infinity, max = Infinity } = {}): Reader<number> {
+  return {
+    read(env, name) {
+      const text = raw(env, name)
+      if (text === undefined) return fallback
+      if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Problem(`${name} must be a number, got "${text}"`)
+      const value = Number(text)
+      if (value < min || value > max) throw new Problem(`${name} must be between ${min} and ${max}, got ${text}`)
+      return value
+    },
+  }
+}
+
 /** A TCP port (0 lets the OS choose, which tests use). */
 export function port(fallback: number): Reader<number> {
   return int(fallback, { min: 0, max: 65535 })

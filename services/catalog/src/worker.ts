@@ -5,9 +5,6 @@
 import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
-import { runWorkerProcess } from '@shop/shared/worker-main'
-import { migrateCatalog } from './bootstrap.ts'
-import { SCHEMA, readConfig } from './config.ts'
 import { orderCancelled } from './jobs/order-cancelled.ts'
 import { orderPaid } from './jobs/order-paid.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
@@ -41,18 +38,8 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
   })
 }
 
+// The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const config = readConfig()
-  await runWorkerProcess({
-    name: 'catalog-worker',
-    schema: SCHEMA,
-    databaseUrl: config.DATABASE_URL,
-    logLevel: config.LOG_LEVEL,
-    migrate: migrateCatalog,
-    create: (sql, log) => {
-      const consumer = createCatalogConsumer({ sql, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, log })
-      return { start: () => consumer.start(), stop: () => consumer.close(10_000), pruneInbox: () => consumer.pruneInbox() }
-    },
-    describe: { queue: 'catalog' },
-  })
+  const [{ runWorker }, { catalog }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  await runWorker(catalog)
 }

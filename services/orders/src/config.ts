@@ -1,4 +1,4 @@
-import { commonSpec, firstOf, int, loadConfig, port, secret, str, url } from '@shop/shared/config'
+import { commonSpec, firstOf, int, loadConfig, num, port, secret, str, url } from '@shop/shared/config'
 
 export const SCHEMA = 'orders'
 
@@ -16,7 +16,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       INTERNAL_TOKEN: secret(16),
       /** An order still NEW after this long is cancelled (reason timeout) and its stock released. */
       ORDER_TIMEOUT_SECONDS: int(60, { min: 1, max: 86_400 }),
-      RECONCILE_INTERVAL_SECONDS: int(5, { min: 1, max: 3600 }),
+      /** How often the reconciler runs (fractions allowed: the tests run it every 0.25 s). */
+      RECONCILE_INTERVAL_SECONDS: num(5, { min: 0.1, max: 3600 }),
       /**
        * An answer from payments still missing this long after the request (an order's payment, a
        * void, a refund) is asked for again, then after twice as long, up to PAYMENT_REASK_MAX_SECONDS.

@@ -8,10 +8,8 @@ import type { ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
 import { every } from '@shop/shared/lifecycle'
 import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
-import { migrateOrders } from './bootstrap.ts'
-import { createCatalogClient, type CatalogClient } from './catalog-client.ts'
-import { SCHEMA, readConfig } from './config.ts'
+import { createServiceWorker } from '@shop/shared/worker-main'
+import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
 import { Quarantine, reconcile } from './reconciler.ts'
 
@@ -83,28 +81,8 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
   }
 }
 
+// The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const config = readConfig()
-  await runWorkerProcess({
-    name: 'orders-worker',
-    schema: SCHEMA,
-    databaseUrl: config.DATABASE_URL,
-    logLevel: config.LOG_LEVEL,
-    migrate: migrateOrders,
-    create: (sql, log) =>
-      createOrdersWorker({
-        sql,
-        schema: SCHEMA,
-        redisUrl: config.REDIS_URL,
-        prefix: config.QUEUE_PREFIX,
-        log,
-        catalog: createCatalogClient({ baseUrl: config.CATALOG_URL, internalToken: config.INTERNAL_TOKEN }),
-        timeoutSeconds: config.ORDER_TIMEOUT_SECONDS,
-        reconcileIntervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
-        reaskSeconds: config.PAYMENT_REASK_SECONDS,
-        reaskMaxSeconds: config.PAYMENT_REASK_MAX_SECONDS,
-        concurrency: config.ORDERS_WORKER_CONCURRENCY,
-      }),
-    describe: { queue: 'orders' },
-  })
+  const [{ runWorker }, { orders }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  await runWorker(orders)
 }

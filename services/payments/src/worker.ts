@@ -7,9 +7,7 @@
 import type { ConsumerOptions } from '@shop/shared/consumer'
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
-import { migratePayments } from './bootstrap.ts'
-import { SCHEMA, readConfig } from './config.ts'
+import { createServiceWorker } from '@shop/shared/worker-main'
 import { paymentRequested } from './jobs/payment-requested.ts'
 import { refundRequested } from './jobs/refund-requested.ts'
 import { voidRequested } from './jobs/void-requested.ts'
@@ -51,16 +49,8 @@ export function createPaymentsWorker(deps: WorkerDeps) {
   })
 }
 
+// The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const config = readConfig()
-  await runWorkerProcess({
-    name: 'payments-worker',
-    schema: SCHEMA,
-    databaseUrl: config.DATABASE_URL,
-    logLevel: config.LOG_LEVEL,
-    migrate: migratePayments,
-    create: (sql, log) =>
-      createPaymentsWorker({ sql, schema: SCHEMA, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, log, concurrency: config.PAYMENTS_WORKER_CONCURRENCY }),
-    describe: { queue: 'payments', concurrency: config.PAYMENTS_WORKER_CONCURRENCY },
-  })
+  const [{ runWorker }, { payments }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  await runWorker(payments)
 }

@@ -5,12 +5,13 @@
 import { join } from 'node:path'
 import type { Sql } from '@shop/shared/db'
 import type { Logger } from '@shop/shared/logger'
-import { migrate } from '@shop/shared/migrate'
+import { migrate, type MigrationSource } from '@shop/shared/migrate'
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/password.ts'
 import { loadKeyRing, type KeyRing } from './modules/keys/service.ts'
 import { createUsersService } from './modules/users/service.ts'
 
 export const MIGRATIONS_DIR = join(import.meta.dir, '..', 'migrations')
+export const MIGRATIONS: MigrationSource[] = [{ source: 'users', dir: MIGRATIONS_DIR }]
 
 export interface BootstrapOptions {
   sql: Sql
@@ -25,8 +26,13 @@ export interface BootstrapOptions {
 }
 
 export async function bootstrap(options: BootstrapOptions): Promise<{ keys: KeyRing; passwords: PasswordHasher }> {
-  const { applied } = await migrate(options.sql, options.schema, [{ source: 'users', dir: MIGRATIONS_DIR }])
+  const { applied } = await migrate(options.sql, options.schema, MIGRATIONS)
   if (applied.length) options.log.info('migrations applied', { applied })
+  return prepareUsers(options)
+}
+
+/** After the migrations: the signing keys, the password hasher and the admin account. */
+export async function prepareUsers(options: Omit<BootstrapOptions, 'schema'>): Promise<{ keys: KeyRing; passwords: PasswordHasher }> {
   const [keys, passwords] = await Promise.all([
     loadKeyRing(options.sql, {
       issuer: options.issuer,

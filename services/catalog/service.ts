@@ -1,0 +1,33 @@
+/** The catalog service: products and their stock; its worker settles reservations as orders end. */
+import { usersTokenVerifier } from '@shop/shared/auth'
+import { defineService } from '@shop/shared/service'
+import { createApp } from './src/app.ts'
+import { MIGRATIONS } from './src/bootstrap.ts'
+import { SCHEMA, readConfig } from './src/config.ts'
+import { seedDemoData } from './src/demo-data.ts'
+import { createCatalogConsumer } from './src/worker.ts'
+
+export const catalog = defineService({
+  name: 'catalog',
+  what: 'the catalog API',
+  port: { env: 'CATALOG_PORT', default: 8084 },
+  schema: SCHEMA,
+  migrations: MIGRATIONS,
+  readConfig,
+  prepare: async ({ config, sql, log }) => {
+    if (config.DEMO_DATA) await seedDemoData(sql, log)
+  },
+  api: (rt) => ({
+    app: createApp({ sql: rt.sql, redis: rt.redis, log: rt.log, verifier: usersTokenVerifier(rt.config), internalToken: rt.config.INTERNAL_TOKEN }),
+  }),
+  worker: (rt) => {
+    const consumer = createCatalogConsumer({ sql: rt.sql, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log })
+    return {
+      consumer,
+      start: () => consumer.start(),
+      stop: () => consumer.close(10_000),
+      pruneInbox: () => consumer.pruneInbox(),
+      describe: { queue: 'catalog' },
+    }
+  },
+})
