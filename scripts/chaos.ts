@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { createSql } from '@shop/shared/db'
+import { createSql } from '@shop/shared/data/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
 
 const [loadSeconds = 120, clientCount = 24] = process.argv.slice(2).map(Number)

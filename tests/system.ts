@@ -4,10 +4,10 @@
  * HTTP as in production: JWKS, catalog reservations), their workers, one queue prefix, a schema
  * per service. Nothing here is a mock.
  */
-import { createTokenVerifier, remoteKeySet } from '@shop/shared/auth'
-import { trustedProxies } from '@shop/shared/client-address'
-import { IdempotencyStore } from '@shop/shared/idempotency'
-import { createRedis } from '@shop/shared/redis'
+import { createTokenVerifier, remoteKeySet } from '@shop/shared/http/auth'
+import { trustedProxies } from '@shop/shared/http/client-address'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
+import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, type TestSchema } from '@shop/shared/testing'
 import { createApp as createCatalogApp } from '../services/catalog/src/app.ts'
 import { migrateCatalog } from '../services/catalog/src/bootstrap.ts'
@@ -22,8 +22,8 @@ import { migratePayments } from '../services/payments/src/bootstrap.ts'
 import { createPaymentsWorker } from '../services/payments/src/worker.ts'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 import { createApp as createGatewayApp } from '../services/gateway/src/app.ts'
-import { Queues, producerConnection, workerConnection } from '@shop/shared/queue'
-import { OutboxDispatcher } from '@shop/shared/outbox'
+import { Queues, producerConnection, workerConnection } from '@shop/shared/messaging/queue'
+import { OutboxDispatcher } from '@shop/shared/messaging/outbox'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
 type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number | undefined }

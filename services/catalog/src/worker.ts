@@ -2,10 +2,10 @@
  * The catalog worker process: consumes `order.paid` (commit the reservation) and
  * `order.cancelled` (release it) through the shared inbox. Catalog emits no events.
  */
-import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { runWorkerProcess } from '@shop/shared/worker-main'
+import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { runWorkerProcess } from '@shop/shared/runtime/worker-main'
 import { migrateCatalog } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { orderCancelled } from './jobs/order-cancelled.ts'

@@ -4,11 +4,11 @@
  * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`)
  * and runs the reconciler.
  */
-import type { ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import { every } from '@shop/shared/lifecycle'
-import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
+import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import { every } from '@shop/shared/runtime/lifecycle'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { createServiceWorker, runWorkerProcess } from '@shop/shared/runtime/worker-main'
 import { migrateOrders } from './bootstrap.ts'
 import { createCatalogClient, type CatalogClient } from './catalog-client.ts'
 import { SCHEMA, readConfig } from './config.ts'

@@ -4,10 +4,10 @@
  * `payment.refunded`, `payment.voided`) to BullMQ.
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
-import type { ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker, runWorkerProcess } from '@shop/shared/worker-main'
+import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { createServiceWorker, runWorkerProcess } from '@shop/shared/runtime/worker-main'
 import { migratePayments } from './bootstrap.ts'
 import { SCHEMA, readConfig } from './config.ts'
 import { paymentRequested } from './jobs/payment-requested.ts'

@@ -1,6 +1,6 @@
-import type { Db, Fragment } from '@shop/shared/db'
-import type { EventPayload } from '@shop/shared/contracts'
-import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/outbox'
+import type { Db, Fragment } from '@shop/shared/data/db'
+import type { EventPayload } from '@shop/shared/domain/contracts'
+import { outboxInsert, type OutboxDispatcher, type OutboxEvent } from '@shop/shared/messaging/outbox'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status, VoidStatus } from './state.ts'
 
 export interface OrderRow {

@@ -8,9 +8,9 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Value } from '@sinclair/typebox/value'
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { BATCH_JOB, EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from './contracts.ts'
-import type { Sql, Tx } from './db.ts'
-import type { Logger } from './logger.ts'
+import { BATCH_JOB, EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from '../domain/contracts.ts'
+import type { Sql, Tx } from '../data/db.ts'
+import type { Logger } from '../runtime/logger.ts'
 import type { OutboxDispatcher } from './outbox.ts'
 import { closeWithin, workerConnection } from './queue.ts'
 

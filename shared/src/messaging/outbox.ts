@@ -15,10 +15,10 @@
  * through twice (the same event in two different batches, say).
  */
 import { createHash } from 'node:crypto'
-import type { Db, Fragment, Sql, Tx } from './db.ts'
-import { withTimeout } from './db.ts'
-import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, RELAXED_QUEUES, type EventName, type EventPayload, type QueueName } from './contracts.ts'
-import type { Logger } from './logger.ts'
+import type { Db, Fragment, Sql, Tx } from '../data/db.ts'
+import { withTimeout } from '../data/db.ts'
+import { BATCH_JOB, EVENTS, MAX_BATCH_EVENTS, RELAXED_QUEUES, type EventName, type EventPayload, type QueueName } from '../domain/contracts.ts'
+import type { Logger } from '../runtime/logger.ts'
 import type { Queues } from './queue.ts'
 
 /** One outbox row as a dispatcher sends it: an event for one consumer queue. */

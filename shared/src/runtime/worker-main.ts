@@ -3,11 +3,11 @@
  * connected and migrated, the service's consumer (and relay) started, inbox pruning every hour,
  * and a bounded, ordered stop on SIGINT/SIGTERM.
  */
-import { Consumer, type ConsumerOptions } from './consumer.ts'
-import type { QueueName } from './contracts.ts'
-import { connectSql, type Sql } from './db.ts'
-import { OutboxDispatcher, OutboxRelay } from './outbox.ts'
-import { Queues, producerConnection } from './queue.ts'
+import { Consumer, type ConsumerOptions } from '../messaging/consumer.ts'
+import type { QueueName } from '../domain/contracts.ts'
+import { connectSql, type Sql } from '../data/db.ts'
+import { OutboxDispatcher, OutboxRelay } from '../messaging/outbox.ts'
+import { Queues, producerConnection } from '../messaging/queue.ts'
 import { every, onShutdown, runMain } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
 
