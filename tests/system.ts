@@ -23,7 +23,7 @@ import { createPaymentsWorker } from '../services/payments/src/worker.ts'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 import { createApp as createGatewayApp } from '../services/gateway/src/app.ts'
 import { Queues, producerConnection, workerConnection } from '@shop/shared/messaging/queue'
-import { OutboxDispatcher } from '@shop/shared/messaging/outbox'
+import { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
 type Server = { stop(closeActive?: boolean): Promise<void> | void; port: number | undefined }

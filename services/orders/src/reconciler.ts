@@ -16,7 +16,7 @@
  */
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
-import type { OutboxDispatcher } from '@shop/shared/messaging/outbox'
+import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
 import { applyEvent, askAgain } from './modules/orders/service.ts'
