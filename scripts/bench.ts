@@ -17,7 +17,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { createSql } from '@shop/shared/db'
+import { createSql } from '@shop/shared/data/db'
 import { Redis } from 'ioredis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { createSql } from '@shop/shared/db'
+import { createSql } from '@shop/shared/data/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
 import { PROCESSES, localServiceEnv } from './processes.ts'
 

@@ -4,7 +4,7 @@
  * declares one, its worker (`src/worker.ts`).
  */
 import { SERVICES } from '../services.ts'
-import { urlEnv, type AnyManifest } from '@shop/shared/service'
+import { urlEnv, type AnyManifest } from '@shop/shared/runtime/service'
 
 export interface ProcessSpec {
   name: string

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { portFree, portTakenMessage, redactUrl } from '@shop/shared/lifecycle'
+import { portFree, portTakenMessage, redactUrl } from '@shop/shared/runtime/lifecycle'
 import { PROCESSES, localServiceEnv, type ProcessSpec } from './processes.ts'
 import { INSTALL_REDIS, answers, defaultDatabaseUrl, findRedisServer, startEmbeddedPostgres, startPrivateRedis, type LocalDep } from './local-deps.ts'
 

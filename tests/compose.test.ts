@@ -26,7 +26,7 @@ const exampleVars = new Set([...envExample.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].ma
 
 /** Variable names a service's config.ts (and the shared common spec) reads. */
 function configVars(): Set<string> {
-  const sources = [join(ROOT, 'shared/src/config.ts')]
+  const sources = [join(ROOT, 'shared/src/runtime/config.ts')]
   for (const dir of readdirSync(join(ROOT, 'services'))) sources.push(join(ROOT, 'services', dir, 'src/config.ts'))
   const names = new Set<string>()
   for (const file of sources) {

@@ -207,10 +207,10 @@ let gatewayUrl: string | undefined
 async function startSystemGateway(): Promise<string> {
   if (gatewayUrl) return gatewayUrl
   const { createApp } = await import('../services/gateway/src/app.ts')
-  const { createTokenVerifier, remoteKeySet } = await import('@shop/shared/auth')
-  const { TRUST_NO_ONE } = await import('@shop/shared/client-address')
-  const { createRedis } = await import('@shop/shared/redis')
-  const { workerConnection } = await import('@shop/shared/queue')
+  const { createTokenVerifier, remoteKeySet } = await import('@shop/shared/http/auth')
+  const { TRUST_NO_ONE } = await import('@shop/shared/http/client-address')
+  const { createRedis } = await import('@shop/shared/data/redis')
+  const { workerConnection } = await import('@shop/shared/messaging/queue')
   const { TEST_REDIS_URL, testLog } = await import('@shop/shared/testing')
   const { TEST_AUDIENCE, TEST_ISSUER } = await import('../services/users/src/testing.ts')
   const redis = createRedis(TEST_REDIS_URL)

@@ -4,7 +4,7 @@
  * to its balance.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { TEST_REDIS_URL, waitFor } from '@shop/shared/testing'
 import { openSse } from './sse.ts'
 import { startSystem, type System } from './system.ts'

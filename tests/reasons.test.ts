@@ -1,10 +1,10 @@
 /**
- * The decline and cancel reasons are defined once (shared/src/contracts.ts): the databases'
+ * The decline and cancel reasons are defined once (shared/src/domain/contracts.ts): the databases'
  * CHECK constraints must accept exactly that list, and the app must have words for each. A
  * reason added in one place and forgotten in another fails here, not in a customer's order.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { CANCEL_REASONS, DECLINE_REASONS } from '@shop/shared/contracts'
+import { CANCEL_REASONS, DECLINE_REASONS } from '@shop/shared/domain/contracts'
 import { testLog, testSchema, type TestSchema } from '@shop/shared/testing'
 import { CANCEL_REASON_TEXT } from '../desktop/src/renderer/reasons.ts'
 import { migrateOrders } from '../services/orders/src/bootstrap.ts'

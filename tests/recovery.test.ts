@@ -6,7 +6,7 @@
  * order, and no stock stays reserved. Real Postgres and Redis, the whole backend.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { TEST_REDIS_URL, deleteRedisPrefix, waitFor } from '@shop/shared/testing'
 import { startSystem, type System } from './system.ts'
 
@@ -195,7 +195,7 @@ describe('a poisoned row', () => {
 
 describe('two orders workers', () => {
   test('batches of outcomes for the same customers in opposite orders never deadlock (lanes by customer, in key order)', async () => {
-    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { BATCH_JOB } = await import('@shop/shared/domain/contracts')
     const { capturingLog, deleteRedisPrefix: forget, uniqueName } = await import('@shop/shared/testing')
     const { createOrdersWorker } = await import('../services/orders/src/worker.ts')
     const { createCatalogClient } = await import('../services/orders/src/catalog-client.ts')

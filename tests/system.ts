@@ -4,9 +4,9 @@
  * its own, one queue prefix; services reach each other over HTTP as in production (JWKS, catalog
  * reservations). Nothing here is a mock.
  */
-import type { AnyManifest, Env } from '@shop/shared/service'
-import { startInProcess, type InProcessOf } from '@shop/shared/service-harness'
-import { urlEnv } from '@shop/shared/service'
+import type { AnyManifest, Env } from '@shop/shared/runtime/service'
+import { startInProcess, type InProcessOf } from '@shop/shared/runtime/service-harness'
+import { urlEnv } from '@shop/shared/runtime/service'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, testLog, uniqueName } from '@shop/shared/testing'
 import { SERVICES, type ServiceName } from '../services.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'

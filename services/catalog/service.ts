@@ -1,6 +1,6 @@
 /** The catalog service: products and their stock; its worker settles reservations as orders end. */
-import { usersTokenVerifier } from '@shop/shared/auth'
-import { defineService } from '@shop/shared/service'
+import { usersTokenVerifier } from '@shop/shared/http/auth'
+import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
 import { SCHEMA, readConfig } from './src/config.ts'

@@ -1,9 +1,9 @@
 /** The gateway: the one public entry (the API, the combined docs, the queue dashboard, the web UI). */
 import { join, resolve } from 'node:path'
-import { usersTokenVerifier } from '@shop/shared/auth'
-import { trustedProxies } from '@shop/shared/client-address'
-import { workerConnection } from '@shop/shared/queue'
-import { defineService } from '@shop/shared/service'
+import { usersTokenVerifier } from '@shop/shared/http/auth'
+import { trustedProxies } from '@shop/shared/http/client-address'
+import { workerConnection } from '@shop/shared/messaging/queue'
+import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { readConfig } from './src/config.ts'
 

@@ -1,7 +1,7 @@
 /** The payments service: wallets and their ledger; its worker takes the money for orders. */
-import { usersTokenVerifier } from '@shop/shared/auth'
-import { IdempotencyStore } from '@shop/shared/idempotency'
-import { defineService } from '@shop/shared/service'
+import { usersTokenVerifier } from '@shop/shared/http/auth'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
+import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
 import { SCHEMA, readConfig } from './src/config.ts'

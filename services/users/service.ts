@@ -1,6 +1,6 @@
 /** The users service: accounts, sessions, the signing keys whose JWKS every service trusts. */
-import { trustedProxies } from '@shop/shared/client-address'
-import { defineService } from '@shop/shared/service'
+import { trustedProxies } from '@shop/shared/http/client-address'
+import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS, prepareUsers } from './src/bootstrap.ts'
 import { SCHEMA, readConfig } from './src/config.ts'

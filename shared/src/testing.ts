@@ -2,8 +2,8 @@
  * Helpers for integration tests: each test file gets its own Postgres schema and Redis key
  * prefix, so files can run in parallel against the one local server and leave nothing behind.
  */
-import { createSql, type Sql } from './db.ts'
-import { createLogger } from './logger.ts'
+import { createSql, type Sql } from './data/db.ts'
+import { createLogger } from './runtime/logger.ts'
 
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -144,7 +144,7 @@ export class PrivateRedis {
 /** An ES256 key of the test's own, to mint access tokens that services verify via `keys`. */
 export async function testTokens(issuer = 'shop-users-test', audience = 'shop-test') {
   const { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } = await import('jose')
-  const { createTokenVerifier } = await import('./auth.ts')
+  const { createTokenVerifier } = await import('./http/auth.ts')
   const { privateKey, publicKey } = await generateKeyPair('ES256')
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256' }] }
   return {

@@ -1,6 +1,6 @@
 /**
  * Why an order was cancelled, in the customer's words: one entry per reason of the contract
- * (CANCEL_REASONS in shared/src/contracts.ts; tests/reasons.test.ts keeps the two in step).
+ * (CANCEL_REASONS in shared/src/domain/contracts.ts; tests/reasons.test.ts keeps the two in step).
  */
 export const CANCEL_REASON_TEXT = {
   insufficient_funds: 'not enough money in the wallet',

@@ -1,7 +1,7 @@
 /** The catalog app on a given schema and port, for bench-search.ts. Env: BENCH_SCHEMA, BENCH_PORT. */
-import { createSql } from '@shop/shared/db'
-import { createLogger } from '@shop/shared/logger'
-import { createRedis } from '@shop/shared/redis'
+import { createSql } from '@shop/shared/data/db'
+import { createLogger } from '@shop/shared/runtime/logger'
+import { createRedis } from '@shop/shared/data/redis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testTokens } from '@shop/shared/testing'
 import { createApp } from '../src/app.ts'
 

@@ -1,4 +1,4 @@
-import { bool, commonSpec, firstOf, loadConfig, port, secret, str, url } from '@shop/shared/config'
+import { bool, commonSpec, firstOf, loadConfig, port, secret, str, url } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'catalog'
 

@@ -1,6 +1,6 @@
 /** `DEMO_DATA=1`: about thirty plausible products, written once into an empty catalog. */
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
 
 type Demo = [name: string, category: string, price: number, stock: number, description: string]
 

@@ -1,4 +1,4 @@
-import { runApi } from '@shop/shared/service'
+import { runApi } from '@shop/shared/runtime/service'
 import { catalog } from '../service.ts'
 
 await runApi(catalog)

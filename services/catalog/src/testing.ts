@@ -1,5 +1,5 @@
 /** Catalog on a schema of its own, for tests and the benchmark. */
-import { createRedis } from '@shop/shared/redis'
+import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, call, testLog, testSchema, testTokens } from '@shop/shared/testing'
 import { createApp } from './app.ts'
 import { migrateCatalog } from './bootstrap.ts'

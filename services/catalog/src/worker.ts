@@ -2,9 +2,9 @@
  * The catalog worker process: consumes `order.paid` (commit the reservation) and
  * `order.cancelled` (release it) through the shared inbox. Catalog emits no events.
  */
-import { Consumer, type ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
+import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
 import { orderCancelled } from './jobs/order-cancelled.ts'
 import { orderPaid } from './jobs/order-paid.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
@@ -40,6 +40,6 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
 
 // The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const [{ runWorker }, { catalog }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  const [{ runWorker }, { catalog }] = await Promise.all([import('@shop/shared/runtime/service'), import('../service.ts')])
   await runWorker(catalog)
 }

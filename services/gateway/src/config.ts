@@ -1,4 +1,4 @@
-import { commonSpec, int, loadConfig, port, proxyList, str, url } from '@shop/shared/config'
+import { commonSpec, int, loadConfig, port, proxyList, str, url } from '@shop/shared/runtime/config'
 
 /** Everything the gateway reads from the environment, checked once at start. */
 export function readConfig(env: Record<string, string | undefined> = process.env) {

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { kernel, migrate, type MigrationSource } from '@shop/shared/migrate'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { kernel, migrate, type MigrationSource } from '@shop/shared/data/migrate'
 
 export const MIGRATIONS_DIR = join(import.meta.dir, '..', 'migrations')
 export const MIGRATIONS: MigrationSource[] = [{ source: 'orders', dir: MIGRATIONS_DIR }, ...kernel('idempotency', 'outbox', 'inbox')]

@@ -2,9 +2,9 @@
  * Orders' client of the catalog's internal reservation routes. Catalog's own 409/422 problems
  * pass through to the customer (out of stock, unknown product); anything else is a 503.
  */
-import { SERVICE_TOKEN_HEADER } from '@shop/shared/auth'
-import { AppError, ServiceUnavailableError } from '@shop/shared/errors'
-import { REQUEST_ID_HEADER } from '@shop/shared/observability'
+import { SERVICE_TOKEN_HEADER } from '@shop/shared/http/auth'
+import { AppError, ServiceUnavailableError } from '@shop/shared/http/errors'
+import { REQUEST_ID_HEADER } from '@shop/shared/http/observability'
 
 export interface ReservedItem {
   productId: string

@@ -14,9 +14,9 @@
  * One row that fails (a bug, a poisoned row) is logged and left out of the next passes for a
  * while; it never holds the others back.
  */
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import type { OutboxDispatcher } from '@shop/shared/outbox'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
 import { applyEvent, askAgain } from './modules/orders/service.ts'

@@ -4,11 +4,11 @@
  * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`)
  * and runs the reconciler.
  */
-import type { ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import { every } from '@shop/shared/lifecycle'
-import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker } from '@shop/shared/worker-main'
+import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import { every } from '@shop/shared/runtime/lifecycle'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { createServiceWorker } from '@shop/shared/messaging/service-worker'
 import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
 import { Quarantine, reconcile } from './reconciler.ts'
@@ -83,6 +83,6 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
 
 // The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const [{ runWorker }, { orders }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  const [{ runWorker }, { orders }] = await Promise.all([import('@shop/shared/runtime/service'), import('../service.ts')])
   await runWorker(orders)
 }

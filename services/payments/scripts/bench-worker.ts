@@ -9,8 +9,8 @@
  * Uses DATABASE_URL / REDIS_URL (default: local servers), a schema and queue prefix of its own,
  * and removes both afterwards.
  */
-import { BATCH_JOB } from '@shop/shared/contracts'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { BATCH_JOB } from '@shop/shared/domain/contracts'
+import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName } from '@shop/shared/testing'
 import { migratePayments } from '../src/bootstrap.ts'
 import { createPaymentsWorker } from '../src/worker.ts'

@@ -1,4 +1,4 @@
-import { commonSpec, firstOf, int, loadConfig, port, str, url } from '@shop/shared/config'
+import { commonSpec, firstOf, int, loadConfig, port, str, url } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'payments'
 

@@ -1,8 +1,8 @@
 /** Payments on a schema and queue prefix of their own, for tests and the benchmark. */
-import type { EventEnvelope, EventName, EventPayload } from '@shop/shared/contracts'
-import { IdempotencyStore } from '@shop/shared/idempotency'
-import { Queues, producerConnection } from '@shop/shared/queue'
-import { createRedis } from '@shop/shared/redis'
+import type { EventEnvelope, EventName, EventPayload } from '@shop/shared/domain/contracts'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
+import { Queues, producerConnection } from '@shop/shared/messaging/queue'
+import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, testTokens, uniqueName } from '@shop/shared/testing'
 import { createApp } from './app.ts'
 import { migratePayments } from './bootstrap.ts'

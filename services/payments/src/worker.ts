@@ -4,10 +4,10 @@
  * `payment.refunded`, `payment.voided`) to BullMQ.
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
-import type { ConsumerOptions } from '@shop/shared/consumer'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { createServiceWorker } from '@shop/shared/worker-main'
+import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { createServiceWorker } from '@shop/shared/messaging/service-worker'
 import { paymentRequested } from './jobs/payment-requested.ts'
 import { refundRequested } from './jobs/refund-requested.ts'
 import { voidRequested } from './jobs/void-requested.ts'
@@ -51,6 +51,6 @@ export function createPaymentsWorker(deps: WorkerDeps) {
 
 // The entry of the worker process (the manifest imports this file for the factory above).
 if (import.meta.main) {
-  const [{ runWorker }, { payments }] = await Promise.all([import('@shop/shared/service'), import('../service.ts')])
+  const [{ runWorker }, { payments }] = await Promise.all([import('@shop/shared/runtime/service'), import('../service.ts')])
   await runWorker(payments)
 }

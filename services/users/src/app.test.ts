@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createSql } from '@shop/shared/db'
+import { createSql } from '@shop/shared/data/db'
 import { call } from '@shop/shared/testing'
 import { createApp } from './app.ts'
 import { createTestUsers } from './testing.ts'

@@ -1,11 +1,11 @@
-import { authPlugin, createTokenVerifier } from '@shop/shared/auth'
-import type { TrustedProxies } from '@shop/shared/client-address'
-import type { Sql } from '@shop/shared/db'
-import { pingSql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { createRateLimiter } from '@shop/shared/rate-limit'
-import { pingRedis, type Redis } from '@shop/shared/redis'
-import { createServiceApp } from '@shop/shared/service-app'
+import { authPlugin, createTokenVerifier } from '@shop/shared/http/auth'
+import type { TrustedProxies } from '@shop/shared/http/client-address'
+import type { Sql } from '@shop/shared/data/db'
+import { pingSql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { createRateLimiter } from '@shop/shared/http/rate-limit'
+import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { createServiceApp } from '@shop/shared/http/service-app'
 import { authRoutes } from './modules/auth/routes.ts'
 import { createAuthService } from './modules/auth/service.ts'
 import type { PasswordHasher } from './modules/auth/password.ts'
@@ -27,7 +27,7 @@ export interface UsersDeps {
   accessTtlSeconds: number
   refreshTtlDays: number
   loginLimits: { perEmail: number; perIp: number; windowMs: number }
-  /** Whose X-Forwarded-For is believed (the gateway); see client-address.ts. */
+  /** Whose X-Forwarded-For is believed (the gateway); see shared/src/http/client-address.ts. */
   trustedProxies: TrustedProxies
 }
 

@@ -3,9 +3,9 @@
  * hasher and the admin account.
  */
 import { join } from 'node:path'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { migrate, type MigrationSource } from '@shop/shared/migrate'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { migrate, type MigrationSource } from '@shop/shared/data/migrate'
 import { createPasswordHasher, type PasswordHasher } from './modules/auth/password.ts'
 import { loadKeyRing, type KeyRing } from './modules/keys/service.ts'
 import { createUsersService } from './modules/users/service.ts'

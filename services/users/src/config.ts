@@ -1,4 +1,4 @@
-import { commonSpec, firstOf, int, loadConfig, optionalStr, port, proxyList, str } from '@shop/shared/config'
+import { commonSpec, firstOf, int, loadConfig, optionalStr, port, proxyList, str } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'users'
 

@@ -1,6 +1,6 @@
 /** Builds a users app on a schema and Redis prefix of its own, for tests. */
-import { trustedProxies } from '@shop/shared/client-address'
-import { createRedis } from '@shop/shared/redis'
+import { trustedProxies } from '@shop/shared/http/client-address'
+import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, testLog, testSchema, uniqueName } from '@shop/shared/testing'
 import { createApp, type UsersDeps } from './app.ts'
 import { bootstrap } from './bootstrap.ts'

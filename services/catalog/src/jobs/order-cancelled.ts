@@ -1,6 +1,6 @@
-import type { Handler } from '@shop/shared/consumer'
-import type { Logger } from '@shop/shared/logger'
-import { AppError } from '@shop/shared/errors'
+import type { Handler } from '@shop/shared/messaging/consumer'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { AppError } from '@shop/shared/http/errors'
 import { releaseIn } from '../modules/reservations/service.ts'
 
 /**

@@ -3,9 +3,9 @@
  * transaction. A transition the machine refuses is logged and acknowledged: retrying cannot
  * make it legal.
  */
-import type { Handler } from '@shop/shared/consumer'
-import type { Tx } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
+import type { Handler } from '@shop/shared/messaging/consumer'
+import type { Tx } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
 import { applyEvent } from '../modules/orders/service.ts'
 import { IllegalTransitionError, type OrderEvent } from '../modules/orders/state.ts'
 

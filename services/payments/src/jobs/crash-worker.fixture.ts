@@ -3,8 +3,8 @@
  * the job is done: the crash window the inbox exists for. Used by payments.test.ts.
  * Env: FIXTURE_SCHEMA, FIXTURE_PREFIX, DATABASE_URL, REDIS_URL.
  */
-import { createSql } from '@shop/shared/db'
-import { createLogger } from '@shop/shared/logger'
+import { createSql } from '@shop/shared/data/db'
+import { createLogger } from '@shop/shared/runtime/logger'
 import { createPaymentsWorker } from '../worker.ts'
 
 const schema = process.env.FIXTURE_SCHEMA!

@@ -1,4 +1,4 @@
-import type { Handler } from '@shop/shared/consumer'
+import type { Handler } from '@shop/shared/messaging/consumer'
 import { takePayment, type ProcessingDeps } from '../modules/payments/service.ts'
 
 /** `payment.requested`: debit the wallet once for the order, or decline. */

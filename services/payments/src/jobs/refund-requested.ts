@@ -1,4 +1,4 @@
-import type { Handler } from '@shop/shared/consumer'
+import type { Handler } from '@shop/shared/messaging/consumer'
 import { refundPayment, type ProcessingDeps } from '../modules/payments/service.ts'
 
 /** `refund.requested`: credit a paid order's amount back once. */

@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
-import { Currency, MAX_PRICE, Price, StrictInteger } from '@shop/shared/money'
+import { Currency, MAX_PRICE, Price, StrictInteger } from '@shop/shared/domain/money'
 
 export const Product = t.Object({
   id: t.String({ format: 'uuid' }),

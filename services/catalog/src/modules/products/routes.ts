@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
-import type { authPlugin } from '@shop/shared/auth'
-import { Problem } from '@shop/shared/errors'
-import { Page } from '@shop/shared/pagination'
+import type { authPlugin } from '@shop/shared/http/auth'
+import { Problem } from '@shop/shared/http/errors'
+import { Page } from '@shop/shared/http/pagination'
 import { Category_, CreateProduct, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
 import type { ProductsService } from './service.ts'
 

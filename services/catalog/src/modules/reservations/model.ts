@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
-import { StrictInteger, Uuid } from '@shop/shared/money'
+import { StrictInteger, Uuid } from '@shop/shared/domain/money'
 
 export const MAX_ITEMS = 50
 export const MAX_QUANTITY = 1000

@@ -1,5 +1,5 @@
-import type { Db } from '@shop/shared/db'
-import { MAX_ORDER_TOTAL } from '@shop/shared/money'
+import type { Db } from '@shop/shared/data/db'
+import { MAX_ORDER_TOTAL } from '@shop/shared/domain/money'
 
 export type ReservationStatus = 'reserved' | 'committed' | 'released'
 

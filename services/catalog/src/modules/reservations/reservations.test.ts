@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Queues, producerConnection } from '@shop/shared/queue'
+import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { TEST_REDIS_URL, call, deleteRedisPrefix, testLog, uniqueName, waitFor } from '@shop/shared/testing'
 import { createTestCatalog, type TestCatalog } from '../../testing.ts'
 import { createCatalogConsumer } from '../../worker.ts'
@@ -254,7 +254,7 @@ describe('order events through the inbox', () => {
   }, 30_000)
 
   test('a batch committing reservations of many products races new reservations of them without a deadlock', async () => {
-    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { BATCH_JOB } = await import('@shop/shared/domain/contracts')
     const repo = await import('./repository.ts')
     const prefix = uniqueName('catdl')
     const producer = producerConnection(TEST_REDIS_URL)

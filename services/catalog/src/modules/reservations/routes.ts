@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
-import type { serviceAuthPlugin } from '@shop/shared/auth'
-import { Problem } from '@shop/shared/errors'
+import type { serviceAuthPlugin } from '@shop/shared/http/auth'
+import { Problem } from '@shop/shared/http/errors'
 import { OrderIdParams, Reservation, ReserveBody, StaleQuery, StaleReservations } from './model.ts'
 import type { ReservationsService } from './service.ts'
 

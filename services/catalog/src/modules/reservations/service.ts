@@ -4,10 +4,10 @@
  * `reserved <= stock` CHECK stands behind the code). Reserve, commit and release are each
  * idempotent by order id.
  */
-import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/errors'
-import type { Sql, Tx } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { MAX_ORDER_TOTAL } from '@shop/shared/money'
+import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/http/errors'
+import type { Sql, Tx } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { MAX_ORDER_TOTAL } from '@shop/shared/domain/money'
 import type { Reservation, ReserveBody } from './model.ts'
 import * as repo from './repository.ts'
 

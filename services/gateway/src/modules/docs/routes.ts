@@ -5,8 +5,8 @@
  * combines them (every public route the gateway forwards; internal routes are in none).
  */
 import { Elysia, t } from 'elysia'
-import { swaggerUiRoutes } from '@shop/shared/api-docs'
-import { NotFoundError, Problem } from '@shop/shared/errors'
+import { swaggerUiRoutes } from '@shop/shared/http/api-docs'
+import { NotFoundError, Problem } from '@shop/shared/http/errors'
 import { UpstreamUnavailableError } from '../proxy/proxy.ts'
 import type { ServiceName } from '../proxy/routes-table.ts'
 

@@ -4,7 +4,7 @@
  * origin that is not on the list.
  */
 import { Elysia } from 'elysia'
-import { AppError, problemResponse } from '@shop/shared/errors'
+import { AppError, problemResponse } from '@shop/shared/http/errors'
 
 const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, last-event-id, x-request-id'
 const EXPOSED_HEADERS = 'x-request-id, idempotent-replayed, retry-after'

@@ -5,8 +5,8 @@
  * no such body (411).
  */
 import { Elysia } from 'elysia'
-import { AppError } from '@shop/shared/errors'
-import { declaredTooLarge, malformedPath } from '@shop/shared/request-guards'
+import { AppError } from '@shop/shared/http/errors'
+import { declaredTooLarge, malformedPath } from '@shop/shared/http/request-guards'
 
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS'])
 

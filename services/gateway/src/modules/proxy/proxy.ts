@@ -4,8 +4,8 @@
  * `x-forwarded-*` set. An upstream that cannot be reached is a 502 problem, one that does not
  * answer in time a 504: the client never hangs.
  */
-import { AppError } from '@shop/shared/errors'
-import { PayloadTooLargeError } from '@shop/shared/request-guards'
+import { AppError } from '@shop/shared/http/errors'
+import { PayloadTooLargeError } from '@shop/shared/http/request-guards'
 import type { ServiceName } from './routes-table.ts'
 
 const HOP_BY_HOP = new Set([
@@ -37,7 +37,7 @@ export interface ForwardOptions {
   service: ServiceName
   baseUrl: string
   requestId: string
-  /** The client as the gateway decided it (client-address.ts): the only X-Forwarded-For the service sees. */
+  /** The client as the gateway decided it (shared/src/http/client-address.ts): the only X-Forwarded-For the service sees. */
   clientAddress: string
   timeoutMs: number
   /** The largest body passed on; a longer one (sent without Content-Length) ends in a 413. */

@@ -6,8 +6,8 @@
  * history otherwise (a gap, a read already running). It also re-reads on every heartbeat, so a
  * notification lost while the LISTEN connection reconnects delays an event by one heartbeat at most.
  */
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
 import * as repo from '../orders/repository.ts'
 
 export interface StreamEvent {

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
-import type { authPlugin } from '@shop/shared/auth'
-import { Problem, ValidationFailedError } from '@shop/shared/errors'
+import type { authPlugin } from '@shop/shared/http/auth'
+import { Problem, ValidationFailedError } from '@shop/shared/http/errors'
 import type { OrderEventHub } from './hub.ts'
 
 function parseLastEventId(value: string | undefined): number | undefined {

@@ -1,7 +1,7 @@
 import { t } from 'elysia'
 import { Type, type TLiteral } from '@sinclair/typebox'
-import { StrictInteger, Uuid } from '@shop/shared/money'
-import { CANCEL_REASONS } from '@shop/shared/contracts'
+import { StrictInteger, Uuid } from '@shop/shared/domain/money'
+import { CANCEL_REASONS } from '@shop/shared/domain/contracts'
 import { STATUSES } from './state.ts'
 
 export const CreateOrder = t.Object(

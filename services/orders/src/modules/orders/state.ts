@@ -11,7 +11,7 @@
  * reconciler asks again while an answer is overdue, because Redis may forget a request or an
  * answer after the outbox marked it sent.
  */
-import type { CancelReason, DeclineReason } from '@shop/shared/contracts'
+import type { CancelReason, DeclineReason } from '@shop/shared/domain/contracts'
 
 export type { CancelReason }
 

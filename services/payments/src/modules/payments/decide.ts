@@ -4,7 +4,7 @@
  * already taken for the order. `service.ts` locks the rows, calls these, and carries the
  * decision out in the same transaction.
  */
-import type { DeclineReason } from '@shop/shared/contracts'
+import type { DeclineReason } from '@shop/shared/domain/contracts'
 
 export interface WalletView {
   currency: string

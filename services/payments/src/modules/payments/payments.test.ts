@@ -36,7 +36,7 @@ async function outcome(orderId: string, name: string, count = 1) {
 
 describe('payment.requested', () => {
   test('a batch job: one wallet affording two of three payments pays exactly two; other wallets alongside are paid', async () => {
-    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { BATCH_JOB } = await import('@shop/shared/domain/contracts')
     const tight = await fundedWallet(t, 2000)
     const others = await Promise.all([fundedWallet(t, 5000), fundedWallet(t, 5000)])
     const requests = [order(tight, 900), order(others[0]!, 1000), order(tight, 900), order(others[1]!, 1000), order(tight, 900)]
@@ -164,7 +164,7 @@ describe('payment.requested', () => {
       stdout: 'pipe',
       stderr: 'inherit',
     })
-    const { Queues, producerConnection } = await import('@shop/shared/queue')
+    const { Queues, producerConnection } = await import('@shop/shared/messaging/queue')
     const producer = producerConnection(TEST_REDIS_URL)
     const queues = new Queues(producer, crashPrefix)
     const { createPaymentsWorker } = await import('../../worker.ts')
@@ -299,7 +299,7 @@ describe('void.requested (an order cancelled before orders knew of its payment)'
     ['the payment first', ['payment.requested', 'void.requested'], 'payment.refunded', 1],
     ['the void first', ['void.requested', 'payment.requested'], 'payment.voided', 0],
   ] as const)('racing in one batch, %s: no money kept either way', async (_, names, answer, refunds) => {
-    const { BATCH_JOB } = await import('@shop/shared/contracts')
+    const { BATCH_JOB } = await import('@shop/shared/domain/contracts')
     const userId = await fundedWallet(t, 5000)
     const request = order(userId, 2500)
     const events = names.map((name) => ({
@@ -334,8 +334,8 @@ describe('void.requested (an order cancelled before orders knew of its payment)'
 
 describe('batches on two workers', () => {
   test('two batches paying for the same wallets in opposite orders never deadlock (lanes start in key order)', async () => {
-    const { BATCH_JOB } = await import('@shop/shared/contracts')
-    const { Queues, producerConnection } = await import('@shop/shared/queue')
+    const { BATCH_JOB } = await import('@shop/shared/domain/contracts')
+    const { Queues, producerConnection } = await import('@shop/shared/messaging/queue')
     const { capturingLog, deleteRedisPrefix, uniqueName } = await import('@shop/shared/testing')
     const { createPaymentsWorker } = await import('../../worker.ts')
     const prefix = uniqueName('paydl')

@@ -1,5 +1,5 @@
-import type { DeclineReason } from '@shop/shared/contracts'
-import type { Db } from '@shop/shared/db'
+import type { DeclineReason } from '@shop/shared/domain/contracts'
+import type { Db } from '@shop/shared/data/db'
 
 export type PaymentStatus = 'succeeded' | 'declined' | 'refunded' | 'voided'
 export type { DeclineReason }

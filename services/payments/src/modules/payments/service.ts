@@ -7,10 +7,10 @@
  * have forgotten the request or the answer), so a repeat is the normal way to recover.
  */
 import { UnrecoverableError } from 'bullmq'
-import type { EventEnvelope } from '@shop/shared/contracts'
-import type { Tx } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { publish } from '@shop/shared/outbox'
+import type { EventEnvelope } from '@shop/shared/domain/contracts'
+import type { Tx } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { publish } from '@shop/shared/messaging/outbox'
 import * as wallets from '../wallets/repository.ts'
 import { PaymentMismatchError, decide, decideRefund, decideVoid } from './decide.ts'
 import * as payments from './repository.ts'

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Amount, Currency } from '@shop/shared/money'
+import { Amount, Currency } from '@shop/shared/domain/money'
 
 export const Wallet = t.Object({
   id: t.String({ format: 'uuid' }),

@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia'
-import type { authPlugin } from '@shop/shared/auth'
-import { Problem } from '@shop/shared/errors'
-import type { idempotencyPlugin } from '@shop/shared/idempotency'
-import { Page, PageQuery } from '@shop/shared/pagination'
+import type { authPlugin } from '@shop/shared/http/auth'
+import { Problem } from '@shop/shared/http/errors'
+import type { idempotencyPlugin } from '@shop/shared/http/idempotency'
+import { Page, PageQuery } from '@shop/shared/http/pagination'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from './model.ts'
 import type { WalletsService } from './service.ts'
 

@@ -1,7 +1,7 @@
-import { AppError, ConflictError, ValidationFailedError } from '@shop/shared/errors'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
-import { decodeCursor, pageLimit, toPage } from '@shop/shared/pagination'
+import { AppError, ConflictError, ValidationFailedError } from '@shop/shared/http/errors'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { LedgerEntry, Wallet } from './model.ts'
 import * as repo from './repository.ts'
 

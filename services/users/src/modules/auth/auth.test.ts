@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose'
-import { TRUST_NO_ONE } from '@shop/shared/client-address'
+import { TRUST_NO_ONE } from '@shop/shared/http/client-address'
 import { call } from '@shop/shared/testing'
 import { createTestUsers, TEST_AUDIENCE, TEST_ISSUER } from '../../testing.ts'
 

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
-import { clientAddress, type TrustedProxies } from '@shop/shared/client-address'
-import { Problem } from '@shop/shared/errors'
+import { clientAddress, type TrustedProxies } from '@shop/shared/http/client-address'
+import { Problem } from '@shop/shared/http/errors'
 import { User } from '../users/model.ts'
 import { Login, RefreshBody, Register, Tokens } from './model.ts'
 import type { AuthService } from './service.ts'

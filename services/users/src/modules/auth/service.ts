@@ -4,10 +4,10 @@
  * owner both have to sign in again).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { UnauthorizedError, ValidationFailedError } from '@shop/shared/errors'
-import type { RateLimiter } from '@shop/shared/rate-limit'
-import type { Sql } from '@shop/shared/db'
-import type { Logger } from '@shop/shared/logger'
+import { UnauthorizedError, ValidationFailedError } from '@shop/shared/http/errors'
+import type { RateLimiter } from '@shop/shared/http/rate-limit'
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
 import type { KeyRing } from '../keys/service.ts'
 import * as sessions from '../sessions/repository.ts'
 import * as users from '../users/repository.ts'

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose'
-import type { Db } from '@shop/shared/db'
+import type { Db } from '@shop/shared/data/db'
 
 export interface SigningKeyRow {
   kid: string

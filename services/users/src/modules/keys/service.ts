@@ -15,8 +15,8 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose'
-import { ACCESS_TOKEN_ALG, type Role } from '@shop/shared/auth'
-import type { Sql } from '@shop/shared/db'
+import { ACCESS_TOKEN_ALG, type Role } from '@shop/shared/http/auth'
+import type { Sql } from '@shop/shared/data/db'
 import * as repo from './repository.ts'
 
 export interface KeyRing {

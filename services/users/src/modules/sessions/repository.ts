@@ -1,4 +1,4 @@
-import type { Db } from '@shop/shared/db'
+import type { Db } from '@shop/shared/data/db'
 
 export interface RefreshTokenRow {
   tokenHash: string

@@ -1,5 +1,5 @@
-import type { Db } from '@shop/shared/db'
-import type { Role } from '@shop/shared/auth'
+import type { Db } from '@shop/shared/data/db'
+import type { Role } from '@shop/shared/http/auth'
 
 export interface UserRow {
   id: string

@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
-import { Problem } from '@shop/shared/errors'
-import type { authPlugin } from '@shop/shared/auth'
+import { Problem } from '@shop/shared/http/errors'
+import type { authPlugin } from '@shop/shared/http/auth'
 import { UpdateMe, User, UserIdParams } from './model.ts'
 import type { UsersService } from './service.ts'
 

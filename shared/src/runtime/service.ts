@@ -7,11 +7,11 @@
  * (`startInProcess`, service-harness.ts), `bun run bench` and `bun run chaos`.
  */
 import type { Redis } from 'ioredis'
-import { connectSql, type Sql } from './db.ts'
+import { connectSql, type Sql } from '../data/db.ts'
 import { announce, every, listenAlone, onShutdown, runMain, type ShutdownStep } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
-import { migrate, type MigrationSource } from './migrate.ts'
-import { createRedis } from './redis.ts'
+import { migrate, type MigrationSource } from '../data/migrate.ts'
+import { createRedis } from '../data/redis.ts'
 
 export type Env = Record<string, string | undefined>
 

@@ -7,7 +7,7 @@
  * Run by db.test.ts in a child process; prints one JSON line.
  */
 import postgres from 'postgres'
-import { TEST_DATABASE_URL } from './testing.ts'
+import { TEST_DATABASE_URL } from '../testing.ts'
 
 const sql = postgres(TEST_DATABASE_URL, { max: 3, onnotice: () => {} })
 const killer = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })

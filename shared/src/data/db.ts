@@ -3,7 +3,7 @@
  * search path, bigint parsed to a number (money is integer minor units, always far below 2^53).
  */
 import postgres from 'postgres'
-import { redactUrl } from './lifecycle.ts'
+import { redactUrl } from '../runtime/lifecycle.ts'
 
 export type Sql = postgres.Sql<{ bigint: number }>
 export type Tx = postgres.TransactionSql<{ bigint: number }>

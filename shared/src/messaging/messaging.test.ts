@@ -6,11 +6,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Queue } from 'bullmq'
 import { Consumer } from './consumer.ts'
-import { BATCH_JOB, type EventEnvelope } from './contracts.ts'
-import { kernel, migrate } from './migrate.ts'
-import { OutboxDispatcher, OutboxRelay, batchJobId, publish } from './outbox.ts'
+import { BATCH_JOB, type EventEnvelope } from '../domain/contracts.ts'
+import { kernel, migrate } from '../data/migrate.ts'
+import { publish } from './outbox.ts'
+import { OutboxDispatcher } from './outbox-dispatcher.ts'
+import { batchJobId } from './outbox-jobs.ts'
+import { OutboxRelay } from './outbox-relay.ts'
 import { Queues, producerConnection } from './queue.ts'
-import { PrivateRedis, TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, waitFor } from './testing.ts'
+import { PrivateRedis, TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, uniqueName, waitFor } from '../testing.ts'
 
 const db = testSchema('msg')
 const prefix = uniqueName('msgq')

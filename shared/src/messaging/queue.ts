@@ -4,7 +4,7 @@
  */
 import { Queue, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
-import type { QueueName } from './contracts.ts'
+import type { QueueName } from '../domain/contracts.ts'
 
 /** How long a completed job is kept: a re-publish with the same job id within it is a no-op. */
 export const DEDUP_WINDOW_SECONDS = 24 * 3600

@@ -10,9 +10,9 @@ import type { Sql } from './db.ts'
 
 /** Migrations that belong to the shared kernel, applied in a service's schema when it uses them. */
 export const kernelMigrations = {
-  idempotency: join(import.meta.dir, '..', 'migrations', 'idempotency'),
-  outbox: join(import.meta.dir, '..', 'migrations', 'outbox'),
-  inbox: join(import.meta.dir, '..', 'migrations', 'inbox'),
+  idempotency: join(import.meta.dir, '..', '..', 'migrations', 'idempotency'),
+  outbox: join(import.meta.dir, '..', '..', 'migrations', 'outbox'),
+  inbox: join(import.meta.dir, '..', '..', 'migrations', 'inbox'),
 } as const
 
 /** The kernel sources named, in a form `migrate` takes. */

@@ -103,7 +103,7 @@ export function listenAlone<A extends { listen(options: Record<string, unknown>)
   const { what, portEnv, ...serve } = options
   try {
     // Bun's own body limit answers a bare 413 without calling the app; every app of ours checks
-    // the size itself and answers a problem (errors.ts, `bodyLimitPlugin`; the gateway's proxy).
+    // the size itself and answers a problem (http/request-guards.ts; the gateway's proxy).
     return app.listen({ maxRequestBodySize: Number.MAX_SAFE_INTEGER, ...serve, reusePort: false })
   } catch (error) {
     if ((error as { code?: string }).code === 'EADDRINUSE') throw new Error(portTakenMessage(options.port, what, portEnv))

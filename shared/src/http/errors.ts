@@ -3,7 +3,7 @@
  * HTTP `status`, answered as RFC 9457 `application/problem+json` by `errorPlugin`.
  */
 import { Elysia, t } from 'elysia'
-import type { Logger } from './logger.ts'
+import type { Logger } from '../runtime/logger.ts'
 
 export interface ProblemBody {
   type: string

@@ -5,7 +5,7 @@
  */
 import { Elysia, t } from 'elysia'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Logger } from './logger.ts'
+import type { Logger } from '../runtime/logger.ts'
 
 export const REQUEST_ID_HEADER = 'x-request-id'
 const VALID_REQUEST_ID = /^[A-Za-z0-9._\-:]{1,128}$/

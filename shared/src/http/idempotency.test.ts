@@ -4,8 +4,8 @@ import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet } from 'jose'
 import { authPlugin, createTokenVerifier } from './auth.ts'
 import { errorPlugin, ConflictError, UnprocessableError } from './errors.ts'
 import { IdempotencyStore, idempotencyPlugin } from './idempotency.ts'
-import { kernelMigrations, migrate } from './migrate.ts'
-import { call, testLog, testSchema } from './testing.ts'
+import { kernelMigrations, migrate } from '../data/migrate.ts'
+import { call, testLog, testSchema } from '../testing.ts'
 
 const db = testSchema('idem')
 const ISS = 'test-iss'

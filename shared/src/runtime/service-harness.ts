@@ -4,9 +4,9 @@
  * environment. The system test harness (tests/system.ts) starts the whole list this way.
  */
 import type { Logger } from './logger.ts'
-import { migrate } from './migrate.ts'
+import { migrate } from '../data/migrate.ts'
 import { openRuntime, type Api, type BaseConfig, type Env, type ServiceManifest, type Worker } from './service.ts'
-import { testLog, testSchema, type TestSchema } from './testing.ts'
+import { testLog, testSchema, type TestSchema } from '../testing.ts'
 
 export interface InProcess<P, A extends Api, W extends Worker> {
   url: string

@@ -4,7 +4,7 @@
  * variable, so a misconfigured deployment fails fast with one clear message.
  */
 
-import { trustedProxies } from './client-address.ts'
+import { trustedProxies } from '../http/client-address.ts'
 
 type Env = Record<string, string | undefined>
 

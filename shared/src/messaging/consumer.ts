@@ -1,17 +1,18 @@
 /**
  * The consuming side: a BullMQ worker whose handlers run inside one Postgres transaction together
  * with the insert of the message id into the inbox, so a redelivered message is skipped and an
- * effect happens exactly once. Payloads are validated against the contract first; a bad one
- * fails at once with `UnrecoverableError`. What exhausts its attempts is recorded in
- * `dead_letters`.
+ * effect happens exactly once. Payloads are validated against the contract first (envelope.ts);
+ * a bad one fails at once with `UnrecoverableError`. What exhausts its attempts is recorded in
+ * `dead_letters`. Batch jobs, many events in one transaction: consumer-batch.ts.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
-import { Value } from '@sinclair/typebox/value'
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { BATCH_JOB, EVENTS, type EventEnvelope, type EventName, type EventsFor, type QueueName } from './contracts.ts'
-import type { Sql, Tx } from './db.ts'
-import type { Logger } from './logger.ts'
-import type { OutboxDispatcher } from './outbox.ts'
+import { BATCH_JOB, type EventEnvelope, type EventName, type EventsFor, type QueueName } from '../domain/contracts.ts'
+import type { Sql, Tx } from '../data/db.ts'
+import type { Logger } from '../runtime/logger.ts'
+import { BatchJobs } from './consumer-batch.ts'
+import { parseEnvelope } from './envelope.ts'
+import type { OutboxDispatcher } from './outbox-dispatcher.ts'
 import { closeWithin, workerConnection } from './queue.ts'
 
 export type Handler<N extends EventName> = (tx: Tx, event: EventEnvelope<N>) => Promise<void>
@@ -56,23 +57,6 @@ export interface ConsumerOptions<Q extends QueueName> {
  * unique violation from a concurrent duplicate (the retry sees the winner's row). */
 const TRANSIENT = new Set(['40001', '40P01', '23505'])
 
-function describeInvalid(schema: Parameters<typeof Value.Check>[0], value: unknown): string {
-  const first = Value.Errors(schema, value).First()
-  return first ? `${first.path || '/'}: ${first.message}` : 'invalid'
-}
-
-/** Validates a job against the contract; throws UnrecoverableError for anything malformed. */
-export function parseEnvelope(job: Pick<Job, 'name' | 'data' | 'id'>, accepted: readonly string[]): EventEnvelope {
-  if (!accepted.includes(job.name)) throw new UnrecoverableError(`No handler for event "${job.name}"`)
-  const data = job.data as Partial<EventEnvelope> | undefined
-  if (!data || typeof data.id !== 'string' || !/^[0-9a-f-]{36}$/i.test(data.id) || data.name !== job.name)
-    throw new UnrecoverableError('Malformed envelope: id and name are required')
-  const schema = EVENTS[job.name as EventName].payload
-  if (!Value.Check(schema, data.payload))
-    throw new UnrecoverableError(`Invalid ${job.name} payload: ${describeInvalid(schema, data.payload)}`)
-  return data as EventEnvelope
-}
-
 /** Rolls back a handler that ran for a message the inbox had already seen. */
 class DuplicateMessage extends Error {}
 
@@ -81,6 +65,8 @@ export class Consumer<Q extends QueueName> {
   private readonly connection: ReturnType<typeof workerConnection>
   private readonly handled: Counter<'event' | 'outcome'> | undefined
   private readonly duration: Histogram<'event'> | undefined
+  /** Batch jobs (consumer-batch.ts), through this consumer's transactions and inbox. */
+  private readonly batches: BatchJobs<Q>
 
   constructor(private readonly options: ConsumerOptions<Q>) {
     const { queue, log } = options
@@ -100,6 +86,13 @@ export class Consumer<Q extends QueueName> {
         registers: [options.registry],
       })
     }
+    this.batches = new BatchJobs(options, {
+      duration: this.duration,
+      inTransaction: (work) => this.inTransaction(work),
+      handleOne: (envelope) => this.handleOne(envelope),
+      finished: (envelope, outcome) => this.finished(envelope, outcome),
+      deadLetter: (job, data, message) => this.deadLetter(job, data, message),
+    })
     this.connection = workerConnection(options.redisUrl)
     this.worker = new Worker(queue, (job) => this.process(job, accepted), {
       connection: this.connection,
@@ -120,7 +113,7 @@ export class Consumer<Q extends QueueName> {
   }
 
   private async process(job: Job, accepted: string[]): Promise<Outcome> {
-    if (job.name === BATCH_JOB) return this.processBatch(job, accepted)
+    if (job.name === BATCH_JOB) return this.batches.process(job, accepted)
     return this.handleOne(parseEnvelope(job, accepted))
   }
 
@@ -178,93 +171,6 @@ export class Consumer<Q extends QueueName> {
     if (outcome === 'duplicate') this.options.log.info('duplicate message skipped', { event: envelope.name, id: envelope.id })
     await this.options.afterCommit?.(envelope, outcome)
   }
-
-  /**
-   * A batch job: every new event of it in ONE transaction (one inbox insert, one commit). Batches
-   * run one at a time in a process so two of them never take the same rows in opposite orders.
-   * An event the contract refuses is dead-lettered on its own; if the transaction fails for
-   * another reason, each event is retried in its own transaction, so one bad event cannot hold
-   * the others back, and the job fails (to be retried; the inbox skips what is done) only for
-   * the events that still fail.
-   */
-  private async processBatch(job: Job, accepted: string[]): Promise<Outcome> {
-    const items: unknown[] = Array.isArray(job.data?.events) ? job.data.events : []
-    if (items.length === 0) throw new UnrecoverableError('Malformed batch: events are required')
-    const events: EventEnvelope[] = []
-    for (const item of items) {
-      try {
-        events.push(parseEnvelope({ name: (item as { name?: string } | null)?.name ?? '', data: item, id: job.id }, accepted))
-      } catch (error) {
-        await this.deadLetter(job, item, (error as Error).message)
-      }
-    }
-    if (events.length === 0) return 'duplicate'
-    const previous = this.batchTail
-    let release = () => {}
-    this.batchTail = new Promise<void>((resolve) => (release = resolve))
-    await previous
-    try {
-      let outcomes: Map<string, Outcome>
-      const stopTimer = this.duration?.startTimer({ event: BATCH_JOB })
-      try {
-        outcomes = await this.inTransaction(async (tx) => {
-          const fresh = await tx<{ messageId: string }[]>`
-            insert into inbox (message_id, queue, name)
-            select * from unnest(${events.map((e) => e.id)}::uuid[], ${events.map(() => this.options.queue)}::text[], ${events.map((e) => e.name)}::text[])
-            on conflict (message_id) do nothing
-            returning message_id`
-          const todo = new Set(fresh.map((r) => r.messageId))
-          const result = new Map<string, Outcome>()
-          const lanes = new Map<string, EventEnvelope[]>()
-          for (const event of events) {
-            if (!todo.delete(event.id)) {
-              result.set(event.id, result.get(event.id) ?? 'duplicate')
-              continue
-            }
-            result.set(event.id, 'processed')
-            const key = this.options.batchKey?.(event) ?? ''
-            const lane = lanes.get(key)
-            if (lane) lane.push(event)
-            else lanes.set(key, [event])
-          }
-          // Lanes start in key order, and their first statements go out in that order on the one
-          // connection: two batches that lock one row per key (a wallet, an order) first take
-          // those locks in the same order, so they never deadlock with each other.
-          const ordered = [...lanes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, lane]) => lane)
-          if (lanes.size > 0) await this.options.lockFirst?.(tx, ordered.flat())
-          const settled = await Promise.allSettled(
-            ordered.map(async (lane) => {
-              for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
-            }),
-          )
-          const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as { code?: string }] : []))
-          // The cause, not the "transaction is aborted" that the other lanes got after it.
-          if (errors.length) throw errors.find((e) => e?.code !== '25P02') ?? errors[0]
-          return result
-        })
-      } catch (error) {
-        this.options.log.warn('batch failed; handling its events one by one', { queue: this.options.queue, jobId: job.id, events: events.length, error: (error as Error).message })
-        let failure: unknown
-        for (const event of events) {
-          try {
-            await this.handleOne(event)
-          } catch (eventError) {
-            failure ??= eventError
-          }
-        }
-        if (failure) throw failure
-        return 'processed'
-      }
-      stopTimer?.()
-      for (const event of events) await this.finished(event, outcomes.get(event.id)!)
-      return [...outcomes.values()].includes('processed') ? 'processed' : 'duplicate'
-    } finally {
-      release()
-    }
-  }
-
-  /** Batches of this process, one after the other. */
-  private batchTail: Promise<void> = Promise.resolve()
 
   private async onFailed(job: Job | undefined, error: Error): Promise<void> {
     if (!job) return

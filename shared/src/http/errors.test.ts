@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia, t } from 'elysia'
 import { errorPlugin, NotFoundError } from './errors.ts'
-import { call, testLog, testSchema } from './testing.ts'
+import { call, testLog, testSchema } from '../testing.ts'
 
 const db = testSchema('errors')
 let app: ReturnType<typeof build>

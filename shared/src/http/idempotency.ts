@@ -16,7 +16,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
-import type { Db, Fragment, Sql } from './db.ts'
+import type { Db, Fragment, Sql } from '../data/db.ts'
 import type { AuthUser } from './auth.ts'
 import { BadRequestError, ConflictError, PROBLEM_CONTENT_TYPE, UnprocessableError, beforeErrorResponse, clearErrorResponseHook } from './errors.ts'
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Elysia, t } from 'elysia'
 import { errorPlugin } from './errors.ts'
-import { createLogger } from './logger.ts'
+import { createLogger } from '../runtime/logger.ts'
 import { MAX_JSON_DEPTH, jsonDepth, requestGuards } from './request-guards.ts'
 
 const app = new Elysia()

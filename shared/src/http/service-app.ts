@@ -7,7 +7,7 @@ import { Elysia } from 'elysia'
 import { apiDocsRoutes } from './api-docs.ts'
 import { errorPlugin } from './errors.ts'
 import { observabilityPlugin, type ReadinessChecks } from './observability.ts'
-import type { Logger } from './logger.ts'
+import type { Logger } from '../runtime/logger.ts'
 import { requestGuards } from './request-guards.ts'
 
 export interface ServiceAppOptions {
