@@ -34,6 +34,26 @@ export interface IdempotencyScope {
   key: string
 }
 
+/** The key a request owns, as plain values: what a statement needs to record the answer under it. */
+export interface OwnedKey {
+  scope: IdempotencyScope
+  lockToken: string
+}
+
+/**
+ * `complete` as a data-modifying CTE body for a handler's own statement: records `status` and
+ * `body` (a jsonb expression over the statement's other CTEs) as the answer under `owned` when
+ * `guard` (a condition over them) holds.
+ */
+export function recordAnswerIn(db: Db, owned: OwnedKey, status: number, body: Fragment, guard: Fragment): Fragment {
+  const { scope, lockToken } = owned
+  return db`
+    update idempotency_keys
+    set state = 'done', response_status = ${status}, response_body = ${body}, content_type = 'application/json'
+    where user_id = ${scope.userId} and route = ${scope.route} and key = ${scope.key} and lock_token = ${lockToken}
+      and ${guard}`
+}
+
 /**
  * What a route runs in the statement that claims its key, only when the key is claimed:
  * `write`, a data-modifying CTE body that selects `from claimed` (a one-row CTE), and `lookup`, a
@@ -106,17 +126,9 @@ export class IdempotencyStore {
     }
   }
 
-  /**
-   * `complete` as a data-modifying CTE body for a handler's own statement: records `status` and
-   * `body` (a jsonb expression over the statement's other CTEs) as the answer when `guard` (a
-   * condition over them) holds.
-   */
+  /** `recordAnswerIn` on this store's connection. */
   recordIn(scope: IdempotencyScope, lockToken: string, status: number, body: Fragment, guard: Fragment): Fragment {
-    return this.sql`
-      update idempotency_keys
-      set state = 'done', response_status = ${status}, response_body = ${body}, content_type = 'application/json'
-      where user_id = ${scope.userId} and route = ${scope.route} and key = ${scope.key} and lock_token = ${lockToken}
-        and ${guard}`
+    return recordAnswerIn(this.sql, { scope, lockToken }, status, body, guard)
   }
 
   /** Records the final answer of the request that owns the key. */

@@ -23,7 +23,11 @@ export function orderRoutes(
       async ({ user, body, headers, request, set, status }) => {
         const claim = claimOf(request)
         if (!claim) throw new Error('POST /api/orders ran without its Idempotency-Key claim')
-        return status(202, await orders.create(user, headers['idempotency-key']!, body, claim, requestIdOf(set)))
+        const idempotency = { key: headers['idempotency-key']!, earlierOrderId: claim.lookup as string | null, owned: { scope: claim.scope, lockToken: claim.lockToken } }
+        const { order, recorded } = await orders.create(user, body, idempotency, requestIdOf(set))
+        // The order's statement recorded this answer under the key: the plugin must not record it again.
+        if (recorded) claim.recorded()
+        return status(202, order)
       },
       {
         auth: true,

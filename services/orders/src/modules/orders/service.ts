@@ -12,7 +12,7 @@ import type { AuthUser } from '@shop/shared/http/auth'
 import type { Sql, Tx } from '@shop/shared/data/db'
 import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/http/errors'
 import type { Logger } from '@shop/shared/runtime/logger'
-import type { Claim, IdempotentRoute } from '@shop/shared/http/idempotency'
+import type { IdempotentRoute, OwnedKey } from '@shop/shared/http/idempotency'
 import { publish } from '@shop/shared/messaging/outbox'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
@@ -165,18 +165,24 @@ export function createOrdersService(deps: OrdersDeps) {
     } satisfies IdempotentRoute,
 
     /**
-     * `claim` is the request's Idempotency-Key claim made with `createClaim`: its statement has
-     * committed the intent (before the reservation, whatever the lookup found; a no-op then).
+     * The order of `key`. The statement that claimed the key (with `createClaim`) has committed the
+     * intent before the reservation and found `earlierOrderId`, an order this key made before. The
+     * answer is recorded under `owned` by the order's own statement: then `recorded` is true.
      */
-    async create(user: AuthUser, key: string, input: CreateOrder, claim: Claim, requestId?: string): Promise<Order> {
+    async create(
+      user: AuthUser,
+      input: CreateOrder,
+      idempotency: { key: string; earlierOrderId: string | null; owned: OwnedKey },
+      requestId?: string,
+    ): Promise<{ order: Order; recorded: boolean }> {
+      const { key } = idempotency
       const orderId = orderIdFor(user.id, key)
-      const existingId = claim.lookup as string | null
-      const existing = existingId ? await repo.findById(sql, existingId) : undefined
+      const existing = idempotency.earlierOrderId ? await repo.findById(sql, idempotency.earlierOrderId) : undefined
       if (existing) {
         const [order] = await loadOrders(sql, [existing])
         if (!sameItems(order!.items, input.items))
           throw new UnprocessableError('idempotency_key_reused', 'This Idempotency-Key already made an order with other items')
-        return order!
+        return { order: order!, recorded: false }
       }
       let reservation
       try {
@@ -205,16 +211,16 @@ export function createOrdersService(deps: OrdersDeps) {
         history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, at: row.historyAt.toISOString() }],
       })
       const epoch = new Date(0)
-      let created: Awaited<ReturnType<typeof repo.create>>
+      let created: Awaited<ReturnType<typeof repo.createOrder>>
       try {
-        created = await repo.create(
+        created = await repo.createOrder(
           sql,
           deps.schema,
           { id: orderId, userId: user.id, status: 'NEW', reason: null, total: reservation.total, currency: reservation.currency, idempotencyKey: key, refundStatus: null },
           items,
           { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency },
           deps.dispatcher,
-          { template: answer({ createdAt: epoch, updatedAt: epoch, historySeq: 0, historyAt: epoch }), record: (body, guard) => claim.recordIn(202, body, guard) },
+          { template: answer({ createdAt: epoch, updatedAt: epoch, historySeq: 0, historyAt: epoch }), owned: idempotency.owned },
         )
       } catch (error) {
         // The reservation stays with its intent: a retry with the same key (same order id) finds
@@ -223,11 +229,10 @@ export function createOrdersService(deps: OrdersDeps) {
         throw error
       }
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
-      if (!created) return one(orderId)
-      claim.recorded()
+      if (!created) return { order: await one(orderId), recorded: false }
       deps.dispatcher.send(created.events)
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
-      return answer(created.row)
+      return { order: answer(created.row), recorded: true }
     },
 
     async get(user: AuthUser, id: string): Promise<Order> {
