@@ -1,6 +1,9 @@
+import type { CancelReason } from '../shared/api.ts'
+
 /**
  * Why an order was cancelled, in the customer's words: one entry per reason of the contract
- * (CANCEL_REASONS in shared/src/domain/contracts.ts; tests/reasons.test.ts keeps the two in step).
+ * (CANCEL_REASONS in shared/src/domain/contracts.ts; tests/reasons.test.ts keeps the two in step, and
+ * the desktop's typecheck fails on a reason the orders' schema has and this list does not).
  */
 export const CANCEL_REASON_TEXT = {
   insufficient_funds: 'not enough money in the wallet',
@@ -9,7 +12,7 @@ export const CANCEL_REASON_TEXT = {
   out_of_stock: 'out of stock',
   user_cancelled: 'cancelled by you',
   timeout: 'payment took too long',
-} as const
+} as const satisfies Record<CancelReason, string>
 
 /** The text for `reason`, or the reason itself for one this build does not know yet. */
 export function cancelReasonText(reason: string): string {

@@ -4,13 +4,34 @@
  * (`renderer/api-browser.ts`). The renderer never knows which one it has.
  */
 
-export interface Problem {
-  status: number
-  code: string
-  title?: string
-  detail: string
-  errors?: { field: string; message: string }[]
-}
+import type * as Wire from './api-types.gen.ts'
+import type { Category, LedgerEntry, Order, OrderEvent, Page, Product, User, Wallet } from './api-types.gen.ts'
+
+/**
+ * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
+ * by `bun run gen:api-types` (tests/api-types.test.ts fails when it is stale). A field renamed or
+ * retyped in a service fails the desktop's typecheck where the app uses it, not on a screen.
+ */
+export type {
+  CancelReason,
+  Category,
+  HistoryEntry,
+  LedgerEntry,
+  Order,
+  OrderEvent,
+  OrderStatus,
+  Page,
+  Product,
+  Tokens,
+  User,
+  Wallet,
+} from './api-types.gen.ts'
+
+/**
+ * A problem as the app holds it: the server's (RFC 9457, `Wire.Problem`) or one the client made
+ * (`status` 0: no answer at all; `title` then absent).
+ */
+export type Problem = Pick<Wire.Problem, 'status' | 'code' | 'detail' | 'errors'> & { title?: Wire.Problem['title'] }
 
 /** A failed call: always a problem with a readable `detail`, never a raw dump. */
 export class ApiError extends Error {
@@ -20,76 +41,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface User {
-  id: string
-  email: string
-  name: string
-  role: 'customer' | 'admin'
-}
-
-export interface Wallet {
-  id: string
-  currency: string
-  balance: number
-  available: number
-}
-
-export interface LedgerEntry {
-  id: string
-  kind: 'deposit' | 'payment' | 'refund'
-  amount: number
-  currency: string
-  balanceAfter: number
-  orderId: string | null
-  createdAt: string
-}
-
-export interface Product {
-  id: string
-  name: string
-  description: string
-  category: string
-  price: number
-  currency: string
-  imageUrl: string | null
-  stock: number
-  available: number
-}
-
-export type OrderStatus = 'NEW' | 'PAID' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED'
-
-export interface Order {
-  id: string
-  status: OrderStatus
-  reason: string | null
-  items: { productId: string; name: string; quantity: number; unitPrice: number }[]
-  total: number
-  currency: string
-  refundStatus: 'requested' | 'refunded' | null
-  createdAt: string
-  history: { seq: number; event: string; status: OrderStatus; reason: string | null; at: string }[]
-}
-
-export interface OrderEvent {
-  seq: number
-  orderId: string
-  event: string
-  status: OrderStatus
-  reason: string | null
-  at: string
-}
-
-export interface Page<T> {
-  items: T[]
-  nextCursor: string | null
-}
-
-export interface ProductQuery {
-  q?: string
-  category?: string
-  sort?: 'relevance' | 'price' | '-price' | 'name' | 'newest'
-  cursor?: string
-}
+/** What the catalog screen may ask for (the rest of GET /api/products' query is the client's). */
+export type ProductQuery = Pick<Wire.ProductListQuery, 'q' | 'category' | 'sort' | 'cursor'>
 
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
@@ -105,22 +58,22 @@ export interface ShopApi {
   setServerUrl(url: string): Promise<void>
   /** The signed-in user, or null. */
   session(): Promise<User | null>
-  register(input: { email: string; password: string; name: string }): Promise<void>
-  login(input: { email: string; password: string }): Promise<User>
+  register(input: Wire.Register): Promise<void>
+  login(input: Wire.Login): Promise<User>
   logout(): Promise<void>
 
   wallet(): Promise<Wallet | null>
-  createWallet(currency: string): Promise<Wallet>
+  createWallet(currency: Wire.CreateWallet['currency']): Promise<Wallet>
   /** Tops up by `amount` minor units; the key is reused until the server has answered. */
-  deposit(amount: number): Promise<LedgerEntry>
+  deposit(amount: Wire.Deposit['amount']): Promise<LedgerEntry>
   transactions(cursor?: string): Promise<Page<LedgerEntry>>
 
   products(query: ProductQuery): Promise<Page<Product>>
-  categories(): Promise<{ name: string; productCount: number }[]>
+  categories(): Promise<Category[]>
 
   orders(cursor?: string): Promise<Page<Order>>
   order(id: string): Promise<Order>
-  placeOrder(items: { productId: string; quantity: number }[]): Promise<Order>
+  placeOrder(items: Wire.CreateOrder['items']): Promise<Order>
   cancelOrder(id: string): Promise<Order>
   /** Live order changes; returns the function that stops them. */
   onOrderEvent(listener: (event: OrderEvent) => void): () => void

@@ -7,6 +7,7 @@
  */
 import {
   ApiError,
+  type Category,
   type LedgerEntry,
   type Order,
   type OrderEvent,
@@ -18,6 +19,7 @@ import {
   type User,
   type Wallet,
 } from './api.ts'
+import type { CreateOrder, Login, Register, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
 
 /** Where the refresh token lives between runs (encrypted on disk in Electron). */
@@ -94,7 +96,7 @@ export class ShopClient implements ShopApi {
   private async problemOf(response: Response): Promise<Problem> {
     const text = await response.text().catch(() => '')
     try {
-      const body = JSON.parse(text) as Partial<Problem>
+      const body = JSON.parse(text) as Partial<WireProblem>
       if (typeof body.detail === 'string')
         return { status: response.status, code: body.code ?? 'error', detail: body.detail, errors: body.errors, title: body.title }
     } catch {}
@@ -143,7 +145,7 @@ export class ShopClient implements ShopApi {
         this.accessToken = null
         return false
       }
-      const tokens = (await response.json()) as { accessToken: string; refreshToken: string }
+      const tokens = (await response.json()) as Tokens
       this.accessToken = tokens.accessToken
       await this.options.tokens.save(tokens.refreshToken)
       return true
@@ -167,12 +169,12 @@ export class ShopClient implements ShopApi {
     }
   }
 
-  async register(input: { email: string; password: string; name: string }) {
+  async register(input: Register) {
     await this.call('POST', '/api/auth/register', input)
   }
 
-  async login(input: { email: string; password: string }): Promise<User> {
-    const tokens = await this.call<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/login', input)
+  async login(input: Login): Promise<User> {
+    const tokens = await this.call<Tokens>('POST', '/api/auth/login', input)
     // A new session: nothing of the last one's stream (its position belongs to another user).
     this.endSession()
     this.accessToken = tokens.accessToken
@@ -234,7 +236,7 @@ export class ShopClient implements ShopApi {
   }
 
   async categories() {
-    return (await this.call<{ items: { name: string; productCount: number }[] }>('GET', '/api/categories')).items
+    return (await this.call<Page<Category>>('GET', '/api/categories')).items
   }
 
   // --- Orders ---------------------------------------------------------------------------------
@@ -247,7 +249,7 @@ export class ShopClient implements ShopApi {
     return this.call<Order>('GET', `/api/orders/${encodeURIComponent(id)}`)
   }
 
-  placeOrder(items: { productId: string; quantity: number }[]) {
+  placeOrder(items: CreateOrder['items']) {
     const fingerprint = items.map((i) => `${i.productId}x${i.quantity}`).sort().join(',')
     return this.once<Order>('order', fingerprint, 'POST', '/api/orders', { items })
   }

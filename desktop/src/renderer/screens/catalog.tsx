@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { Product, ProductQuery } from '../../shared/api.ts'
+import type { Category, Product, ProductQuery } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { Empty, ErrorBox, Loading, Money } from '../ui.tsx'
 
@@ -7,7 +7,7 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
   const [q, setQ] = useState('')
   const [category, setCategory] = useState('')
   const [sort, setSort] = useState<ProductQuery['sort'] | ''>('')
-  const [categories, setCategories] = useState<{ name: string; productCount: number }[]>([])
+  const [categories, setCategories] = useState<Category[]>([])
   const [products, setProducts] = useState<Product[] | null>(null)
   const [cursor, setCursor] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)

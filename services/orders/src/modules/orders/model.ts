@@ -55,6 +55,17 @@ export const Order = t.Object({
 })
 export type Order = typeof Order.static
 
+/** One event of the live stream (GET /api/orders/events, `event: order`): a history entry of order `orderId`. */
+export const OrderEvent = t.Object({
+  seq: t.Integer(),
+  orderId: t.String({ format: 'uuid' }),
+  event: t.String(),
+  status: Status,
+  reason: Reason,
+  at: t.String({ format: 'date-time' }),
+})
+export type OrderEvent = typeof OrderEvent.static
+
 export const ListOrdersQuery = t.Object({
   status: t.Optional(t.Union(Status.anyOf, { error: `must be one of ${STATUSES.join(', ')}` })),
   limit: t.Optional(t.Integer({ error: 'must be an integer from 1 to 100' })),
