@@ -57,6 +57,33 @@ describe('API documents', () => {
     }, 60_000)
   }
 
+  test('every request body is documented as JSON with its schema (order, deposit, register, product)', async () => {
+    const bodyOf = async (name: (typeof SERVICES)[number], path: string, method: string) => {
+      const { doc } = await documentOf(s.urls[name])
+      return (doc.paths[path]?.[method] as { requestBody?: { content: Record<string, { schema?: any }> } } | undefined)?.requestBody
+    }
+    const cases = [
+      ['orders', '/api/orders', 'post', 'items'],
+      ['payments', '/api/wallet/deposits', 'post', 'amount'],
+      ['users', '/api/auth/register', 'post', 'email'],
+      ['catalog', '/api/products', 'post', 'price'],
+    ] as const
+    for (const [name, path, method, field] of cases) {
+      const body = await bodyOf(name, path, method)
+      expect({ path, types: Object.keys(body?.content ?? {}) }).toEqual({ path, types: ['application/json'] })
+      expect({ path, has: Object.keys(body!.content['application/json']!.schema.properties ?? {}).includes(field) }).toEqual({ path, has: true })
+    }
+    // And no operation anywhere announces a body without saying what it is.
+    for (const name of SERVICES) {
+      const { doc } = await documentOf(s.urls[name])
+      for (const [path, item] of Object.entries(doc.paths))
+        for (const [method, op] of Object.entries(item)) {
+          const content = (op as { requestBody?: { content: Record<string, unknown> } }).requestBody?.content
+          if (content) expect({ at: `${method} ${path}`, empty: Object.keys(content).length === 0 }).toEqual({ at: `${method} ${path}`, empty: false })
+        }
+    }
+  })
+
   test('internal routes are in no public document, nor in the combined one', async () => {
     for (const name of [...SERVICES, 'gateway'] as const) {
       const { doc } = await documentOf(s.urls[name])

@@ -146,8 +146,34 @@ function fixOperation(path: string, operation: Json): Json {
       response.content = { 'text/event-stream': { schema: { type: 'string', description: (content?.['application/json']?.schema as Json | undefined)?.description } } }
     responses[status] = response
   }
+  // Bodies are JSON (the apps parse nothing else); the generator lists form types beside it.
+  const body = operation.requestBody as Json | undefined
+  const json = (body?.content as Json | undefined)?.['application/json']
+  const requestBody = body && json ? { requestBody: { ...body, content: { 'application/json': json } } } : {}
   responses.default = { description: 'Any other answer: an RFC 9457 problem (413 for a body over the limit, 429 past a rate limit, 500 ...)', content: { 'application/problem+json': { schema: PROBLEM_REF } } }
-  return { ...operation, responses, ...(operation.security ? {} : { security: [] }) }
+  return { ...operation, ...requestBody, responses, ...(operation.security ? {} : { security: [] }) }
+}
+
+/**
+ * The app as the generator should see it: its routes without function parse hooks. The generator
+ * documents a body only under the parsers it knows by name and skips functions, so the guards'
+ * `onParse` (a function, on every route) left every request body without a schema.
+ */
+function withoutParseFunctions(app: unknown): unknown {
+  type Route = { hooks?: Json & { parse?: { fn: unknown }[] } }
+  const target = app as { getGlobalRoutes(): Route[] }
+  return new Proxy(target, {
+    get(object, property) {
+      if (property === 'getGlobalRoutes')
+        return () =>
+          object.getGlobalRoutes().map((route) => {
+            const parse = route.hooks?.parse?.filter((p) => typeof p.fn !== 'function')
+            return route.hooks ? { ...route, hooks: { ...route.hooks, parse: parse?.length ? parse : undefined } } : route
+          })
+      const value = Reflect.get(object, property, object)
+      return typeof value === 'function' ? value.bind(object) : value
+    },
+  })
 }
 
 const SUCCESS: Record<string, string> = { '200': 'OK', '201': 'Created', '202': 'Accepted', '204': 'No content', '303': 'See other' }
@@ -183,7 +209,7 @@ export interface DocumentInfo {
  */
 export function buildDocument(app: unknown, info: DocumentInfo, options: { internal?: boolean } = {}): Json {
   const exclude = { staticFile: false, ...(options.internal ? {} : { tags: ['internal'] }) }
-  const generated = toOpenAPISchema(app as Parameters<typeof toOpenAPISchema>[0], exclude, undefined, undefined, '3.1.1')
+  const generated = toOpenAPISchema(withoutParseFunctions(app) as Parameters<typeof toOpenAPISchema>[0], exclude, undefined, undefined, '3.1.1')
   const paths: Json = {}
   for (const [path, item] of Object.entries(generated.paths as Json)) {
     const fixed: Json = {}
