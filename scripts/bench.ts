@@ -21,6 +21,7 @@ import { createSql } from '@shop/shared/data/db'
 import { Redis } from 'ioredis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'
+import { PROCESSES } from './processes.ts'
 
 const [rate = 100, openSeconds = 10, closedSeconds = 10, closedClients = 32, customerCount = 20, productCount = 50, warmUpSeconds = 2] =
   process.argv.slice(2).map(Number)
@@ -31,8 +32,9 @@ const prefix = uniqueName('lat')
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
 const url = new URL(TEST_DATABASE_URL)
 url.pathname = `/${dbName}`
-const ports = { users: freePort(), orders: freePort(), payments: freePort(), catalog: freePort(), gateway: freePort() }
-const base = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}`
+// A free port for every service's API (from the manifests): a running shop is never touched.
+const ports = Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(freePort())]))
+const base = (name: string) => `http://127.0.0.1:${ports[PROCESSES.find((p) => p.name === name)!.portEnv!]}`
 const ADMIN = { email: 'bench-admin@shop.local', password: 'bench admin password' }
 
 async function json(method: string, target: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -96,11 +98,7 @@ const system = Bun.spawn(['bun', 'scripts/start.ts'], {
     ...process.env,
     DATABASE_URL: url.toString(),
     QUEUE_PREFIX: prefix,
-    USERS_PORT: String(ports.users),
-    ORDERS_PORT: String(ports.orders),
-    PAYMENTS_PORT: String(ports.payments),
-    CATALOG_PORT: String(ports.catalog),
-    GATEWAY_PORT: String(ports.gateway),
+    ...ports,
     WRITE_LIMIT_PER_MINUTE: '100000000',
     ANONYMOUS_WRITE_LIMIT_PER_MINUTE: '100000000',
     MAX_DEPOSIT: '1000000000',

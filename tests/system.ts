@@ -42,7 +42,7 @@ export async function startSystem(options: SystemOptions = {}) {
   }
   // What each service reads differently from production (the same variable can mean two things:
   // TRUSTED_PROXIES is the gateway for users, the load balancers for the gateway).
-  const perService: Record<ServiceName, Env> = {
+  const perService: Partial<Record<ServiceName, Env>> = {
     users: {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
