@@ -11,6 +11,8 @@ import { createAuthService } from './modules/auth/service.ts'
 import type { PasswordHasher } from './modules/auth/password.ts'
 import { keysRoutes } from './modules/keys/routes.ts'
 import type { KeyRing } from './modules/keys/service.ts'
+import { addressesRoutes } from './modules/addresses/routes.ts'
+import { createAddressesService } from './modules/addresses/service.ts'
 import { usersRoutes } from './modules/users/routes.ts'
 import { createUsersService } from './modules/users/service.ts'
 
@@ -34,8 +36,11 @@ export interface UsersDeps {
 /** Builds the users service app: no listen(), no globals. */
 export function createApp(deps: UsersDeps) {
   const verifier = createTokenVerifier({ keys: deps.keys.localKeys, issuer: deps.issuer, audience: deps.audience })
+  // The `auth` macro (a token, or the admin role) for every signed-in route.
+  const tokens = authPlugin(verifier)
   const limiter = createRateLimiter(deps.redis, deps.redisPrefix)
   const users = createUsersService({ sql: deps.sql, passwords: deps.passwords, log: deps.log, limiter, passwordLimits: deps.loginLimits })
+  const addresses = createAddressesService({ sql: deps.sql, log: deps.log })
   const auth = createAuthService({
     sql: deps.sql,
     keys: deps.keys,
@@ -49,13 +54,14 @@ export function createApp(deps: UsersDeps) {
   return createServiceApp({
     service: 'users',
     title: 'Shop users service',
-    description: 'Accounts, credentials, sessions (refresh tokens), roles and the JWKS that signs access tokens.',
+    description: 'Accounts, credentials, sessions (refresh tokens), roles, address books and the JWKS that signs access tokens.',
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
     .use(keysRoutes(deps.keys))
     .use(authRoutes(auth, { trustedProxies: deps.trustedProxies }))
-    .use(usersRoutes(users, authPlugin(verifier)))
+    .use(usersRoutes(users, tokens))
+    .use(addressesRoutes(addresses, tokens))
 }
 
 export type App = ReturnType<typeof createApp>
