@@ -13,6 +13,7 @@ import { keysRoutes } from './modules/keys/routes.ts'
 import type { KeyRing } from './modules/keys/service.ts'
 import { addressesRoutes } from './modules/addresses/routes.ts'
 import { createAddressesService } from './modules/addresses/service.ts'
+import { adminUsersRoutes } from './modules/users/admin-routes.ts'
 import { usersRoutes } from './modules/users/routes.ts'
 import { createUsersService } from './modules/users/service.ts'
 
@@ -62,6 +63,7 @@ export function createApp(deps: UsersDeps) {
     .use(authRoutes(auth, { trustedProxies: deps.trustedProxies }))
     .use(usersRoutes(users, tokens))
     .use(addressesRoutes(addresses, tokens))
+    .use(adminUsersRoutes(users, tokens))
 }
 
 export type App = ReturnType<typeof createApp>

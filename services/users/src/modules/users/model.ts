@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { PageQuery } from '@shop/shared/http/pagination'
 
 /** A user as clients see it: never the password hash. */
 export const User = t.Object({
@@ -40,3 +41,20 @@ export const UpdateMe = t.Object(
 export type UpdateMe = typeof UpdateMe.static
 
 export const UserIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })
+
+/** A row of the admin user list. */
+export const UserListItem = t.Object({
+  id: t.String({ format: 'uuid' }),
+  email: t.String(),
+  name: t.String(),
+  role: t.Union([t.Literal('customer'), t.Literal('admin')]),
+  createdAt: t.String({ format: 'date-time' }),
+})
+export type UserListItem = typeof UserListItem.static
+
+export const UserListQuery = t.Object({
+  /** Email or name starts with this, in any case; %, _ and a backslash are plain characters. */
+  q: t.Optional(t.String({ maxLength: 254, error: 'must be at most 254 characters' })),
+  ...PageQuery.properties,
+})
+export type UserListQuery = typeof UserListQuery.static

@@ -1,11 +1,12 @@
 import { NotFoundError, UnauthorizedError, ValidationFailedError, ConflictError } from '@shop/shared/http/errors'
+import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { RateLimiter } from '@shop/shared/http/rate-limit'
 import type { PasswordHasher } from '../auth/password.ts'
 import { passwordWeakness } from '../auth/password.ts'
 import * as sessions from '../sessions/repository.ts'
-import type { User, UpdateMe } from './model.ts'
+import type { User, UpdateMe, UserListItem, UserListQuery } from './model.ts'
 import * as repo from './repository.ts'
 
 export function toUser(row: repo.UserRow): User {
@@ -33,6 +34,12 @@ export function normaliseName(name: string): string {
   if (!trimmed) throw new ValidationFailedError('name: must not be blank', [{ field: 'name', message: 'must not be blank' }])
   return trimmed
 }
+
+function toListItem(row: repo.UserListRow): UserListItem {
+  return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return (
@@ -69,6 +76,18 @@ export function createUsersService(deps: UsersServiceDeps) {
 
   return {
     getById,
+
+    /**
+     * Admin: users whose email or name starts with `q` (any case, compared in NFC as both are
+     * stored), newest first, keyset-paged on the id.
+     */
+    async list(query: UserListQuery) {
+      const limit = pageLimit(query.limit)
+      const before = decodeCursor(query.cursor, (v): v is string => typeof v === 'string' && UUID.test(v))
+      const prefix = query.q?.normalize('NFC')
+      const rows = await repo.search(sql, { prefix: prefix || undefined, before, limit: limit + 1 })
+      return toPage(rows, limit, toListItem, (row) => row.id)
+    },
 
     async updateMe(userId: string, sessionId: string, input: UpdateMe): Promise<User> {
       const row = await repo.findById(sql, userId)
