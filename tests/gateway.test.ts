@@ -181,6 +181,45 @@ describe('CORS', () => {
   })
 })
 
+describe('the users service behind the gateway: address book and admin user list', () => {
+  const ADDRESS = { name: 'Gate Keeper', line1: '1 Gateway Road', city: 'Porto', postalCode: '4000-123', country: 'PT' }
+
+  test('/api/users/me/addresses and /api/admin/users reach users: answers, not 404s from the gateway', async () => {
+    const c = await s.customer()
+    const added = await api('POST', '/api/users/me/addresses', { token: c.token, body: ADDRESS })
+    expect(added.status).toBe(201)
+    const book = await api('GET', '/api/users/me/addresses', { token: c.token })
+    expect(book.body.items.map((a: { id: string }) => a.id)).toEqual([added.body.id])
+    expect((await api('PATCH', `/api/users/me/addresses/${added.body.id}`, { token: c.token, body: { city: 'Lisboa' } })).body.city).toBe('Lisboa')
+    expect((await api('DELETE', `/api/users/me/addresses/${added.body.id}`, { token: c.token })).status).toBe(204)
+
+    const { email } = (await api('GET', '/api/users/me', { token: c.token })).body
+    const found = await api('GET', `/api/admin/users?q=${encodeURIComponent(email.toUpperCase())}`, { token: s.adminToken })
+    expect(found.status).toBe(200)
+    expect(found.body.items.map((u: { id: string }) => u.id)).toEqual([c.id])
+    const asCustomer = await api('GET', '/api/admin/users', { token: c.token })
+    expect(asCustomer.status).toBe(403)
+    const anonymous = await api('GET', '/api/admin/users')
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json')
+  })
+
+  test('address writes count against the per-user write limit like every signed-in write (429), reads do not', async () => {
+    const g = gatewayWith({ userWritesPerMinute: 2 })
+    try {
+      const c = await s.customer()
+      const post = () => call(g.app, 'POST', '/api/users/me/addresses', { token: c.token, body: ADDRESS })
+      expect([(await post()).status, (await post()).status]).toEqual([201, 201])
+      const limited = await post()
+      expect(limited.status).toBe(429)
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect((await call(g.app, 'GET', '/api/users/me/addresses', { token: c.token })).body.items).toHaveLength(2)
+    } finally {
+      await g.close()
+    }
+  })
+})
+
 describe('limits and failures', () => {
   const login = (base: string, headers: Record<string, string> = {}) =>
     fetch(`${base}/api/auth/login`, {

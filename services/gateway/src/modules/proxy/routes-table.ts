@@ -4,6 +4,7 @@ export type ServiceName = 'users' | 'orders' | 'payments' | 'catalog'
 export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/auth', 'users'],
   ['/api/users', 'users'],
+  ['/api/admin/users', 'users'],
   ['/api/products', 'catalog'],
   ['/api/categories', 'catalog'],
   ['/api/wallet', 'payments'],
