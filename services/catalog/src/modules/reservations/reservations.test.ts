@@ -1,12 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { TEST_REDIS_URL, call, deleteRedisPrefix, testLog, uniqueName, waitFor } from '@shop/shared/testing'
 import { createTestCatalog, type TestCatalog } from '../../testing.ts'
 import { createCatalogConsumer } from '../../worker.ts'
+import { stockLedgerMismatches } from '../inventory/repository.ts'
 
 let t: TestCatalog
 beforeAll(async () => {
   t = await createTestCatalog()
+})
+// Every product's stock is the sum of its movements, whatever a test did.
+afterEach(async () => {
+  expect(await stockLedgerMismatches(t.db.sql)).toEqual([])
 })
 afterAll(() => t.close())
 
