@@ -6,6 +6,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/users', 'users'],
   ['/api/products', 'catalog'],
   ['/api/categories', 'catalog'],
+  ['/api/inventory', 'catalog'],
   ['/api/wallet', 'payments'],
   ['/api/orders', 'orders'],
 ]
