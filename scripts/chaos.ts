@@ -4,11 +4,13 @@
  * every second), with two instances of every worker. Concurrent clients place orders, top up and
  * cancel through the gateway while a controller SIGKILLs and restarts workers and services, kills
  * Redis and starts it again (with its data, or empty), deletes every key of the system's prefix
- * (the queues forget everything), and cuts every Postgres connection. Then the system is left to
- * recover and the invariants are checked: no accepted order lost or stuck, no wallet debited
- * twice for an order, no refund twice, no cancelled order charged without its refund, no negative
- * balance, every ledger summing to its balance, every accepted deposit booked once, and stock on
- * hand plus committed equal to the initial stock.
+ * (the queues forget everything), and cuts every Postgres connection; an admin books supplies and
+ * stock adjustments meanwhile. Then the system is left to recover and the invariants are checked:
+ * no accepted order lost or stuck, no wallet debited twice for an order, no refund twice, no
+ * cancelled order charged without its refund, no negative balance, every ledger summing to its
+ * balance, every accepted deposit, supply and adjustment booked once, stock on hand plus committed
+ * equal to the initial stock plus supplies and adjustments, every product's stock the sum of its
+ * stock movements, and no cancelled order's goods left out of stock.
  *
  *   bun run chaos [seconds-of-load=120] [clients=24]
  * Loopback only, bounded in time, and it stops every process it started, by PID.
@@ -20,6 +22,7 @@ import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { createSql } from '@shop/shared/data/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
+import { stockLedgerMismatches } from '../services/catalog/src/modules/inventory/repository.ts'
 import { PROCESSES, localServiceEnv } from './processes.ts'
 
 const [loadSeconds = 120, clientCount = 24] = process.argv.slice(2).map(Number)
@@ -227,7 +230,15 @@ try {
   }
   log(`${products.length} products with ${INITIAL_STOCK} each, ${customers.length} customers with wallets`)
 
-  const accepted = { orders: new Set<string>(), deposits: new Map<string, number>(), cancels: 0, refused: 0, gaveUp: 0 }
+  const accepted = {
+    orders: new Set<string>(),
+    deposits: new Map<string, number>(),
+    /** Supplies and adjustments answered 201, by Idempotency-Key: what each changed, by product. */
+    stock: new Map<string, { kind: 'supply' | 'adjustment'; deltas: Map<string, number> }>(),
+    cancels: 0,
+    refused: 0,
+    gaveUp: 0,
+  }
   const gaveUpWith = new Map<string, number>()
   let running = true
   const clients = customers.map(async (c, index) => {
@@ -262,6 +273,25 @@ try {
       if (index % 4 === 0) await Bun.sleep(20)
     }
   })
+
+  // The admin: a supply of 1-3 products or an adjustment (-3..+5, which may meet reserved stock:
+  // 409) every 0.3-0.8 s, each with its Idempotency-Key reused until a final answer.
+  const stockClerk = (async () => {
+    while (running) {
+      await Bun.sleep(300 + Math.random() * 500)
+      if (Math.random() < 0.5) {
+        const picked = [...new Set(Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => products[Math.floor(Math.random() * products.length)]!.id))]
+        const items = picked.map((productId) => ({ productId, quantity: 1 + Math.floor(Math.random() * 20) }))
+        const res = await once('POST', '/api/inventory/supplies', adminToken, { reference: `chaos-${crypto.randomUUID().slice(0, 8)}`, items })
+        if (res.status === 201) accepted.stock.set(res.key, { kind: 'supply', deltas: new Map(items.map((i) => [i.productId, i.quantity])) })
+      } else {
+        const productId = products[Math.floor(Math.random() * products.length)]!.id
+        const delta = [-3, -2, -1, 1, 2, 3, 4, 5][Math.floor(Math.random() * 8)]!
+        const res = await once('POST', '/api/inventory/adjustments', adminToken, { productId, delta, reason: 'chaos stocktake' })
+        if (res.status === 201) accepted.stock.set(res.key, { kind: 'adjustment', deltas: new Map([[productId, delta]]) })
+      }
+    }
+  })()
 
   // The controller: a fault every 2-5 s while the load runs, the kinds dealt from a shuffled deck
   // (two worker kills for every other kind), so every kind comes several times in a run.
@@ -316,8 +346,8 @@ try {
   }
   running = false
   clearInterval(tokenRefresher)
-  await Promise.all(clients)
-  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.cancels} cancels, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
+  await Promise.all([...clients, stockClerk])
+  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.stock.size} supplies and adjustments, ${accepted.cancels} cancels, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
   if (gaveUpWith.size) log(`orders given up by clients, by last answer: ${JSON.stringify(Object.fromEntries(gaveUpWith))}`)
 
   // Recovery: every process up, then wait for every order to settle.
@@ -332,11 +362,15 @@ try {
       select count(*)::int as n from orders.orders
       where status = 'NEW' or refund_status = 'requested' or void_status = 'requested'`
     const [reserved] = await sql<{ n: number }[]>`select count(*)::int as n from catalog.reservations where status = 'reserved'`
-    unsettled = row!.n + reserved!.n
+    // A paid order cancelled: its restock may still be on its way.
+    const [restocking] = await sql<{ n: number }[]>`
+      select count(*)::int as n from catalog.reservations r join orders.orders o on o.id = r.order_id
+      where r.status = 'committed' and o.status = 'CANCELLED'`
+    unsettled = row!.n + reserved!.n + restocking!.n
     if (unsettled === 0) break
     await Bun.sleep(1000)
   }
-  log(unsettled === 0 ? 'recovered: no order NEW, no refund or void pending, no stock reserved' : `not settled after 120 s: ${unsettled} left`)
+  log(unsettled === 0 ? 'recovered: no order NEW, no refund or void pending, no stock reserved, no cancelled order unrestocked' : `not settled after 120 s: ${unsettled} left`)
 
   // --- invariants ---
   const ids = [...accepted.orders]
@@ -375,17 +409,40 @@ try {
     const row = booked.find((b) => b.depositKey === k)
     return !row || row.n !== 1 || row.amount !== accepted.deposits.get(k)
   }).length
-  const stock = await sql<{ id: string; stock: number; reserved: number; committed: number }[]>`
+  // What supplies and adjustments added, from the ledger; that each accepted one is there once is checked below.
+  const stock = await sql<{ id: string; stock: number; reserved: number; committed: number; added: number }[]>`
     select p.id, p.stock, p.reserved,
       coalesce((select sum(i.quantity) from catalog.reservation_items i join catalog.reservations r using (order_id)
-                where i.product_id = p.id and r.status = 'committed'), 0)::int as committed
+                where i.product_id = p.id and r.status = 'committed'), 0)::int as committed,
+      coalesce((select sum(m.delta) from catalog.stock_movements m
+                where m.product_id = p.id and m.kind in ('supply', 'adjustment')), 0)::int as added
     from catalog.products p`
-  const stockProblems = stock.filter((p) => p.stock + p.committed !== INITIAL_STOCK || p.reserved !== 0).length
-  // Committed stock belongs to paid (or paid-then-cancelled) orders only.
+  const stockProblems = stock.filter((p) => p.stock + p.committed !== INITIAL_STOCK + p.added || p.reserved !== 0).length
+  // Every supply and adjustment answered 201 is in the ledger exactly once, as it was asked.
+  const stockKeys = [...accepted.stock.keys()]
+  const bookedStock = await sql<{ key: string; productId: string; delta: number; n: number }[]>`
+    select coalesce(s.idempotency_key, m.idempotency_key) as key, m.product_id, sum(m.delta)::int as delta, count(*)::int as n
+    from catalog.stock_movements m left join catalog.supplies s on s.id = m.supply_id
+    where coalesce(s.idempotency_key, m.idempotency_key) = any(${stockKeys})
+    group by 1, 2`
+  const inventoryProblems = stockKeys.filter((key) => {
+    const { deltas } = accepted.stock.get(key)!
+    const rows = bookedStock.filter((b) => b.key === key)
+    return rows.length !== deltas.size || rows.some((r) => r.n !== 1 || deltas.get(r.productId) !== r.delta)
+  }).length
+  const catalogSql = createSql({ url: dbUrl.toString(), schema: 'catalog', max: 1 })
+  const ledgerMismatch = (await stockLedgerMismatches(catalogSql)).length
+  await catalogSql.end()
+  // Committed stock belongs to orders that keep their goods: paid (or later), never NEW nor
+  // cancelled (a paid order cancelled is restocked); restocked stock to cancelled or returned ones.
   const [{ n: commitMismatch }] = (await sql`
     select count(*)::int as n from catalog.reservations r
     left join orders.orders o on o.id = r.order_id
-    where r.status = 'committed' and (o.id is null or o.status = 'NEW')`) as unknown as [{ n: number }]
+    where (r.status = 'committed' and (o.id is null or o.status in ('NEW', 'CANCELLED', 'RETURNED')))
+       or (r.status = 'restocked' and (o.id is null or o.status not in ('CANCELLED', 'RETURNED')))`) as unknown as [{ n: number }]
+  const [{ n: unrestocked }] = (await sql`
+    select count(*)::int as n from catalog.reservations r join orders.orders o on o.id = r.order_id
+    where r.status = 'committed' and o.status = 'CANCELLED'`) as unknown as [{ n: number }]
   const [{ n: dead }] = (await sql`
     select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters) as n`) as unknown as [{ n: number }]
   const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by 1 order by 1`
@@ -405,12 +462,15 @@ try {
   console.log(
     `checks: ledger_unbalanced=${unbalanced} money_mismatch=${wrongMoney.length} cancelled_charged=${cancelledCharged} double_refunds=${charges!.doubleRefunds} ` +
       `deposit_problems=${depositProblems}/${depositKeys.length} stock_problems=${stockProblems}/${stock.length} ` +
-      `commit_mismatch=${commitMismatch} dead_letters=${dead}`,
+      `inventory_problems=${inventoryProblems}/${stockKeys.length} stock_ledger_mismatch=${ledgerMismatch} ` +
+      `commit_mismatch=${commitMismatch} (unrestocked=${unrestocked}) dead_letters=${dead}`,
   )
   for (const o of wrongMoney.slice(0, 5)) console.log(`  money mismatch: ${JSON.stringify(o)}`)
   const doubleCharged = charges!.doublePayments + charges!.doubleRefunds
   console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck}`)
-  exitCode = lost + doubleCharged + negative + stuck + unbalanced + wrongMoney.length + cancelledCharged + depositProblems + stockProblems + commitMismatch === 0 ? 0 : 1
+  const problems = [lost, doubleCharged, negative, stuck, unbalanced, wrongMoney.length, cancelledCharged, depositProblems, stockProblems]
+  problems.push(inventoryProblems, ledgerMismatch, commitMismatch)
+  exitCode = problems.every((n) => n === 0) ? 0 : 1
 } catch (error) {
   console.error(`chaos run failed: ${(error as Error).message}`)
 } finally {

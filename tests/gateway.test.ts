@@ -127,6 +127,15 @@ describe('the order journey through the gateway', () => {
     expect(internal.body.code).toBe('not_found')
   })
 
+  test('/api/inventory reaches the catalog: admins read the stock ledger, customers are refused', async () => {
+    const product = await s.product({ price: 500, stock: 3 })
+    const customer = await s.customer()
+    expect((await api('GET', '/api/inventory/low-stock', { token: customer.token })).status).toBe(403)
+    const movements = await api('GET', `/api/inventory/movements?productId=${product.id}`, { token: s.adminToken })
+    expect(movements.status).toBe(200)
+    expect(movements.body.items.map((m: { kind: string; delta: number }) => [m.kind, m.delta])).toEqual([['initial', 3]])
+  })
+
   test('security headers are on every answer', async () => {
     const res = await api('GET', '/api/categories')
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')

@@ -1,7 +1,7 @@
 /**
  * The order saga end to end on the real Postgres and Redis, with users, catalog, payments and
  * orders running and talking over HTTP and BullMQ. After each test every wallet's ledger sums
- * to its balance.
+ * to its balance and every product's stock movements to its stock.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { Queues, producerConnection } from '@shop/shared/messaging/queue'
@@ -15,6 +15,7 @@ beforeAll(async () => {
 }, 60_000)
 afterEach(async () => {
   expect(await s.unbalancedWallets()).toEqual([])
+  expect(await s.stockLedgerMismatches()).toEqual([])
 })
 afterAll(() => s.stop(), 60_000)
 

@@ -9,6 +9,7 @@ import { startInProcess, type InProcessOf } from '@shop/shared/runtime/service-h
 import { urlEnv } from '@shop/shared/runtime/service'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, testLog, uniqueName } from '@shop/shared/testing'
 import { SERVICES, type ServiceName } from '../services.ts'
+import { stockLedgerMismatches } from '../services/catalog/src/modules/inventory/repository.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 
 const INTERNAL_TOKEN = 'system-test-internal-token-0123456789'
@@ -191,6 +192,9 @@ export async function startSystem(options: SystemOptions = {}) {
       const [row] = await catalogDb.sql<{ stock: number; reserved: number }[]>`select stock, reserved from products where id = ${productId}`
       return row!
     },
+
+    /** Products whose stock is not the sum of their stock movements (should be none, at any moment). */
+    stockLedgerMismatches: () => stockLedgerMismatches(catalogDb.sql),
 
     /** Wallets whose ledger does not sum to the balance (should be none). */
     async unbalancedWallets() {

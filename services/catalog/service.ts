@@ -1,5 +1,6 @@
-/** The catalog service: products and their stock; its worker settles reservations as orders end. */
+/** The catalog service: products, their stock and its ledger; its worker settles reservations as orders end. */
 import { usersTokenVerifier } from '@shop/shared/http/auth'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
 import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
@@ -17,9 +18,19 @@ export const catalog = defineService({
   prepare: async ({ config, sql, log }) => {
     if (config.DEMO_DATA) await seedDemoData(sql, log)
   },
-  api: (rt) => ({
-    app: createApp({ sql: rt.sql, redis: rt.redis, log: rt.log, verifier: usersTokenVerifier(rt.config), internalToken: rt.config.INTERNAL_TOKEN }),
-  }),
+  api: (rt) => {
+    const idempotency = new IdempotencyStore(rt.sql)
+    rt.every('idempotency keys pruned', 3600_000, () => idempotency.prune())
+    const app = createApp({
+      sql: rt.sql,
+      redis: rt.redis,
+      log: rt.log,
+      verifier: usersTokenVerifier(rt.config),
+      idempotency,
+      internalToken: rt.config.INTERNAL_TOKEN,
+    })
+    return { app }
+  },
   worker: (rt) => {
     const consumer = createCatalogConsumer({ sql: rt.sql, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log })
     return {

@@ -2,6 +2,7 @@
 import { createSql } from '@shop/shared/data/db'
 import { createLogger } from '@shop/shared/runtime/logger'
 import { createRedis } from '@shop/shared/data/redis'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testTokens } from '@shop/shared/testing'
 import { createApp } from '../src/app.ts'
 
@@ -12,6 +13,7 @@ const app = createApp({
   redis,
   log: createLogger('catalog-bench', 'warn'),
   verifier: (await testTokens()).verifier,
+  idempotency: new IdempotencyStore(sql),
   internalToken: 'bench-internal-token-0123456789',
 }).listen({ port: Number(process.env.BENCH_PORT), hostname: '127.0.0.1' })
 process.on('SIGTERM', async () => {

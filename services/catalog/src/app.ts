@@ -1,8 +1,11 @@
 import { authPlugin, serviceAuthPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
+import { idempotencyPlugin, type IdempotencyStore } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
 import { createServiceApp } from '@shop/shared/http/service-app'
+import { inventoryRoutes } from './modules/inventory/routes.ts'
+import { createInventoryService } from './modules/inventory/service.ts'
 import { productRoutes } from './modules/products/routes.ts'
 import { createProductsService } from './modules/products/service.ts'
 import { reservationRoutes } from './modules/reservations/routes.ts'
@@ -13,19 +16,22 @@ export interface CatalogDeps {
   redis: Redis
   log: Logger
   verifier: TokenVerifier
+  idempotency: IdempotencyStore
   internalToken: string
 }
 
 /** Builds the catalog API: no listen(), no globals. */
 export function createApp(deps: CatalogDeps) {
+  const auth = authPlugin(deps.verifier)
   return createServiceApp({
     service: 'catalog',
     title: 'Shop catalog service',
-    description: 'Products, categories, full-text search, stock and the stock reservations of the order saga.',
+    description: 'Products, categories, full-text search, stock and its ledger (supplies, adjustments, movements), and the stock reservations of the order saga.',
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
-    .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log }), authPlugin(deps.verifier)))
+    .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log }), auth))
+    .use(inventoryRoutes(createInventoryService({ sql: deps.sql, log: deps.log }), { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(reservationRoutes(createReservationsService({ sql: deps.sql, log: deps.log }), serviceAuthPlugin(deps.internalToken)))
 }
 

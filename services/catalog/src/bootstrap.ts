@@ -4,7 +4,7 @@ import type { Logger } from '@shop/shared/runtime/logger'
 import { kernel, migrate, type MigrationSource } from '@shop/shared/data/migrate'
 
 export const MIGRATIONS_DIR = join(import.meta.dir, '..', 'migrations')
-export const MIGRATIONS: MigrationSource[] = [{ source: 'catalog', dir: MIGRATIONS_DIR }, ...kernel('inbox')]
+export const MIGRATIONS: MigrationSource[] = [{ source: 'catalog', dir: MIGRATIONS_DIR }, ...kernel('idempotency', 'inbox')]
 
 /** Creates the schema and applies catalog's migrations and the kernel tables it uses. */
 export async function migrateCatalog(sql: Sql, schema: string, log: Logger): Promise<void> {

@@ -53,6 +53,10 @@ export async function seedDemoData(sql: Sql, log: Logger): Promise<number> {
       description,
     }))
     await tx`insert into products ${tx(rows, 'id', 'name', 'category', 'price', 'currency', 'stock', 'description')}`
+    // Their stock enters the ledger as every product's does (stock = the sum of its movements).
+    await tx`
+      insert into stock_movements (product_id, kind, delta, reference)
+      select id, 'initial', stock, 'demo data' from products where id = any(${rows.map((r) => r.id)}::uuid[]) and stock > 0`
     log.info('demo catalog written', { products: rows.length })
     return rows.length
   })

@@ -1,5 +1,6 @@
 /** Catalog on a schema of its own, for tests and the benchmark. */
 import { createRedis } from '@shop/shared/data/redis'
+import { IdempotencyStore } from '@shop/shared/http/idempotency'
 import { TEST_REDIS_URL, call, testLog, testSchema, testTokens } from '@shop/shared/testing'
 import { createApp } from './app.ts'
 import { migrateCatalog } from './bootstrap.ts'
@@ -11,7 +12,14 @@ export async function createTestCatalog() {
   const redis = createRedis(TEST_REDIS_URL)
   const tokens = await testTokens()
   await migrateCatalog(db.sql, db.schema, testLog)
-  const app = createApp({ sql: db.sql, redis, log: testLog, verifier: tokens.verifier, internalToken: TEST_INTERNAL_TOKEN })
+  const app = createApp({
+    sql: db.sql,
+    redis,
+    log: testLog,
+    verifier: tokens.verifier,
+    idempotency: new IdempotencyStore(db.sql),
+    internalToken: TEST_INTERNAL_TOKEN,
+  })
   const adminToken = await tokens.sign(crypto.randomUUID(), 'admin')
   return {
     app,

@@ -1,12 +1,14 @@
 /**
- * The catalog worker process: consumes `order.paid` (commit the reservation) and
- * `order.cancelled` (release it) through the shared inbox. Catalog emits no events.
+ * The catalog worker process: consumes `order.paid` (commit the reservation: the stock leaves),
+ * `order.cancelled` (release it, or restock a paid order's items) and `order.returned` (restock)
+ * through the shared inbox. Catalog emits no events.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { orderCancelled } from './jobs/order-cancelled.ts'
 import { orderPaid } from './jobs/order-paid.ts'
+import { orderReturned } from './jobs/order-returned.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
 
 export interface CatalogWorkerDeps {
@@ -34,6 +36,7 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     handlers: {
       'order.paid': orderPaid({ log: deps.log }),
       'order.cancelled': orderCancelled({ log: deps.log }),
+      'order.returned': orderReturned({ log: deps.log }),
     },
   })
 }

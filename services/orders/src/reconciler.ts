@@ -111,7 +111,9 @@ async function releaseOrphanedIntents(deps: ReconcilerDeps): Promise<number> {
 /**
  * Reservations still reserved a timeout after they were made: their order is decided by now (a
  * NEW one is timed out first), so the event that would have settled them was lost. Committed for
- * an order that was paid, released otherwise; an order still being created is left to its intent.
+ * an order that was paid and keeps its goods, released otherwise (also for one paid and then
+ * cancelled: the stock a commit and a restock would leave); an order still being created is left
+ * to its intent.
  */
 async function settleStock(deps: ReconcilerDeps): Promise<number> {
   const skip = new Set(deps.quarantine.ids())
@@ -123,9 +125,12 @@ async function settleStock(deps: ReconcilerDeps): Promise<number> {
   return eachIsolated(deps, 'stock settlement', ids, async (orderId) => {
     const fate = fateOf.get(orderId)
     if (fate?.status === 'NEW' || (!fate && creating.has(orderId))) return false
-    if (fate?.paid) await deps.catalog.commit(orderId)
+    // Committed only for an order that keeps its goods: one paid and then cancelled lost both its
+    // order.paid and its order.cancelled, and a commit now would never be restocked.
+    const commit = fate?.paid === true && fate.status !== 'CANCELLED'
+    if (commit) await deps.catalog.commit(orderId)
     else await deps.catalog.release(orderId)
-    deps.log.warn('reservation settled by the reconciler (its event was lost)', { orderId, status: fate?.status ?? 'no order', move: fate?.paid ? 'commit' : 'release' })
+    deps.log.warn('reservation settled by the reconciler (its event was lost)', { orderId, status: fate?.status ?? 'no order', move: commit ? 'commit' : 'release' })
     return true
   })
 }

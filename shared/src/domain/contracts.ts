@@ -73,7 +73,15 @@ export const EVENTS = {
   ),
   /** The order was paid: the catalog commits its stock reservation. */
   'order.paid': event(t.Object({ orderId: Uuid, userId: Uuid }), ['catalog']),
-  /** The order was cancelled: the catalog releases its stock reservation. */
+  /**
+   * A customer's return was received: the catalog puts the order's items back in stock (movement
+   * `restock`), once. The refund travels separately (`refund.requested`).
+   */
+  'order.returned': event(t.Object({ orderId: Uuid, userId: Uuid }), ['catalog']),
+  /**
+   * The order was cancelled: the catalog releases its stock reservation, or, when the order was
+   * paid (the reservation committed), puts its items back in stock (movement `restock`), once.
+   */
   'order.cancelled': event(
     t.Object({ orderId: Uuid, userId: Uuid, reason: t.Union(CANCEL_REASONS.map((r) => t.Literal(r))) }),
     ['catalog'],

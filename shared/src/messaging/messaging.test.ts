@@ -50,6 +50,9 @@ function makeConsumer(redisUrl = TEST_REDIS_URL, queuePrefix = prefix) {
       'order.cancelled': async (tx, event) => {
         await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
       },
+      'order.returned': async (tx, event) => {
+        await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
+      },
     },
   })
 }

@@ -1,19 +1,12 @@
 import type { Handler } from '@shop/shared/messaging/consumer'
 import type { Logger } from '@shop/shared/runtime/logger'
-import { AppError } from '@shop/shared/http/errors'
-import { releaseIn } from '../modules/reservations/service.ts'
+import { giveBackIn } from '../modules/reservations/service.ts'
 
 /**
- * `order.cancelled`: the reserved stock returns. A paid order's stock was committed already and
- * stays out of stock (a refund does not restock); that case is logged and acknowledged.
+ * `order.cancelled`: the reserved stock returns; an order cancelled after it was paid has its
+ * items put back in stock (`restock` movements), once.
  */
 export const orderCancelled =
   (deps: { log: Logger }): Handler<'order.cancelled'> =>
-  async (tx, event) => {
-    try {
-      await releaseIn(tx, deps.log, event.payload.orderId)
-    } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error
-      deps.log.warn('cancelled order reservation not released', { orderId: event.payload.orderId, code: error.code })
-    }
-  }
+  (tx, event) =>
+    giveBackIn(tx, deps.log, event.payload.orderId, 'cancelled')

@@ -1,11 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { call, testLog } from '@shop/shared/testing'
 import { DEMO_PRODUCTS, seedDemoData } from '../../demo-data.ts'
 import { createTestCatalog, type TestCatalog } from '../../testing.ts'
+import { stockLedgerMismatches } from '../inventory/repository.ts'
 
 let t: TestCatalog
 beforeAll(async () => {
   t = await createTestCatalog()
+})
+// Every product's stock is the sum of its movements, whatever a test did.
+afterEach(async () => {
+  expect(await stockLedgerMismatches(t.db.sql)).toEqual([])
 })
 afterAll(() => t.close())
 

@@ -25,12 +25,26 @@ export async function findById(db: Db, id: string): Promise<ProductRow | undefin
   return row
 }
 
-export async function insert(db: Db, product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active'>): Promise<ProductRow> {
+/**
+ * Inserts the product and, in the same statement, its `initial` stock movement (none for a stock
+ * of 0: the ledger holds no zero movements), so its stock equals its ledger from the start.
+ */
+export async function insert(
+  db: Db,
+  product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active'>,
+  actorId: string | null,
+): Promise<ProductRow> {
   const [row] = await db<ProductRow[]>`
-    insert into products (id, name, description, category, price, currency, image_url, stock)
-    values (${product.id}, ${product.name}, ${product.description}, ${product.category}, ${product.price},
-            ${product.currency}, ${product.imageUrl}, ${product.stock})
-    returning ${db.unsafe(COLUMNS)}`
+    with inserted as (
+      insert into products (id, name, description, category, price, currency, image_url, stock)
+      values (${product.id}, ${product.name}, ${product.description}, ${product.category}, ${product.price},
+              ${product.currency}, ${product.imageUrl}, ${product.stock})
+      returning ${db.unsafe(COLUMNS)}
+    ), initial as (
+      insert into stock_movements (product_id, kind, delta, reference, created_by)
+      select id, 'initial', stock, 'product created', ${actorId} from inserted where stock > 0
+    )
+    select * from inserted`
   return row!
 }
 
@@ -39,12 +53,31 @@ export async function lockById(db: Db, id: string): Promise<ProductRow | undefin
   return row
 }
 
-export async function update(db: Db, id: string, changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved'>>): Promise<ProductRow | undefined> {
+/**
+ * Changes the product. A change of `stock` writes its `adjustment` movement (delta = new − old,
+ * reference `product update`) in the same statement; the caller holds the row locked, so `old`
+ * is the stock the change replaces.
+ */
+export async function update(
+  db: Db,
+  id: string,
+  changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved'>>,
+  actorId: string | null,
+): Promise<ProductRow | undefined> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined))
   const [row] = await db<ProductRow[]>`
-    update products set ${db(set)}, updated_at = now()
-    where id = ${id}
-    returning ${db.unsafe(COLUMNS)}`
+    with old as (
+      select stock from products where id = ${id}
+    ), updated as (
+      update products set ${db(set)}, updated_at = now()
+      where id = ${id}
+      returning ${db.unsafe(COLUMNS)}
+    ), adjusted as (
+      insert into stock_movements (product_id, kind, delta, reference, created_by)
+      select u.id, 'adjustment', u.stock - old.stock, 'product update', ${actorId}
+      from updated u, old where u.stock <> old.stock
+    )
+    select * from updated`
   return row
 }
 

@@ -24,18 +24,18 @@ export function productRoutes(products: ProductsService, auth: ReturnType<typeof
       response: { 200: Page(Category_) },
       detail: { summary: 'Categories of active products, with how many each has' },
     })
-    .post('/api/products', async ({ body, status }) => status(201, await products.create(body)), {
+    .post('/api/products', async ({ user, body, status }) => status(201, await products.create(body, user.id)), {
       auth: 'admin',
       body: CreateProduct,
       response: { 201: Product, 401: Problem, 403: Problem, 422: Problem },
-      detail: { summary: 'Admin: add a product' },
+      detail: { summary: 'Admin: add a product; its stock is its first stock movement (initial)' },
     })
-    .patch('/api/products/:id', ({ params, body }) => products.update(params.id, body), {
+    .patch('/api/products/:id', ({ user, params, body }) => products.update(params.id, body, user.id), {
       auth: 'admin',
       params: ProductIdParams,
       body: UpdateProduct,
       response: { 200: Product, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: change a product; active: false deactivates it' },
+      detail: { summary: 'Admin: change a product; active: false deactivates it; a new stock is an adjustment movement (409 below what is reserved)' },
     })
 }
 

@@ -111,7 +111,8 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
       return { items: await repo.categories(sql), nextCursor: null }
     },
 
-    async create(input: CreateProduct): Promise<Product> {
+    /** Adds a product; its stock enters the ledger as an `initial` movement by `actorId`. */
+    async create(input: CreateProduct, actorId: string): Promise<Product> {
       for (const field of ['name', 'category'] as const) if (!input[field].trim()) throw invalid(field, 'must not be blank')
       const row = await repo.insert(sql, {
         id: Bun.randomUUIDv7(),
@@ -122,12 +123,16 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
         currency: input.currency,
         imageUrl: input.imageUrl ?? null,
         stock: input.stock,
-      })
+      }, actorId)
       log.info('product created', { productId: row.id })
       return toProduct(row)
     },
 
-    async update(id: string, input: UpdateProduct): Promise<Product> {
+    /**
+     * Changes a product. A new `stock` is an `adjustment` movement of the difference (none when
+     * it is the same); below what is reserved for unpaid orders it is refused.
+     */
+    async update(id: string, input: UpdateProduct, actorId: string): Promise<Product> {
       for (const field of ['name', 'category'] as const)
         if (input[field] !== undefined && !input[field]!.trim()) throw invalid(field, 'must not be blank')
       const row = await sql.begin(async (tx) => {
@@ -147,7 +152,7 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
           stock: input.stock,
           imageUrl: input.imageUrl,
           active: input.active,
-        })
+        }, actorId)
       })
       log.info('product updated', { productId: id, fields: Object.keys(input) })
       return toProduct(row!)

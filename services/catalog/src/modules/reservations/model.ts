@@ -2,6 +2,13 @@ import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { StrictInteger, Uuid } from '@shop/shared/domain/money'
 
+/**
+ * reserved → committed (paid: the stock left) → restocked (then cancelled or returned: the items
+ * came back); reserved → released (cancelled before payment: only `reserved` moved).
+ */
+export const ReservationStatus = t.Union([t.Literal('reserved'), t.Literal('committed'), t.Literal('released'), t.Literal('restocked')])
+export type ReservationStatus = typeof ReservationStatus.static
+
 export const MAX_ITEMS = 50
 export const MAX_QUANTITY = 1000
 
@@ -25,7 +32,7 @@ export type ReserveBody = typeof ReserveBody.static
 
 export const Reservation = t.Object({
   orderId: t.String({ format: 'uuid' }),
-  status: t.Union([t.Literal('reserved'), t.Literal('committed'), t.Literal('released')]),
+  status: ReservationStatus,
   items: t.Array(
     t.Object({
       productId: t.String({ format: 'uuid' }),

@@ -1,7 +1,8 @@
 import type { Db } from '@shop/shared/data/db'
 import { MAX_ORDER_TOTAL } from '@shop/shared/domain/money'
+import type { ReservationStatus } from './model.ts'
 
-export type ReservationStatus = 'reserved' | 'committed' | 'released'
+export type { ReservationStatus }
 
 export interface ReservationItemRow {
   productId: string
@@ -92,24 +93,58 @@ export async function insertReservation(db: Db, orderId: string, status: Reserva
   return rows.length === 1
 }
 
+/** What `move` does to a reservation, from the status it must have, to the status it leaves. */
+const MOVES = {
+  /** Paid: the reserved stock leaves the shelf (`reserved` and `stock` fall, a `sale` movement per item). */
+  commit: { from: 'reserved', to: 'committed', movement: { kind: 'sale', sign: -1 } },
+  /** Cancelled before payment: `reserved` falls, stock never moved. */
+  release: { from: 'reserved', to: 'released', movement: null },
+  /** Paid, then cancelled or returned: the goods are back (`stock` rises, a `restock` movement per item). */
+  restock: { from: 'committed', to: 'restocked', movement: { kind: 'restock', sign: 1 } },
+} as const satisfies Record<string, { from: ReservationStatus; to: ReservationStatus; movement: { kind: 'sale' | 'restock'; sign: 1 | -1 } | null }>
+export type Move = keyof typeof MOVES
+
+/** The status a reservation found in `found` has after `move` (unchanged unless it started from the move's status). */
+export function statusAfter(move: Move, found: ReservationStatus): ReservationStatus {
+  return found === MOVES[move].from ? MOVES[move].to : found
+}
+
+function stockChange(db: Db, move: Move) {
+  switch (move) {
+    case 'commit':
+      return db`stock = p.stock - i.quantity, reserved = p.reserved - i.quantity`
+    case 'release':
+      return db`reserved = p.reserved - i.quantity`
+    case 'restock':
+      return db`stock = p.stock + i.quantity`
+  }
+}
+
 /**
- * Commits or releases the order's reservation in ONE statement: the reservation row is locked
- * and, only if it is still `reserved`, the stock of every item moves (commit: it leaves; release:
- * `reserved` goes back) and the status changes. Answers the status it found (before the move),
- * undefined without a reservation (then nothing is written).
+ * Commits, releases or restocks the order's reservation in ONE statement: the reservation row is
+ * locked and, only if it is still in the status the move starts from, the stock of every item
+ * moves, each change of stock on hand writes its movement (`sale`, `restock`; a release changes
+ * only `reserved` and writes none) and the status changes. Answers the status it found (before
+ * the move), undefined without a reservation (then nothing is written).
  */
-export async function move(db: Db, orderId: string, move: 'release' | 'commit'): Promise<ReservationStatus | undefined> {
+export async function move(db: Db, orderId: string, move: Move): Promise<ReservationStatus | undefined> {
+  const { from, to, movement } = MOVES[move]
   const [row] = await db<{ status: ReservationStatus }[]>`
     with found as (
       select status from reservations where order_id = ${orderId} for update
     ), moved as (
       update products p
-      set ${move === 'commit' ? db`stock = p.stock - i.quantity,` : db``} reserved = p.reserved - i.quantity, updated_at = now()
+      set ${stockChange(db, move)}, updated_at = now()
       from reservation_items i
-      where i.order_id = ${orderId} and p.id = i.product_id and (select status from found) = 'reserved'
-    ), marked as (
-      update reservations set status = ${move === 'commit' ? 'committed' : 'released'}, updated_at = now()
-      where order_id = ${orderId} and (select status from found) = 'reserved'
+      where i.order_id = ${orderId} and p.id = i.product_id and (select status from found) = ${from}
+      returning p.id, i.quantity
+    )${movement ? db`, recorded as (
+      insert into stock_movements (product_id, kind, delta, reference, order_id)
+      select id, ${movement.kind}, ${movement.sign} * quantity, ${orderId}, ${orderId}::uuid
+      from moved order by id
+    )` : db``}, marked as (
+      update reservations set status = ${to}, updated_at = now()
+      where order_id = ${orderId} and (select status from found) = ${from}
     )
     select status from found`
   return row?.status

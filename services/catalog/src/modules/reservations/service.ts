@@ -58,34 +58,78 @@ async function snapshot(db: Tx | Sql, orderId: string, status: repo.ReservationS
   return toReservation(orderId, status, await repo.items(db, orderId))
 }
 
-/** Commits the order's reservation inside `tx` (the consumer's transaction, or a route's). */
-export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
+/**
+ * Commits the order's reservation inside `tx` (the consumer's transaction, or a route's): the
+ * stock leaves, a `sale` movement per item. A repeat, or a commit of a reservation restocked since
+ * (paid, then cancelled or returned), moves nothing; after a release, refused.
+ */
+export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<repo.ReservationStatus> {
   const orderId = orderIdInput.toLowerCase()
   const found = await repo.move(tx, orderId, 'commit')
   if (!found) throw new NotFoundError('No reservation for this order')
   if (found === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
   if (found === 'reserved') log.info('reservation committed', { orderId })
+  return repo.statusAfter('commit', found)
 }
 
 /**
- * Releases the order's reservation inside `tx`. Repeating it is harmless; after a commit,
- * refused. An unknown order gets a released tombstone, so a reservation that arrives late for
- * it is refused instead of holding stock for a dead order.
+ * Releases the reservation inside `tx`; an unknown order gets a released tombstone, so a
+ * reservation that arrives late for it is refused instead of holding stock for a dead order.
+ * Answers the status found (undefined when the tombstone was written).
  */
-export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<void> {
-  const orderId = orderIdInput.toLowerCase()
+async function releaseOrTombstone(tx: Tx, log: Logger, orderId: string): Promise<repo.ReservationStatus | undefined> {
   let found = await repo.move(tx, orderId, 'release')
   if (!found) {
     if (await repo.insertReservation(tx, orderId, 'released')) {
       log.info('release before any reservation: tombstone written', { orderId })
-      return
+      return undefined
     }
-    // A reservation committed meanwhile: release it like any other.
+    // A reservation made meanwhile: release it like any other.
     found = (await repo.move(tx, orderId, 'release'))!
   }
-  if (found === 'committed')
-    throw new ConflictError('The reservation was committed (the order was paid); it cannot be released', 'reservation_committed')
   if (found === 'reserved') log.info('reservation released', { orderId })
+  return found
+}
+
+/** Releases the order's reservation inside `tx`. Repeating it is harmless; after a commit, refused. */
+export async function releaseIn(tx: Tx, log: Logger, orderIdInput: string): Promise<repo.ReservationStatus> {
+  const found = await releaseOrTombstone(tx, log, orderIdInput.toLowerCase())
+  if (found === 'committed' || found === 'restocked')
+    throw new ConflictError('The reservation was committed (the order was paid); it cannot be released', 'reservation_committed')
+  return 'released'
+}
+
+/**
+ * The order ended without keeping its goods (`order.cancelled`, `order.returned`): what its
+ * reservation holds comes back, once, inside `tx`. Reserved: released (`reserved` falls; stock
+ * never moved). Committed, the order paid: restocked, a `restock` movement per item, and marked
+ * so that a repeat does nothing. Already released or restocked: nothing. A cancellation of an
+ * unknown order leaves a tombstone (see `releaseOrTombstone`); a return of one is only logged.
+ */
+export async function giveBackIn(tx: Tx, log: Logger, orderIdInput: string, cause: 'cancelled' | 'returned'): Promise<void> {
+  const orderId = orderIdInput.toLowerCase()
+  const found = cause === 'cancelled' ? await releaseOrTombstone(tx, log, orderId) : await repo.move(tx, orderId, 'release')
+  switch (found) {
+    case 'committed':
+      // The reservation row is locked by the statement above: still committed.
+      await repo.move(tx, orderId, 'restock')
+      log.info('stock restocked', { orderId, cause })
+      return
+    case 'reserved':
+      // Returned while the catalog never saw its payment (order.paid lost or late): releasing
+      // leaves the stock a sale and a restock would, and the late commit is refused.
+      if (cause === 'returned') log.warn('returned order was still reserved: reservation released', { orderId })
+      return
+    case 'restocked':
+      log.info('order already restocked: nothing to do', { orderId, cause })
+      return
+    case 'released':
+      if (cause === 'returned') log.warn('returned order was never committed here: nothing to restock', { orderId })
+      return
+    case undefined:
+      if (cause === 'returned') log.warn('returned order has no reservation here: nothing to restock', { orderId })
+      return
+  }
 }
 
 export function createReservationsService(deps: { sql: Sql; log: Logger }) {
@@ -129,20 +173,18 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
       return { created: true, reservation: toReservation(orderId, 'reserved', items) }
     },
 
-    /** The order was paid: the reserved stock leaves. Repeating it is harmless; after a release, refused. */
+    /** The order was paid: the reserved stock leaves. See `commitIn`. */
     commit: (orderId: string) =>
       sql.begin(async (tx) => {
         await repo.lockProductsOf(tx, [orderId.toLowerCase()])
-        await commitIn(tx, log, orderId)
-        return snapshot(tx, orderId.toLowerCase(), 'committed')
+        return snapshot(tx, orderId.toLowerCase(), await commitIn(tx, log, orderId))
       }),
 
     /** The order was cancelled: the reserved stock returns. See `releaseIn`. */
     release: (orderId: string) =>
       sql.begin(async (tx) => {
         await repo.lockProductsOf(tx, [orderId.toLowerCase()])
-        await releaseIn(tx, log, orderId)
-        return snapshot(tx, orderId.toLowerCase(), 'released')
+        return snapshot(tx, orderId.toLowerCase(), await releaseIn(tx, log, orderId))
       }),
 
     /** Reservations still reserved after `olderThanSeconds` (their order's outcome may have been lost). */

@@ -7,6 +7,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/admin/users', 'users'],
   ['/api/products', 'catalog'],
   ['/api/categories', 'catalog'],
+  ['/api/inventory', 'catalog'],
   ['/api/wallet', 'payments'],
   ['/api/orders', 'orders'],
 ]

@@ -67,10 +67,10 @@ describe('transition', () => {
     expect(awaiting(s)).toBe(expected)
   })
 
-  test('PAID + user cancel → CANCELLED with a refund requested', () => {
+  test('PAID + user cancel → CANCELLED with a refund requested and the goods back in stock', () => {
     const t = transition(state('PAID'), { type: 'cancel', reason: 'user_cancelled' })
     expect(t.next).toEqual({ status: 'CANCELLED', reason: 'user_cancelled', refundStatus: 'requested', voidStatus: null })
-    expect(t.effects).toEqual(['request_refund'])
+    expect(t.effects).toEqual(['request_refund', 'release_stock'])
     expect(t.history.map((h) => h.event)).toEqual(['cancelled', 'refund_requested'])
   })
 

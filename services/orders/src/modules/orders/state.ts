@@ -123,6 +123,7 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
           history: [{ event: 'cancelled', status: 'CANCELLED', reason: event.reason }],
           effects: ['release_stock', 'void_payment'],
         }
+      // Paid, not yet shipped: the money back, and the goods (committed at payment) back in stock.
       if (status === 'PAID' && event.reason === 'user_cancelled')
         return {
           next: { ...state, status: 'CANCELLED', reason: event.reason, refundStatus: 'requested' },
@@ -130,7 +131,7 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
             { event: 'cancelled', status: 'CANCELLED', reason: event.reason },
             { event: 'refund_requested', status: 'CANCELLED', reason: event.reason },
           ],
-          effects: ['request_refund'],
+          effects: ['request_refund', 'release_stock'],
         }
       throw new IllegalTransitionError(status, event.type)
     case 'ship':
