@@ -49,7 +49,7 @@ describe('placing orders', () => {
       if (fresh.body.status === 'NEW') expect(fresh.body).toEqual(res.body)
     }
     expect(res.body.total).toBe(1050)
-    expect(res.body.history).toEqual([{ seq: expect.any(Number), event: 'created', status: 'NEW', reason: null, at: expect.any(String) }])
+    expect(res.body.history).toEqual([{ seq: expect.any(Number), event: 'created', status: 'NEW', reason: null, shipment: null, at: expect.any(String) }])
     const [outbox] = await s.db.orders.sql`
       select count(*)::int as n from outbox where name = 'payment.requested' and payload->>'orderId' = ${res.body.id}`
     expect(outbox!.n).toBe(1)
@@ -285,8 +285,9 @@ describe('cancellation and refunds', () => {
     const p = await s.product({ price: 1000, stock: 5 })
     const order = (await s.order(c.token, [{ productId: p.id, quantity: 1 }])).body
     await s.waitForOrder(c.token, order.id, 'PAID')
-    expect((await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/ship`, { token: c.token, key: crypto.randomUUID() })).status).toBe(403)
-    const shipped = await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/ship`, { token: s.adminToken, key: crypto.randomUUID() })
+    const parcel = { carrier: 'DHL', trackingNumber: 'JD014600006281234567' }
+    expect((await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/ship`, { token: c.token, body: parcel, key: crypto.randomUUID() })).status).toBe(403)
+    const shipped = await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/ship`, { token: s.adminToken, body: parcel, key: crypto.randomUUID() })
     expect(shipped.body.status).toBe('SHIPPED')
     const cancel = await s.request(s.urls.orders, 'POST', `/api/orders/${order.id}/cancel`, { token: c.token, key: crypto.randomUUID() })
     expect(cancel.status).toBe(409)

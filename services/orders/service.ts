@@ -43,6 +43,7 @@ export const orders = defineService({
       hub,
       heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
       dispatcher,
+      returnWindowDays: config.RETURN_WINDOW_DAYS,
     })
     // SSE streams are long-lived: Bun would close a connection idle for its default 10 s.
     return { app, hub, idleTimeoutSeconds: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4) }

@@ -205,7 +205,7 @@ export interface Category {
 /**
  * From services/orders/src/modules/orders/model.ts Order.status.
  */
-export type OrderStatus = 'NEW' | 'PAID' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED'
+export type OrderStatus = 'NEW' | 'PAID' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'RETURN_REQUESTED' | 'RETURNED'
 
 /**
  * From services/orders/src/modules/orders/model.ts Order.reason (CANCEL_REASONS of shared/src/domain/contracts.ts).
@@ -218,9 +218,16 @@ export type CancelReason = 'insufficient_funds' | 'no_wallet' | 'out_of_stock' |
 export interface HistoryEntry {
   /** integer */
   seq: number
-  event: string
+  event: 'created' | 'paid' | 'cancelled' | 'shipped' | 'delivered' | 'refund_requested' | 'refunded' | 'return_requested' | 'returned'
   status: OrderStatus
   reason: CancelReason | null
+  shipment: {
+    carrier: string
+    trackingNumber: string
+    /** date-time */
+    shippedAt: string
+    deliveredAt: string | null
+  } | null
   /** date-time */
   at: string
 }
@@ -236,6 +243,8 @@ export interface HistoryEntry {
 export interface Order {
   /** uuid */
   id: string
+  /** integer */
+  number: number
   /** uuid */
   userId: string
   status: OrderStatus
@@ -252,6 +261,29 @@ export interface Order {
   total: number
   currency: string
   refundStatus: 'requested' | 'refunded' | null
+  shippingAddress: {
+    name: string
+    line1: string
+    line2: string | null
+    city: string
+    region: string | null
+    postalCode: string
+    country: string
+    phone: string | null
+  } | null
+  shipment: {
+    carrier: string
+    trackingNumber: string
+    /** date-time */
+    shippedAt: string
+    deliveredAt: string | null
+  } | null
+  return: {
+    reason: string
+    /** date-time */
+    requestedAt: string
+    receivedAt: string | null
+  } | null
   /** date-time */
   createdAt: string
   /** date-time */
@@ -270,6 +302,21 @@ export interface CreateOrder {
     /** integer */
     quantity: number
   }[]
+  shippingAddress?: {
+    /** 1 to 100 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+    name: string
+    /** 1 to 200 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+    line1: string
+    line2?: string | null
+    /** 1 to 100 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+    city: string
+    region?: string | null
+    /** 1 to 20 letters, digits, spaces or hyphens */
+    postalCode: string
+    /** an ISO 3166-1 alpha-2 country code in capitals, such as DE or US */
+    country: string
+    phone?: string | null
+  }
 }
 
 /**
@@ -281,9 +328,16 @@ export interface OrderEvent {
   seq: number
   /** uuid */
   orderId: string
-  event: string
+  event: 'created' | 'paid' | 'cancelled' | 'shipped' | 'delivered' | 'refund_requested' | 'refunded' | 'return_requested' | 'returned'
   status: OrderStatus
   reason: CancelReason | null
+  shipment: {
+    carrier: string
+    trackingNumber: string
+    /** date-time */
+    shippedAt: string
+    deliveredAt: string | null
+  } | null
   /** date-time */
   at: string
 }

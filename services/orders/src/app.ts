@@ -8,7 +8,7 @@ import { createServiceApp } from '@shop/shared/http/service-app'
 import type { CatalogClient } from './catalog-client.ts'
 import type { OrderEventHub } from './modules/events/hub.ts'
 import { eventRoutes } from './modules/events/routes.ts'
-import { orderRoutes } from './modules/orders/routes.ts'
+import { adminOrderRoutes, orderRoutes } from './modules/orders/routes.ts'
 import { createOrdersService } from './modules/orders/service.ts'
 
 export interface OrdersAppDeps {
@@ -22,12 +22,14 @@ export interface OrdersAppDeps {
   hub: OrderEventHub
   heartbeatMs: number
   dispatcher: OutboxDispatcher
+  /** RETURN_WINDOW_DAYS: a delivered order may be returned this long after its delivery. */
+  returnWindowDays: number
 }
 
 /** Builds the orders API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: OrdersAppDeps) {
   const auth = authPlugin(deps.verifier)
-  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher })
+  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher, returnWindowDays: deps.returnWindowDays })
   return createServiceApp({
     service: 'orders',
     title: 'Shop orders service',
@@ -37,6 +39,7 @@ export function createApp(deps: OrdersAppDeps) {
   })
     .use(eventRoutes(deps.hub, auth, deps.heartbeatMs))
     .use(orderRoutes(orders, { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
+    .use(adminOrderRoutes(orders, auth))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -27,6 +27,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       /** A comment line on every open SSE stream this often, so proxies keep it open. */
       SSE_HEARTBEAT_SECONDS: int(15, { min: 1, max: 300 }),
       ORDERS_WORKER_CONCURRENCY: int(16, { min: 1, max: 256 }),
+      /** A delivered order may be returned this many days after its delivery. */
+      RETURN_WINDOW_DAYS: int(30, { min: 0, max: 3650 }),
     },
     env,
   )

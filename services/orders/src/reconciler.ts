@@ -20,7 +20,7 @@ import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
 import { applyEvent, askAgain } from './modules/orders/service.ts'
-import { IllegalTransitionError } from './modules/orders/state.ts'
+import { IllegalTransitionError, type Status } from './modules/orders/state.ts'
 
 /** Rows that failed, left out of the passes until their time is up. */
 export class Quarantine {
@@ -108,12 +108,13 @@ async function releaseOrphanedIntents(deps: ReconcilerDeps): Promise<number> {
   })
 }
 
+/** The statuses of an order that keeps its goods. */
+const SOLD = new Set<Status>(['PAID', 'SHIPPED', 'DELIVERED', 'RETURN_REQUESTED'])
+
 /**
  * Reservations still reserved a timeout after they were made: their order is decided by now (a
  * NEW one is timed out first), so the event that would have settled them was lost. Committed for
- * an order that was paid and keeps its goods, released otherwise (also for one paid and then
- * cancelled: the stock a commit and a restock would leave); an order still being created is left
- * to its intent.
+ * an order that keeps its goods, released otherwise; an order still being created is left to its intent.
  */
 async function settleStock(deps: ReconcilerDeps): Promise<number> {
   const skip = new Set(deps.quarantine.ids())
@@ -125,12 +126,12 @@ async function settleStock(deps: ReconcilerDeps): Promise<number> {
   return eachIsolated(deps, 'stock settlement', ids, async (orderId) => {
     const fate = fateOf.get(orderId)
     if (fate?.status === 'NEW' || (!fate && creating.has(orderId))) return false
-    // Committed only for an order that keeps its goods: one paid and then cancelled lost both its
-    // order.paid and its order.cancelled, and a commit now would never be restocked.
-    const commit = fate?.paid === true && fate.status !== 'CANCELLED'
-    if (commit) await deps.catalog.commit(orderId)
+    // Sold while the order keeps its goods; a cancelled or returned order gives them back, paid or
+    // not (the catalog restocks a committed reservation on order.cancelled / order.returned).
+    const sold = !!fate && SOLD.has(fate.status)
+    if (sold) await deps.catalog.commit(orderId)
     else await deps.catalog.release(orderId)
-    deps.log.warn('reservation settled by the reconciler (its event was lost)', { orderId, status: fate?.status ?? 'no order', move: commit ? 'commit' : 'release' })
+    deps.log.warn('reservation settled by the reconciler (its event was lost)', { orderId, status: fate?.status ?? 'no order', move: sold ? 'commit' : 'release' })
     return true
   })
 }

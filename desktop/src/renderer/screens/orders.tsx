@@ -26,7 +26,7 @@ export function OrdersScreen({ refreshKey, open }: { refreshKey: number; open: (
           {orders.map((o) => (
             <li key={o.id} class="card order-row" data-order={o.id}>
               <button class="link" onClick={() => open(o.id)}>
-                {new Date(o.createdAt).toLocaleString()} · {o.items.map((i) => `${i.quantity}× ${i.name}`).join(', ')}
+                #{o.number} · {new Date(o.createdAt).toLocaleString()} · {o.items.map((i) => `${i.quantity}× ${i.name}`).join(', ')}
               </button>
               <Money minor={o.total} currency={o.currency} /> <StatusBadge status={o.status} />
             </li>
@@ -52,8 +52,15 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
         ← All orders
       </button>
       <h1>
-        Order <StatusBadge status={order.status} />
+        Order #{order.number} <StatusBadge status={order.status} />
       </h1>
+      {order.shipment && (
+        <p data-testid="shipment">
+          Shipped {new Date(order.shipment.shippedAt).toLocaleDateString()} with {order.shipment.carrier}, tracking number{' '}
+          <strong>{order.shipment.trackingNumber}</strong>
+          {order.shipment.deliveredAt && <> · delivered {new Date(order.shipment.deliveredAt).toLocaleString()}</>}
+        </p>
+      )}
       {order.reason && <p class="muted">Cancelled: {cancelReasonText(order.reason)}</p>}
       {order.refundStatus && (
         <p class={order.refundStatus === 'refunded' ? 'success' : 'muted'} data-testid="refund">

@@ -10,6 +10,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/inventory', 'catalog'],
   ['/api/wallet', 'payments'],
   ['/api/orders', 'orders'],
+  ['/api/admin/orders', 'orders'],
 ]
 
 /** The service for `path`, matching whole segments (`/api/orders2` is nobody's). */

@@ -8,16 +8,11 @@
  */
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
+import type { OrderEvent } from '../orders/model.ts'
 import * as repo from '../orders/repository.ts'
 
-export interface StreamEvent {
-  seq: number
-  orderId: string
-  event: string
-  status: string
-  reason: string | null
-  at: string
-}
+/** One event of the stream: the schema the API document shows (`OrderEvent`). */
+export type StreamEvent = OrderEvent
 
 /** Called with the entries of a notification, or without to read what is new. */
 type Waker = (entries?: repo.HistoryNotification['e']) => void
@@ -112,7 +107,7 @@ export class OrderEventHub {
               const rows = await repo.historySince(sql, userId, sent, 500)
               for (const row of rows) {
                 if (row.seq <= sent) continue
-                write(format({ seq: row.seq, orderId: row.orderId, event: row.event, status: row.status, reason: row.reason, at: row.at.toISOString() }))
+                write(format({ seq: row.seq, orderId: row.orderId, event: row.event, status: row.status, reason: row.reason, shipment: row.shipment, at: row.at.toISOString() }))
                 sent = row.seq
               }
               if (rows.length === 500) again = true
@@ -131,7 +126,7 @@ export class OrderEventHub {
           if (fresh.length === 0) return
           if (reading || fresh[0]!.seq !== sent + 1) return drain()
           for (const e of fresh) {
-            write(format({ seq: e.seq, orderId: e.orderId, event: e.event, status: e.status, reason: e.reason, at: new Date(e.at).toISOString() }))
+            write(format({ seq: e.seq, orderId: e.orderId, event: e.event, status: e.status, reason: e.reason, shipment: e.shipment ?? null, at: new Date(e.at).toISOString() }))
             sent = e.seq
           }
         }

@@ -2,7 +2,8 @@ import { t } from 'elysia'
 import { Type, type TLiteral } from '@sinclair/typebox'
 import { StrictInteger, Uuid } from '@shop/shared/domain/money'
 import { CANCEL_REASONS } from '@shop/shared/domain/contracts'
-import { STATUSES } from './state.ts'
+import { AddressFields, AddressInput } from '@shop/shared/domain/address'
+import { HISTORY_EVENTS, STATUSES } from './state.ts'
 
 export const CreateOrder = t.Object(
   {
@@ -16,29 +17,46 @@ export const CreateOrder = t.Object(
       ),
       { minItems: 1, maxItems: 50, error: 'must list 1 to 50 items' },
     ),
+    /** Where the goods go; copied onto the order (a later change of the address book does not move it). */
+    shippingAddress: Type.Optional(AddressInput),
   },
   { additionalProperties: false },
 )
 export type CreateOrder = typeof CreateOrder.static
 
-const Status = t.Union([t.Literal('NEW'), t.Literal('PAID'), t.Literal('SHIPPED'), t.Literal('DELIVERED'), t.Literal('CANCELLED')])
-
 /** One literal schema per value of a constant list, as a tuple (so the union's type is the list's). */
 const literals = <const T extends readonly string[]>(values: T) => values.map((v) => t.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> }
+
+const Status = t.Union(literals(STATUSES))
 
 /** Why an order was cancelled: the contract's list (CANCEL_REASONS), or null. */
 const Reason = t.Union([...literals(CANCEL_REASONS), t.Null()])
 
+/** The shipment: carrier and tracking from ship, `deliveredAt` from deliver. */
+export const Shipment = t.Object({
+  carrier: t.String(),
+  trackingNumber: t.String(),
+  shippedAt: t.String({ format: 'date-time' }),
+  deliveredAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+})
+export type Shipment = typeof Shipment.static
+
+const HistoryEvent = t.Union(literals(HISTORY_EVENTS))
+
 export const HistoryEntry = t.Object({
   seq: t.Integer(),
-  event: t.String(),
+  event: HistoryEvent,
   status: Status,
   reason: Reason,
+  /** On `shipped` and `delivered`: the shipment as it was then (tracking number, times). */
+  shipment: t.Union([Shipment, t.Null()]),
   at: t.String({ format: 'date-time' }),
 })
 
 export const Order = t.Object({
   id: t.String({ format: 'uuid' }),
+  /** The human order number, shown as `#1042`: unique, increasing (gaps are possible). */
+  number: t.Integer(),
   userId: t.String({ format: 'uuid' }),
   status: Status,
   /** Why it was cancelled (null unless CANCELLED). */
@@ -49,6 +67,14 @@ export const Order = t.Object({
   currency: t.String(),
   /** A paid order's money going back: requested, then refunded. */
   refundStatus: t.Union([t.Literal('requested'), t.Literal('refunded'), t.Null()]),
+  shippingAddress: t.Union([AddressFields, t.Null()]),
+  /** Null until the order is shipped (and for orders shipped before shipments were recorded). */
+  shipment: t.Union([Shipment, t.Null()]),
+  /** The customer's return: why, when asked, when the goods came back. */
+  return: t.Union([
+    t.Object({ reason: t.String(), requestedAt: t.String({ format: 'date-time' }), receivedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]) }),
+    t.Null(),
+  ]),
   createdAt: t.String({ format: 'date-time' }),
   updatedAt: t.String({ format: 'date-time' }),
   history: t.Array(HistoryEntry),
@@ -59,9 +85,10 @@ export type Order = typeof Order.static
 export const OrderEvent = t.Object({
   seq: t.Integer(),
   orderId: t.String({ format: 'uuid' }),
-  event: t.String(),
+  event: HistoryEvent,
   status: Status,
   reason: Reason,
+  shipment: t.Union([Shipment, t.Null()]),
   at: t.String({ format: 'date-time' }),
 })
 export type OrderEvent = typeof OrderEvent.static
@@ -73,3 +100,22 @@ export const ListOrdersQuery = t.Object({
 })
 
 export const OrderIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })
+
+const label = (what: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', error: `must be 1 to 64 characters (${what})` })
+
+export const ShipOrder = t.Object({ carrier: label('the carrier'), trackingNumber: label('the tracking number') }, { additionalProperties: false })
+export type ShipOrder = typeof ShipOrder.static
+
+export const ReturnOrder = t.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 500, pattern: '\\S', error: 'must say why, in 1 to 500 characters' }) },
+  { additionalProperties: false },
+)
+
+export const AdminListOrdersQuery = t.Object({
+  status: t.Optional(t.Union(Status.anyOf, { error: `must be one of ${STATUSES.join(', ')}` })),
+  /** An order number, with or without its `#`. */
+  number: t.Optional(t.String({ pattern: '^#?[0-9]{1,15}$', error: 'must be an order number such as 1042 or #1042' })),
+  userId: t.Optional(t.String({ format: 'uuid', error: 'must be a UUID' })),
+  limit: t.Optional(t.Integer({ error: 'must be an integer from 1 to 100' })),
+  cursor: t.Optional(t.String({ maxLength: 500 })),
+})

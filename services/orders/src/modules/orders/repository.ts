@@ -1,4 +1,5 @@
 import type { Db, Fragment } from '@shop/shared/data/db'
+import type { AddressFields } from '@shop/shared/domain/address'
 import type { EventPayload } from '@shop/shared/domain/contracts'
 import { recordAnswerIn, type OwnedKey } from '@shop/shared/http/idempotency'
 import { outboxInsert, type OutboxEvent } from '@shop/shared/messaging/outbox'
@@ -7,6 +8,7 @@ import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status, Void
 
 export interface OrderRow {
   id: string
+  number: number
   createdSeq: number
   userId: string
   status: Status
@@ -20,8 +22,32 @@ export interface OrderRow {
   askedAt: Date | null
   /** How many times payments was asked again (the backoff). */
   reasks: number
+  shippingAddress: AddressFields | null
+  carrier: string | null
+  trackingNumber: string | null
+  shippedAt: Date | null
+  deliveredAt: Date | null
+  returnReason: string | null
+  returnRequestedAt: Date | null
+  returnedAt: Date | null
   createdAt: Date
   updatedAt: Date
+}
+
+/** Columns an event writes beside the state: the shipment, the return. */
+export interface Fulfilment {
+  shipped?: { carrier: string; trackingNumber: string }
+  delivered?: true
+  returnRequested?: { reason: string }
+  returned?: true
+}
+
+/** A shipment as the API shows it, in the history too. */
+export interface ShipmentJson {
+  carrier: string
+  trackingNumber: string
+  shippedAt: string
+  deliveredAt: string | null
 }
 
 export interface ItemRow {
@@ -39,6 +65,7 @@ export interface HistoryRow {
   event: HistoryEvent
   status: Status
   reason: CancelReason | null
+  shipment: ShipmentJson | null
   at: Date
 }
 
@@ -48,7 +75,7 @@ export const eventsChannel = (schema: string) => `order_events_${schema}`
 /** What a history NOTIFY carries: the user and the entries just appended, in seq order. */
 export interface HistoryNotification {
   u: string
-  e: { seq: number; orderId: string; event: HistoryEvent; status: Status; reason: CancelReason | null; at: string }[]
+  e: { seq: number; orderId: string; event: HistoryEvent; status: Status; reason: CancelReason | null; shipment: ShipmentJson | null; at: string }[]
 }
 
 /**
@@ -57,7 +84,7 @@ export interface HistoryNotification {
  */
 function notification(db: Db, userId: string) {
   return db`json_build_object('u', ${userId}::text, 'e', (
-    select json_agg(json_build_object('seq', seq, 'orderId', order_id, 'event', event, 'status', status, 'reason', reason, 'at', at) order by seq)
+    select json_agg(json_build_object('seq', seq, 'orderId', order_id, 'event', event, 'status', status, 'reason', reason, 'shipment', shipment, 'at', at) order by seq)
     from appended))::text`
 }
 
@@ -98,7 +125,7 @@ const isoJson = (db: Db, column: Fragment) => db`to_jsonb(to_char(${column} at t
 export async function createOrder(
   db: Db,
   schema: string,
-  order: Omit<OrderRow, 'createdAt' | 'updatedAt' | 'createdSeq' | 'voidStatus' | 'askedAt' | 'reasks'>,
+  order: Pick<OrderRow, 'id' | 'userId' | 'status' | 'reason' | 'total' | 'currency' | 'idempotencyKey' | 'refundStatus' | 'shippingAddress'>,
   items: Omit<ItemRow, 'orderId'>[],
   payment: EventPayload<'payment.requested'>,
   dispatcher: OutboxDispatcher,
@@ -107,15 +134,15 @@ export async function createOrder(
   const whenInserted = db`where exists (select 1 from inserted)`
   const outbox = outboxInsert(db, 'payment.requested', payment, whenInserted, dispatcher)
   const answerBody = answer && db`(
-    select jsonb_set(jsonb_set(jsonb_set(jsonb_set(${db.json(answer.template as never)}::jsonb,
+    select jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(${db.json(answer.template as never)}::jsonb,
              '{createdAt}', ${isoJson(db, db`inserted.created_at`)}), '{updatedAt}', ${isoJson(db, db`inserted.updated_at`)}),
-             '{history,0,at}', ${isoJson(db, db`appended.at`)}), '{history,0,seq}', to_jsonb(appended.seq))
+             '{history,0,at}', ${isoJson(db, db`appended.at`)}), '{history,0,seq}', to_jsonb(appended.seq)), '{number}', to_jsonb(inserted.number))
     from inserted, appended)`
   const rows = await db<(OrderRow & { historySeq: number; historyAt: Date })[]>`
     with inserted as (
-      insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status)
+      insert into orders (id, user_id, status, reason, total, currency, idempotency_key, refund_status, shipping_address)
       values (${order.id}, ${order.userId}, ${order.status}, ${order.reason}, ${order.total}, ${order.currency},
-              ${order.idempotencyKey}, ${order.refundStatus})
+              ${order.idempotencyKey}, ${order.refundStatus}, ${order.shippingAddress === null ? null : db.json(order.shippingAddress as never)})
       on conflict do nothing
       returning *
     ), items as (
@@ -147,11 +174,16 @@ export async function createOrder(
  */
 export type Asking = 'keep' | 'now' | 'none'
 
-export async function saveState(db: Db, id: string, state: OrderState, asking: Asking): Promise<OrderRow> {
+export async function saveState(db: Db, id: string, state: OrderState, asking: Asking, fulfilment: Fulfilment = {}): Promise<OrderRow> {
+  const { shipped, delivered, returnRequested, returned } = fulfilment
   const [row] = await db<OrderRow[]>`
     update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus},
       void_status = ${state.voidStatus}, updated_at = now()
       ${asking === 'keep' ? db`` : db`, asked_at = ${asking === 'now' ? db`now()` : null}, reasks = 0`}
+      ${shipped ? db`, carrier = ${shipped.carrier}, tracking_number = ${shipped.trackingNumber}, shipped_at = now()` : db``}
+      ${delivered ? db`, delivered_at = now()` : db``}
+      ${returnRequested ? db`, return_reason = ${returnRequested.reason}, return_requested_at = now()` : db``}
+      ${returned ? db`, returned_at = now()` : db``}
     where id = ${id}
     returning *`
   return row!
@@ -193,8 +225,12 @@ export async function appendHistory(
       on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
       returning last_seq
     ), appended as (
-      insert into order_history (user_id, seq, order_id, event, status, reason)
-      select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, ${orderId}, e.event, e.status, e.reason
+      insert into order_history (user_id, seq, order_id, event, status, reason, shipment)
+      select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, ${orderId}, e.event, e.status, e.reason,
+             case when e.event in ('shipped', 'delivered') then (
+               select jsonb_build_object('carrier', o.carrier, 'trackingNumber', o.tracking_number,
+                        'shippedAt', ${isoJson(db, db`o.shipped_at`)}, 'deliveredAt', ${isoJson(db, db`o.delivered_at`)})
+               from orders o where o.id = ${orderId} and o.carrier is not null) end
       from stream, jsonb_to_recordset(${db.json(rows as never)}) as e("offset" int, event text, status text, reason text)
       returning *
     )
@@ -209,6 +245,22 @@ export async function historySince(db: Db, userId: string, afterSeq: number, lim
 export async function lastSeq(db: Db, userId: string): Promise<number> {
   const [row] = await db<{ lastSeq: number }[]>`select last_seq from order_streams where user_id = ${userId}`
   return row?.lastSeq ?? 0
+}
+
+/** A page of every customer's orders (the owner's lists), newest first, keyset on the creation sequence. */
+export async function listAll(
+  db: Db,
+  filter: { status?: Status; number?: number; userId?: string; before?: number; limit: number },
+): Promise<OrderRow[]> {
+  return db<OrderRow[]>`
+    select * from orders
+    where true
+      ${filter.status ? db`and status = ${filter.status}` : db``}
+      ${filter.number !== undefined ? db`and number = ${filter.number}` : db``}
+      ${filter.userId ? db`and user_id = ${filter.userId}` : db``}
+      ${filter.before !== undefined ? db`and created_seq < ${filter.before}` : db``}
+    order by created_seq desc
+    limit ${filter.limit}`
 }
 
 /** A page of the user's orders, newest first, keyset on the creation sequence. */
@@ -286,12 +338,10 @@ export async function lockIfOverdue(db: Db, id: string, firstSeconds: number, ma
   return row
 }
 
-/** For each order of `ids` that exists: its status, and whether it was ever paid (its history says so). */
-export async function fates(db: Db, ids: string[]): Promise<{ id: string; status: Status; paid: boolean }[]> {
+/** For each order of `ids` that exists: its status. */
+export async function fates(db: Db, ids: string[]): Promise<{ id: string; status: Status }[]> {
   if (ids.length === 0) return []
-  return db<{ id: string; status: Status; paid: boolean }[]>`
-    select o.id, o.status, exists (select 1 from order_history h where h.order_id = o.id and h.event = 'paid') as paid
-    from orders o where o.id = any(${ids}::uuid[])`
+  return db<{ id: string; status: Status }[]>`select id, status from orders where id = any(${ids}::uuid[])`
 }
 
 /** The ids of `ids` that have an intent (an order being created). */

@@ -4,7 +4,7 @@ import { Problem } from '@shop/shared/http/errors'
 import { requestIdOf } from '@shop/shared/http/observability'
 import { claimOf, type idempotencyPlugin } from '@shop/shared/http/idempotency'
 import { Page } from '@shop/shared/http/pagination'
-import { CreateOrder, ListOrdersQuery, Order, OrderIdParams } from './model.ts'
+import { AdminListOrdersQuery, CreateOrder, ListOrdersQuery, Order, OrderIdParams, ReturnOrder, ShipOrder } from './model.ts'
 import type { OrdersService } from './service.ts'
 
 const idempotencyHeader = {
@@ -56,18 +56,46 @@ export function orderRoutes(
       response: { 200: Order, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
       detail: { summary: 'Cancel: a NEW order releases its stock, a PAID one is refunded; later: 409', ...idempotencyHeader },
     })
-    .post('/:id/ship', ({ user, params }) => orders.ship(user, params.id), {
+    .post('/:id/ship', ({ user, params, body }) => orders.ship(user, params.id, body), {
       auth: 'admin',
       idempotent: true,
       params: OrderIdParams,
+      body: ShipOrder,
       response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: a PAID order was shipped', ...idempotencyHeader },
+      detail: { summary: 'Admin: a PAID order was shipped with this carrier and tracking number', ...idempotencyHeader },
     })
     .post('/:id/deliver', ({ user, params }) => orders.deliver(user, params.id), {
       auth: 'admin',
       idempotent: true,
       params: OrderIdParams,
       response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: a SHIPPED order was delivered', ...idempotencyHeader },
+      detail: { summary: 'Admin: a SHIPPED order was delivered (its delivery time is recorded)', ...idempotencyHeader },
+    })
+    .post('/:id/return', ({ user, params, body }) => orders.requestReturn(user, params.id, body.reason), {
+      auth: true,
+      idempotent: true,
+      params: OrderIdParams,
+      body: ReturnOrder,
+      response: { 200: Order, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'The customer sends a DELIVERED order back, within RETURN_WINDOW_DAYS of delivery (409 return_window_closed after)', ...idempotencyHeader },
+    })
+    .post('/:id/return/receive', ({ user, params }) => orders.receiveReturn(user, params.id), {
+      auth: 'admin',
+      idempotent: true,
+      params: OrderIdParams,
+      response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: 'Admin: the returned goods came back: RETURNED, the total refunded once, the items back in stock', ...idempotencyHeader },
+    })
+}
+
+/** The owner's view of every customer's orders (the shipping queue). */
+export function adminOrderRoutes(orders: OrdersService, auth: ReturnType<typeof authPlugin>) {
+  return new Elysia({ name: 'orders.admin', prefix: '/api/admin/orders', detail: { tags: ['admin'] } })
+    .use(auth)
+    .get('', ({ query }) => orders.listAll(query), {
+      auth: 'admin',
+      query: AdminListOrdersQuery,
+      response: { 200: Page(Order), 401: Problem, 403: Problem, 422: Problem },
+      detail: { summary: "Admin: every customer's orders, newest first; ?status=, ?number= (1042 or #1042), ?userId=" },
     })
 }

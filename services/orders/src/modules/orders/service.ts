@@ -10,22 +10,25 @@
 import { createHash } from 'node:crypto'
 import type { AuthUser } from '@shop/shared/http/auth'
 import type { Sql, Tx } from '@shop/shared/data/db'
-import { AppError, ConflictError, NotFoundError, UnprocessableError } from '@shop/shared/http/errors'
+import { AppError, ConflictError, NotFoundError, UnprocessableError, ValidationFailedError } from '@shop/shared/http/errors'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { IdempotentRoute, OwnedKey } from '@shop/shared/http/idempotency'
 import { publish } from '@shop/shared/messaging/outbox'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
-import type { CreateOrder, Order } from './model.ts'
+import type { CreateOrder, Order, ShipOrder, Shipment } from './model.ts'
+import { checkAddress } from '@shop/shared/domain/address'
 import * as repo from './repository.ts'
-import { IllegalTransitionError, awaiting, sameState, transition, type Awaiting, type OrderEvent, type OrderState, type Status } from './state.ts'
+import { IllegalTransitionError, ReturnWindowClosedError, awaiting, sameState, transition, type Awaiting, type OrderEvent, type OrderState, type Status } from './state.ts'
 
 export interface OrdersDeps {
   sql: Sql
   schema: string
   log: Logger
   catalog: CatalogClient
+  /** A delivered order may be returned this many days after its delivery (RETURN_WINDOW_DAYS). */
+  returnWindowDays: number
   /** Sends the events of committed order changes to BullMQ at once (the relay is the fallback). */
   dispatcher: OutboxDispatcher
 }
@@ -48,11 +51,21 @@ function sameItems(items: { productId: string; quantity: number }[], other: { pr
   return merged(items) === merged(other)
 }
 
+const iso = (date: Date | null) => (date ? date.toISOString() : null)
+
+/** The shipment of a row as the API shows it (null before ship). */
+export function shipmentOf(row: repo.OrderRow): Shipment | null {
+  return row.carrier && row.trackingNumber && row.shippedAt
+    ? { carrier: row.carrier, trackingNumber: row.trackingNumber, shippedAt: row.shippedAt.toISOString(), deliveredAt: iso(row.deliveredAt) }
+    : null
+}
+
 export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<Order[]> {
   const ids = rows.map((r) => r.id)
   const [items, history] = await Promise.all([repo.items(db, ids), repo.history(db, ids)])
   return rows.map((row) => ({
     id: row.id,
+    number: row.number,
     userId: row.userId,
     status: row.status,
     reason: row.reason,
@@ -60,11 +73,14 @@ export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<O
     total: row.total,
     currency: row.currency,
     refundStatus: row.refundStatus,
+    shippingAddress: row.shippingAddress,
+    shipment: shipmentOf(row),
+    return: row.returnReason && row.returnRequestedAt ? { reason: row.returnReason, requestedAt: row.returnRequestedAt.toISOString(), receivedAt: iso(row.returnedAt) } : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     history: history
       .filter((h) => h.orderId === row.id)
-      .map((h) => ({ seq: h.seq, event: h.event, status: h.status, reason: h.reason, at: h.at.toISOString() })),
+      .map((h) => ({ seq: h.seq, event: h.event, status: h.status, reason: h.reason, shipment: h.shipment, at: h.at.toISOString() })),
   }))
 }
 
@@ -72,10 +88,18 @@ export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<O
  * Applies `event` to the order inside `tx`: state, history, and the events that follow.
  * Returns undefined when the order does not exist.
  */
-export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'>, orderId: string, event: OrderEvent): Promise<repo.OrderRow | undefined> {
+export async function applyEvent(
+  tx: Tx,
+  deps: Pick<OrdersDeps, 'schema' | 'log'>,
+  orderId: string,
+  event: OrderEvent | ((order: repo.OrderRow) => OrderEvent),
+  fulfilment: repo.Fulfilment = {},
+): Promise<repo.OrderRow | undefined> {
   const order = await repo.lockById(tx, orderId)
   if (!order) return undefined
   const state: OrderState = { status: order.status, reason: order.reason, refundStatus: order.refundStatus, voidStatus: order.voidStatus }
+  // An event may depend on the locked row (a return's window runs from the delivery).
+  if (typeof event === 'function') event = event(order)
   const result = transition(state, event)
   if (result.history.length === 0 && sameState(state, result.next)) return order
   const [before, after] = [awaiting(state), awaiting(result.next)]
@@ -83,7 +107,7 @@ export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'
   const money = { amount: order.total, currency: order.currency }
   // Independent statements of one transaction, sent together.
   const [saved] = await Promise.all([
-    repo.saveState(tx, order.id, result.next, before === after ? 'keep' : after ? 'now' : 'none'),
+    repo.saveState(tx, order.id, result.next, before === after ? 'keep' : after ? 'now' : 'none', fulfilment),
     repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history),
     ...result.effects.map((effect) => {
       switch (effect) {
@@ -91,8 +115,10 @@ export async function applyEvent(tx: Tx, deps: Pick<OrdersDeps, 'schema' | 'log'
           return publish(tx, 'order.paid', base)
         case 'release_stock':
           return publish(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
+        case 'restock':
+          return publish(tx, 'order.returned', base)
         case 'request_refund':
-          return publish(tx, 'refund.requested', { ...base, ...money, reason: result.next.reason ?? 'cancelled' })
+          return publish(tx, 'refund.requested', { ...base, ...money, reason: result.next.reason ?? (result.next.status === 'RETURNED' ? 'returned' : 'cancelled') })
         case 'void_payment':
           return publish(tx, 'void.requested', { ...base, ...money, reason: result.next.reason ?? 'cancelled' })
       }
@@ -146,13 +172,26 @@ export function createOrdersService(deps: OrdersDeps) {
     return row
   }
 
-  async function move(user: AuthUser, id: string, event: OrderEvent): Promise<Order> {
+  const VERB: Record<OrderEvent['type'], string> = {
+    cancel: 'cancelled',
+    ship: 'shipped',
+    deliver: 'delivered',
+    request_return: 'returned',
+    receive_return: 'received back',
+    payment_succeeded: 'paid',
+    payment_declined: 'declined',
+    payment_refunded: 'refunded',
+    payment_voided: 'voided',
+  }
+
+  async function move(user: AuthUser, id: string, event: OrderEvent | ((order: repo.OrderRow) => OrderEvent), fulfilment: repo.Fulfilment = {}): Promise<Order> {
     await visible(user, id)
     try {
-      await deps.dispatcher.transaction(sql, (tx) => applyEvent(tx, deps, id, event))
+      await deps.dispatcher.transaction(sql, (tx) => applyEvent(tx, deps, id, event, fulfilment))
     } catch (error) {
       if (error instanceof IllegalTransitionError)
-        throw new ConflictError(`The order is ${error.from}: it cannot be ${event.type === 'cancel' ? 'cancelled' : event.type === 'ship' ? 'shipped' : 'delivered'} now`, 'order_state_conflict')
+        throw new ConflictError(`The order is ${error.from}: it cannot be ${VERB[error.event]} now`, 'order_state_conflict')
+      if (error instanceof ReturnWindowClosedError) throw new ConflictError(error.message, 'return_window_closed')
       throw error
     }
     return one(id)
@@ -177,6 +216,13 @@ export function createOrdersService(deps: OrdersDeps) {
     ): Promise<{ order: Order; recorded: boolean }> {
       const { key } = idempotency
       const orderId = orderIdFor(user.id, key)
+      // The address book's rules (shared/src/domain/address.ts): a 422 names every wrong field.
+      const checked = input.shippingAddress ? checkAddress(input.shippingAddress) : undefined
+      if (checked?.problems.length) {
+        const problems = checked.problems.map((p) => ({ field: `shippingAddress.${p.field}`, message: p.message }))
+        throw new ValidationFailedError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems)
+      }
+      const shippingAddress = checked?.fields ?? null
       const existing = idempotency.earlierOrderId ? await repo.findById(sql, idempotency.earlierOrderId) : undefined
       if (existing) {
         const [order] = await loadOrders(sql, [existing])
@@ -197,8 +243,9 @@ export function createOrdersService(deps: OrdersDeps) {
       const items = reservation.items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitPrice }))
       // Everything the answer holds is written by the order's statement: no read back, and the
       // same statement records it under the Idempotency-Key (times and seq filled in by it).
-      const answer = (row: { createdAt: Date; updatedAt: Date; historySeq: number; historyAt: Date }): Order => ({
+      const answer = (row: { number: number; createdAt: Date; updatedAt: Date; historySeq: number; historyAt: Date }): Order => ({
         id: orderId,
+        number: row.number,
         userId: user.id,
         status: 'NEW',
         reason: null,
@@ -206,9 +253,12 @@ export function createOrdersService(deps: OrdersDeps) {
         total: reservation.total,
         currency: reservation.currency!,
         refundStatus: null,
+        shippingAddress,
+        shipment: null,
+        return: null,
         createdAt: row.createdAt.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
-        history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, at: row.historyAt.toISOString() }],
+        history: [{ seq: row.historySeq, event: 'created', status: 'NEW', reason: null, shipment: null, at: row.historyAt.toISOString() }],
       })
       const epoch = new Date(0)
       let created: Awaited<ReturnType<typeof repo.createOrder>>
@@ -216,11 +266,11 @@ export function createOrdersService(deps: OrdersDeps) {
         created = await repo.createOrder(
           sql,
           deps.schema,
-          { id: orderId, userId: user.id, status: 'NEW', reason: null, total: reservation.total, currency: reservation.currency, idempotencyKey: key, refundStatus: null },
+          { id: orderId, userId: user.id, status: 'NEW', reason: null, total: reservation.total, currency: reservation.currency, idempotencyKey: key, refundStatus: null, shippingAddress },
           items,
           { orderId, userId: user.id, amount: reservation.total, currency: reservation.currency },
           deps.dispatcher,
-          { template: answer({ createdAt: epoch, updatedAt: epoch, historySeq: 0, historyAt: epoch }), owned: idempotency.owned },
+          { template: answer({ number: 0, createdAt: epoch, updatedAt: epoch, historySeq: 0, historyAt: epoch }), owned: idempotency.owned },
         )
       } catch (error) {
         // The reservation stays with its intent: a retry with the same key (same order id) finds
@@ -247,9 +297,37 @@ export function createOrdersService(deps: OrdersDeps) {
       return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
     },
 
+    /** The owner's list: every customer's orders, newest first; `number` may carry its `#`. */
+    async listAll(query: { status?: Status; number?: string; userId?: string; limit?: number; cursor?: string }) {
+      const limit = pageLimit(query.limit)
+      const before = decodeCursor(query.cursor, (v): v is number => Number.isSafeInteger(v))
+      const number = query.number === undefined ? undefined : Number(query.number.replace(/^#/, ''))
+      const rows = await repo.listAll(sql, { status: query.status, number, userId: query.userId, before, limit: limit + 1 })
+      const page = toPage(rows, limit, (r) => r, (r) => r.createdSeq)
+      return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
+    },
+
     cancel: (user: AuthUser, id: string) => move(user, id, { type: 'cancel', reason: 'user_cancelled' }),
-    ship: (user: AuthUser, id: string) => move(user, id, { type: 'ship' }),
-    deliver: (user: AuthUser, id: string) => move(user, id, { type: 'deliver' }),
+    ship: (user: AuthUser, id: string, shipment: ShipOrder) =>
+      move(user, id, { type: 'ship' }, { shipped: { carrier: shipment.carrier.trim(), trackingNumber: shipment.trackingNumber.trim() } }),
+    deliver: (user: AuthUser, id: string) => move(user, id, { type: 'deliver' }, { delivered: true }),
+
+    /** The customer sends a delivered order back (within the window): RETURN_REQUESTED. */
+    async requestReturn(user: AuthUser, id: string, reason: string): Promise<Order> {
+      const row = await visible(user, id)
+      if (row.userId !== user.id) throw new NotFoundError('No such order') // an admin receives returns; the customer asks
+      const now = new Date()
+      return move(
+        user,
+        id,
+        // Orders delivered before deliveries were timed: their last change was the delivery.
+        (order) => ({ type: 'request_return', deliveredAt: order.deliveredAt ?? order.updatedAt, now, windowDays: deps.returnWindowDays }),
+        { returnRequested: { reason: reason.trim() } },
+      )
+    },
+
+    /** The owner received the goods back: RETURNED, refunded once, restocked once. */
+    receiveReturn: (user: AuthUser, id: string) => move(user, id, { type: 'receive_return' }, { returned: true }),
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { IllegalTransitionError, awaiting, transition, type OrderEvent, type OrderState, type Status } from './state.ts'
+import { IllegalTransitionError, ReturnWindowClosedError, awaiting, transition, type OrderEvent, type OrderState, type Status } from './state.ts'
 
 const state = (status: Status, extra: Partial<OrderState> = {}): OrderState => ({ status, reason: null, refundStatus: null, voidStatus: null, ...extra })
 
@@ -102,7 +102,39 @@ describe('transition', () => {
     expect(transition(shipped.next, { type: 'deliver' }).next.status).toBe('DELIVERED')
   })
 
+  const delivered = new Date('2026-11-01T12:00:00Z')
+  const days = (n: number) => new Date(delivered.getTime() + n * 86_400_000)
+
+  test('returns: DELIVERED → RETURN_REQUESTED within the window → RETURNED with a refund and a restock', () => {
+    const asked = transition(state('DELIVERED'), { type: 'request_return', deliveredAt: delivered, now: days(29.9), windowDays: 30 })
+    expect(asked.next.status).toBe('RETURN_REQUESTED')
+    expect(asked.effects).toEqual([])
+    expect(asked.history.map((h) => h.event)).toEqual(['return_requested'])
+    expect(awaiting(asked.next)).toBe(null)
+    const received = transition(asked.next, { type: 'receive_return' })
+    expect(received.next).toEqual({ status: 'RETURNED', reason: null, refundStatus: 'requested', voidStatus: null })
+    expect(received.effects).toEqual(['request_refund', 'restock'])
+    expect(received.history.map((h) => h.event)).toEqual(['returned', 'refund_requested'])
+    expect(awaiting(received.next)).toBe('refund')
+    const refunded = transition(received.next, { type: 'payment_refunded' })
+    expect(refunded.next.refundStatus).toBe('refunded')
+    expect(refunded.history.map((h) => h.event)).toEqual(['refunded'])
+    expect(transition(refunded.next, { type: 'payment_refunded' }).history).toEqual([])
+  })
+
+  test('a return asked after the window is refused with its own error; a second receive is illegal', () => {
+    expect(() => transition(state('DELIVERED'), { type: 'request_return', deliveredAt: delivered, now: days(30.01), windowDays: 30 })).toThrow(ReturnWindowClosedError)
+    expect(() => transition(state('RETURNED', { refundStatus: 'requested' }), { type: 'receive_return' })).toThrow(IllegalTransitionError)
+    expect(() => transition(state('RETURN_REQUESTED'), { type: 'request_return', deliveredAt: delivered, now: delivered, windowDays: 30 })).toThrow(IllegalTransitionError)
+  })
+
   const illegal: [Status, OrderEvent][] = [
+    ['PAID', { type: 'receive_return' }],
+    ['DELIVERED', { type: 'receive_return' }],
+    ['SHIPPED', { type: 'request_return', deliveredAt: new Date(), now: new Date(), windowDays: 30 }],
+    ['RETURN_REQUESTED', { type: 'cancel', reason: 'user_cancelled' }],
+    ['RETURN_REQUESTED', { type: 'ship' }],
+    ['RETURNED', { type: 'deliver' }],
     ['NEW', { type: 'ship' }],
     ['NEW', { type: 'deliver' }],
     ['PAID', { type: 'deliver' }],

@@ -2,9 +2,9 @@
  * The order lifecycle as a pure function (no I/O): what an event does to an order, which
  * history entry it leaves, and which effects must follow in the same transaction.
  *
- *   NEW ──► PAID ──► SHIPPED ──► DELIVERED
- *    │        └──► CANCELLED (refund requested)
- *    └──► CANCELLED (reason; the payment voided)
+ *   NEW ──► PAID ──► SHIPPED ──► DELIVERED ──► RETURN_REQUESTED ──► RETURNED (refund requested, restocked)
+ *    │        └──► CANCELLED (refund requested, restocked)
+ *    └──► CANCELLED (reason; the payment voided, the reservation released)
  *
  * Besides the status, an order may be waiting for an answer from payments (`awaiting`): its
  * payment while NEW, the void of a payment it cancelled before knowing of one, or a refund. The
@@ -15,9 +15,10 @@ import type { CancelReason, DeclineReason } from '@shop/shared/domain/contracts'
 
 export type { CancelReason }
 
-export const STATUSES = ['NEW', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const
+export const STATUSES = ['NEW', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'RETURN_REQUESTED', 'RETURNED'] as const
 export type Status = (typeof STATUSES)[number]
-export type HistoryEvent = 'created' | 'paid' | 'cancelled' | 'shipped' | 'delivered' | 'refund_requested' | 'refunded'
+export const HISTORY_EVENTS = ['created', 'paid', 'cancelled', 'shipped', 'delivered', 'refund_requested', 'refunded', 'return_requested', 'returned'] as const
+export type HistoryEvent = (typeof HISTORY_EVENTS)[number]
 export type RefundStatus = 'requested' | 'refunded' | null
 /** A void of the payment: asked of payments when a NEW order is cancelled, confirmed by its answer. */
 export type VoidStatus = 'requested' | 'confirmed' | null
@@ -37,9 +38,17 @@ export type OrderEvent =
   | { type: 'cancel'; reason: 'user_cancelled' | 'timeout' }
   | { type: 'ship' }
   | { type: 'deliver' }
+  /** The customer asks to send a delivered order back: allowed `windowDays` after `deliveredAt`. */
+  | { type: 'request_return'; deliveredAt: Date; now: Date; windowDays: number }
+  /** The goods of a return came back (the owner says so). */
+  | { type: 'receive_return' }
 
-/** What follows a transition: events for other services. */
-export type Effect = 'commit_stock' | 'release_stock' | 'request_refund' | 'void_payment'
+/**
+ * What follows a transition: events for other services. `release_stock` (order.cancelled) gives
+ * the stock back whatever became of the reservation: released while reserved, restocked once
+ * committed; `restock` (order.returned) puts a returned order's goods back.
+ */
+export type Effect = 'commit_stock' | 'release_stock' | 'restock' | 'request_refund' | 'void_payment'
 
 export interface Transition {
   next: OrderState
@@ -57,6 +66,16 @@ export class IllegalTransitionError extends Error {
     this.name = 'IllegalTransitionError'
   }
 }
+
+/** A return asked for after the window closed (a conflict of its own, with its own words). */
+export class ReturnWindowClosedError extends Error {
+  constructor(readonly windowDays: number) {
+    super(`Returns are accepted within ${windowDays} days of delivery`)
+    this.name = 'ReturnWindowClosedError'
+  }
+}
+
+const DAY_MS = 86_400_000
 
 const none = (state: OrderState): Transition => ({ next: state, history: [], effects: [] })
 
@@ -109,7 +128,7 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
       throw new IllegalTransitionError(status, event.type)
     case 'payment_refunded':
       if (state.refundStatus === 'refunded') return { ...none(state), next: { ...state, voidStatus: voidSettled(state) } }
-      if (status !== 'CANCELLED') throw new IllegalTransitionError(status, event.type)
+      if (status !== 'CANCELLED' && status !== 'RETURNED') throw new IllegalTransitionError(status, event.type)
       return {
         next: { ...state, refundStatus: 'refunded', voidStatus: voidSettled(state) },
         history: [{ event: 'refunded', status, reason: state.reason }],
@@ -141,5 +160,19 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
       if (status === 'SHIPPED')
         return { next: { ...state, status: 'DELIVERED' }, history: [{ event: 'delivered', status: 'DELIVERED', reason: null }], effects: [] }
       throw new IllegalTransitionError(status, event.type)
+    case 'request_return':
+      if (status !== 'DELIVERED') throw new IllegalTransitionError(status, event.type)
+      if (event.now.getTime() > event.deliveredAt.getTime() + event.windowDays * DAY_MS) throw new ReturnWindowClosedError(event.windowDays)
+      return { next: { ...state, status: 'RETURN_REQUESTED' }, history: [{ event: 'return_requested', status: 'RETURN_REQUESTED', reason: null }], effects: [] }
+    case 'receive_return':
+      if (status !== 'RETURN_REQUESTED') throw new IllegalTransitionError(status, event.type)
+      return {
+        next: { ...state, status: 'RETURNED', refundStatus: 'requested' },
+        history: [
+          { event: 'returned', status: 'RETURNED', reason: null },
+          { event: 'refund_requested', status: 'RETURNED', reason: null },
+        ],
+        effects: ['request_refund', 'restock'],
+      }
   }
 }

@@ -32,14 +32,9 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
   }
 }
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' })
+import { characterCount } from '@shop/shared/domain/text'
 
-/** The length of `text` as a person counts it. */
-export function characterCount(text: string): number {
-  let count = 0
-  for (const _ of graphemes.segment(text)) count++
-  return count
-}
+export { characterCount }
 
 /** Built once: the dictionaries take about 20 ms to load; a check takes a few ms. */
 let strength: ZxcvbnFactory | undefined
