@@ -236,6 +236,11 @@ try {
     /** Supplies and adjustments answered 201, by Idempotency-Key: what each changed, by product. */
     stock: new Map<string, { kind: 'supply' | 'adjustment'; deltas: Map<string, number> }>(),
     cancels: 0,
+    /** Fulfilment answered 200: ships and deliveries by the admin, returns asked by customers, receipts. */
+    ships: 0,
+    deliveries: 0,
+    returns: 0,
+    receipts: 0,
     refused: 0,
     gaveUp: 0,
   }
@@ -256,6 +261,14 @@ try {
         const id = mine[Math.floor(Math.random() * mine.length)]!
         const res = await once('POST', `/api/orders/${id}/cancel`, c.token)
         if (res.status === 200) accepted.cancels++
+      } else if (roll < 0.31 && mine.length) {
+        // A delivered order sent back.
+        const delivered = await call('GET', '/api/orders?status=DELIVERED&limit=5', { token: c.token })
+        const id = (delivered.body?.items as { id: string }[] | undefined)?.[0]?.id
+        if (id) {
+          const res = await once('POST', `/api/orders/${id}/return`, c.token, { reason: 'chaos: not as described' })
+          if (res.status === 200) accepted.returns++
+        }
       } else {
         const count = 1 + Math.floor(Math.random() * 3)
         const items = Array.from({ length: count }, () => products[Math.floor(Math.random() * products.length)]!)
@@ -290,6 +303,26 @@ try {
         const res = await once('POST', '/api/inventory/adjustments', adminToken, { productId, delta, reason: 'chaos stocktake' })
         if (res.status === 201) accepted.stock.set(res.key, { kind: 'adjustment', deltas: new Map([[productId, delta]]) })
       }
+    }
+  })()
+
+  // The warehouse: every 0.1-0.3 s, the oldest of the newest paid orders is shipped, a shipped one
+  // delivered, a return received, through the owner's list (GET /api/admin/orders), each action
+  // with its Idempotency-Key reused until a final answer.
+  const warehouse = (async () => {
+    const next = async (status: string) => {
+      const res = await call('GET', `/api/admin/orders?status=${status}&limit=20`, { token: adminToken })
+      const items = (res.body?.items as { id: string }[] | undefined) ?? []
+      return items[Math.floor(Math.random() * items.length)]?.id
+    }
+    while (running) {
+      await Bun.sleep(100 + Math.random() * 200)
+      const paid = await next('PAID')
+      if (paid && (await once('POST', `/api/orders/${paid}/ship`, adminToken, { carrier: 'Chaos Parcel', trackingNumber: `CP${paid.slice(0, 8)}` })).status === 200) accepted.ships++
+      const shipped = await next('SHIPPED')
+      if (shipped && (await once('POST', `/api/orders/${shipped}/deliver`, adminToken)).status === 200) accepted.deliveries++
+      const asked = await next('RETURN_REQUESTED')
+      if (asked && (await once('POST', `/api/orders/${asked}/return/receive`, adminToken)).status === 200) accepted.receipts++
     }
   })()
 
@@ -346,8 +379,8 @@ try {
   }
   running = false
   clearInterval(tokenRefresher)
-  await Promise.all([...clients, stockClerk])
-  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.stock.size} supplies and adjustments, ${accepted.cancels} cancels, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
+  await Promise.all([...clients, stockClerk, warehouse])
+  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.stock.size} supplies and adjustments, ${accepted.cancels} cancels, ${accepted.ships} shipped, ${accepted.deliveries} delivered, ${accepted.returns} returns asked, ${accepted.receipts} received, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
   if (gaveUpWith.size) log(`orders given up by clients, by last answer: ${JSON.stringify(Object.fromEntries(gaveUpWith))}`)
 
   // Recovery: every process up, then wait for every order to settle.
@@ -362,10 +395,12 @@ try {
       select count(*)::int as n from orders.orders
       where status = 'NEW' or refund_status = 'requested' or void_status = 'requested'`
     const [reserved] = await sql<{ n: number }[]>`select count(*)::int as n from catalog.reservations where status = 'reserved'`
-    // A paid order cancelled: its restock may still be on its way.
+    // A paid order cancelled or returned: its restock may still be on its way (the event, or the
+    // reconciler's give-back a timeout later).
     const [restocking] = await sql<{ n: number }[]>`
-      select count(*)::int as n from catalog.reservations r join orders.orders o on o.id = r.order_id
-      where r.status = 'committed' and o.status = 'CANCELLED'`
+      select (select count(*) from catalog.reservations r join orders.orders o on o.id = r.order_id
+              where r.status = 'committed' and o.status in ('CANCELLED', 'RETURNED'))
+           + (select count(*) from orders.orders where restock_status = 'requested') as n`
     unsettled = row!.n + reserved!.n + restocking!.n
     if (unsettled === 0) break
     await Bun.sleep(1000)
@@ -397,8 +432,14 @@ try {
     from orders.orders o left join payments.ledger_entries l on l.order_id = o.id
     group by o.id`
   const wrongMoney = money.filter((o) =>
-    o.status === 'CANCELLED' ? !(o.paid === 0 && o.refunded === 0) && !(o.paid === o.total && o.refunded === o.total) : !(o.paid === o.total && o.refunded === 0),
+    o.status === 'CANCELLED'
+      ? !(o.paid === 0 && o.refunded === 0) && !(o.paid === o.total && o.refunded === o.total)
+      : o.status === 'RETURNED'
+        ? !(o.paid === o.total && o.refunded === o.total)
+        : !(o.paid === o.total && o.refunded === 0),
   )
+  // Every returned order refunded exactly once, its whole total.
+  const returnedUnrefunded = money.filter((o) => o.status === 'RETURNED' && o.refunded !== o.total).length
   // The hole Redis loss used to open: a cancelled order whose money was taken and never given back.
   const cancelledCharged = money.filter((o) => o.status === 'CANCELLED' && o.paid > o.refunded).length
   const depositKeys = [...accepted.deposits.keys()]
@@ -442,7 +483,7 @@ try {
        or (r.status = 'restocked' and (o.id is null or o.status not in ('CANCELLED', 'RETURNED')))`) as unknown as [{ n: number }]
   const [{ n: unrestocked }] = (await sql`
     select count(*)::int as n from catalog.reservations r join orders.orders o on o.id = r.order_id
-    where r.status = 'committed' and o.status = 'CANCELLED'`) as unknown as [{ n: number }]
+    where r.status = 'committed' and o.status in ('CANCELLED', 'RETURNED')`) as unknown as [{ n: number }]
   const [{ n: dead }] = (await sql`
     select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters) as n`) as unknown as [{ n: number }]
   const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by 1 order by 1`
@@ -463,13 +504,13 @@ try {
     `checks: ledger_unbalanced=${unbalanced} money_mismatch=${wrongMoney.length} cancelled_charged=${cancelledCharged} double_refunds=${charges!.doubleRefunds} ` +
       `deposit_problems=${depositProblems}/${depositKeys.length} stock_problems=${stockProblems}/${stock.length} ` +
       `inventory_problems=${inventoryProblems}/${stockKeys.length} stock_ledger_mismatch=${ledgerMismatch} ` +
-      `commit_mismatch=${commitMismatch} (unrestocked=${unrestocked}) dead_letters=${dead}`,
+      `commit_mismatch=${commitMismatch} unrestocked=${unrestocked} returned_unrefunded=${returnedUnrefunded} dead_letters=${dead}`,
   )
   for (const o of wrongMoney.slice(0, 5)) console.log(`  money mismatch: ${JSON.stringify(o)}`)
   const doubleCharged = charges!.doublePayments + charges!.doubleRefunds
   console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck}`)
   const problems = [lost, doubleCharged, negative, stuck, unbalanced, wrongMoney.length, cancelledCharged, depositProblems, stockProblems]
-  problems.push(inventoryProblems, ledgerMismatch, commitMismatch)
+  problems.push(inventoryProblems, ledgerMismatch, commitMismatch, unrestocked, returnedUnrefunded)
   exitCode = problems.every((n) => n === 0) ? 0 : 1
 } catch (error) {
   console.error(`chaos run failed: ${(error as Error).message}`)

@@ -146,6 +146,59 @@ describe('the order saga writes the stock ledger', () => {
   }, 30_000)
 })
 
+describe('a lost give-back', () => {
+  /** Pauses the catalog's queue around `act`, then drops what reached it (Redis forgot it). */
+  async function losingCatalogEvents(orderId: string, names: string[], act: () => Promise<void>) {
+    const catalogQueue = queues.get('catalog')
+    await catalogQueue.pause()
+    try {
+      await act()
+      const sent = async () =>
+        (await s.db.orders.sql`
+          select count(*)::int as n from outbox
+          where name = any(${names}) and payload->>'orderId' = ${orderId} and sent_at is not null`)[0]!.n === names.length
+      expect(await waitFor(sent, 10_000)).toBe(true)
+      await catalogQueue.drain(true)
+    } finally {
+      await catalogQueue.resume()
+    }
+  }
+
+  test('Redis loses the order.cancelled of a paid order whose sale was committed: the reconciler has the catalog restock it, once', async () => {
+    const c = await s.customer(10_000)
+    const p = await s.product({ price: 700, stock: 5 })
+    const orderId = await paidOrder(c.token, [{ productId: p.id, quantity: 2 }])
+    await losingCatalogEvents(orderId, ['order.cancelled'], async () => {
+      expect((await cancel(c.token, orderId)).status).toBe(200)
+      await s.waitForOrder(c.token, orderId, 'CANCELLED', 'refunded')
+    })
+    expect(await reservationStatus(orderId)).toBe('committed')
+    expect(await settledAs(orderId, 'restocked')).toBe(true)
+    expect(await s.stock(p.id)).toEqual({ stock: 5, reserved: 0 })
+    expect(await movementsOf(p.id)).toEqual([['initial', 5], ['sale', -2], ['restock', 2]])
+    const confirmed = async () => (await s.db.orders.sql`select restock_status from orders where id = ${orderId}`)[0]!.restockStatus === 'confirmed'
+    expect(await waitFor(confirmed, 10_000)).toBe(true)
+  }, 30_000)
+
+  test('Redis loses the order.returned of a received return: the reconciler has the catalog restock it, once', async () => {
+    const c = await s.customer(10_000)
+    const p = await s.product({ price: 700, stock: 5 })
+    const orderId = await paidOrder(c.token, [{ productId: p.id, quantity: 1 }])
+    const admin = (path: string, body?: unknown) => s.request(s.urls.orders, 'POST', `/api/orders/${orderId}${path}`, { token: s.adminToken, body, key: crypto.randomUUID() })
+    expect((await admin('/ship', { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' })).status).toBe(200)
+    expect((await admin('/deliver')).status).toBe(200)
+    expect((await s.request(s.urls.orders, 'POST', `/api/orders/${orderId}/return`, { token: c.token, body: { reason: 'broken' }, key: crypto.randomUUID() })).status).toBe(200)
+    await losingCatalogEvents(orderId, ['order.returned'], async () => {
+      expect((await admin('/return/receive')).status).toBe(200)
+      await s.waitForOrder(c.token, orderId, 'RETURNED', 'refunded')
+    })
+    expect(await settledAs(orderId, 'restocked')).toBe(true)
+    expect(await s.stock(p.id)).toEqual({ stock: 5, reserved: 0 })
+    expect(await movementsOf(p.id)).toEqual([['initial', 5], ['sale', -1], ['restock', 1]])
+    expect(await s.balance(c.token)).toBe(10_000)
+  }, 30_000)
+})
+
 describe('supplies and adjustments', () => {
   test('racing orders and cancellations on the same products: stock is the initial plus supplies and adjustments minus what stayed sold', async () => {
     const c = await s.customer(1_000_000)

@@ -16,7 +16,7 @@ export interface ReservedItem {
 
 export interface ReservationAnswer {
   orderId: string
-  status: 'reserved' | 'committed' | 'released'
+  status: 'reserved' | 'committed' | 'released' | 'restocked'
   items: ReservedItem[]
   total: number
   currency: string | null
@@ -25,6 +25,8 @@ export interface ReservationAnswer {
 export interface CatalogClient {
   reserve(orderId: string, items: { productId: string; quantity: number }[], requestId?: string): Promise<ReservationAnswer>
   release(orderId: string, requestId?: string): Promise<void>
+  /** The order ended without keeping its goods: released or restocked, once (a repeat is fine). */
+  giveBack(orderId: string, cause: 'cancelled' | 'returned'): Promise<void>
   /** The order was paid: its stock leaves (a repeat, or a reservation released meanwhile, is fine). */
   commit(orderId: string, requestId?: string): Promise<void>
   /** Reservations still reserved after `olderThanSeconds`, oldest first. */
@@ -76,6 +78,11 @@ export function createCatalogClient(options: { baseUrl: string; internalToken: s
       // 409: released (the order was cancelled first) — nothing to take.
       if (response.ok || response.status === 409) return
       throw new ServiceUnavailableError(`The catalog could not commit order ${orderId} (${response.status})`)
+    },
+    async giveBack(orderId, cause) {
+      const response = await post(`/internal/reservations/${orderId}/give-back`, { cause }, undefined)
+      if (response.ok) return
+      throw new ServiceUnavailableError(`The catalog could not give back the stock of order ${orderId} (${response.status})`)
     },
     async staleReservations(olderThanSeconds, limit) {
       const response = await send('GET', `/internal/reservations?olderThanSeconds=${olderThanSeconds}&limit=${limit}`, undefined, undefined)

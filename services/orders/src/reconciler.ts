@@ -136,12 +136,31 @@ async function settleStock(deps: ReconcilerDeps): Promise<number> {
   })
 }
 
+/**
+ * Paid orders cancelled or returned whose give-back of goods is not confirmed a timeout later:
+ * their order.cancelled / order.returned may have been lost after the outbox sent it. The catalog
+ * is asked directly (it gives back once, whoever asks first) and the order marks it confirmed.
+ */
+async function giveBackStock(deps: ReconcilerDeps): Promise<number> {
+  const due = await repo.restocksOverdue(deps.sql, deps.timeoutSeconds, BATCH, deps.quarantine.ids())
+  return eachIsolated(deps, 'stock give-back', due.map((d) => d.id), async (orderId) => {
+    const status = due.find((d) => d.id === orderId)!.status
+    await deps.catalog.giveBack(orderId, status === 'RETURNED' ? 'returned' : 'cancelled')
+    await repo.confirmRestock(deps.sql, orderId)
+    return true
+  })
+}
+
 /** One pass; returns how many orders, requests and reservations it settled or repeated. */
 export async function reconcile(deps: ReconcilerDeps): Promise<number> {
   let settled = await timeOut(deps)
   settled += await askOverdue(deps)
   settled += await releaseOrphanedIntents(deps)
   // The catalog may be down: the rest of the pass has been done, and the next pass tries again.
+  settled += await giveBackStock(deps).catch((error) => {
+    deps.log.warn('reconciler: stock give-backs could not be confirmed', { error: (error as Error).message })
+    return 0
+  })
   settled += await settleStock(deps).catch((error) => {
     deps.log.warn('reconciler: reservations could not be listed', { error: (error as Error).message })
     return 0

@@ -58,3 +58,8 @@ export const StaleQuery = t.Object({
 export const StaleReservations = t.Object({
   items: t.Array(t.Object({ orderId: t.String({ format: 'uuid' }), createdAt: t.String({ format: 'date-time' }) })),
 })
+
+export const GiveBackBody = t.Object(
+  { cause: t.Union([t.Literal('cancelled'), t.Literal('returned')], { error: 'must be cancelled or returned' }) },
+  { additionalProperties: false },
+)

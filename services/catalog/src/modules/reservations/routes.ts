@@ -1,7 +1,7 @@
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { serviceAuthPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
-import { OrderIdParams, Reservation, ReserveBody, StaleQuery, StaleReservations } from './model.ts'
+import { GiveBackBody, OrderIdParams, Reservation, ReserveBody, StaleQuery, StaleReservations } from './model.ts'
 import type { ReservationsService } from './service.ts'
 
 /** Internal routes for the orders service; the gateway never forwards /internal. */
@@ -45,4 +45,18 @@ export function reservationRoutes(reservations: ReservationsService, service: Re
       response: { 200: Reservation, 401: Problem, 409: Problem, 422: Problem },
       detail: { summary: 'The order was cancelled: the stock returns (idempotent; refused after a commit)' },
     })
+    .post(
+      '/:orderId/give-back',
+      async ({ params, body, status }) => {
+        await reservations.giveBack(params.orderId, body.cause)
+        return status(204, undefined)
+      },
+      {
+        service: true,
+        params: OrderIdParams,
+        body: GiveBackBody,
+        response: { 204: t.Void(), 401: Problem, 422: Problem },
+        detail: { summary: 'The order ended without keeping its goods: released if reserved, restocked once if committed (idempotent)' },
+      },
+    )
 }

@@ -187,6 +187,17 @@ export function createReservationsService(deps: { sql: Sql; log: Logger }) {
         return snapshot(tx, orderId.toLowerCase(), await releaseIn(tx, log, orderId))
       }),
 
+    /**
+     * The order ended without keeping its goods (cancelled, returned): what its reservation holds
+     * comes back, once (see `giveBackIn`). The orders reconciler calls it for an order whose
+     * `order.cancelled` / `order.returned` may have been lost; a repeat does nothing.
+     */
+    giveBack: (orderId: string, cause: 'cancelled' | 'returned') =>
+      sql.begin(async (tx) => {
+        await repo.lockProductsOf(tx, [orderId.toLowerCase()])
+        await giveBackIn(tx, log, orderId, cause)
+      }),
+
     /** Reservations still reserved after `olderThanSeconds` (their order's outcome may have been lost). */
     async stale(olderThanSeconds: number, limit: number) {
       const rows = await repo.staleReserved(sql, olderThanSeconds, limit)

@@ -30,6 +30,9 @@ export interface OrderRow {
   returnReason: string | null
   returnRequestedAt: Date | null
   returnedAt: Date | null
+  /** A give-back of the goods asked of the catalog (a paid order cancelled or returned), then confirmed. */
+  restockStatus: 'requested' | 'confirmed' | null
+  restockAskedAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
@@ -40,6 +43,8 @@ export interface Fulfilment {
   delivered?: true
   returnRequested?: { reason: string }
   returned?: true
+  /** The goods go back to the catalog (order.cancelled of a paid order, order.returned). */
+  restock?: true
 }
 
 /** A shipment as the API shows it, in the history too. */
@@ -175,7 +180,7 @@ export async function createOrder(
 export type Asking = 'keep' | 'now' | 'none'
 
 export async function saveState(db: Db, id: string, state: OrderState, asking: Asking, fulfilment: Fulfilment = {}): Promise<OrderRow> {
-  const { shipped, delivered, returnRequested, returned } = fulfilment
+  const { shipped, delivered, returnRequested, returned, restock } = fulfilment
   const [row] = await db<OrderRow[]>`
     update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus},
       void_status = ${state.voidStatus}, updated_at = now()
@@ -184,6 +189,7 @@ export async function saveState(db: Db, id: string, state: OrderState, asking: A
       ${delivered ? db`, delivered_at = now()` : db``}
       ${returnRequested ? db`, return_reason = ${returnRequested.reason}, return_requested_at = now()` : db``}
       ${returned ? db`, returned_at = now()` : db``}
+      ${restock ? db`, restock_status = 'requested', restock_asked_at = now()` : db``}
     where id = ${id}
     returning *`
   return row!
@@ -336,6 +342,21 @@ export async function lockIfOverdue(db: Db, id: string, firstSeconds: number, ma
       and asked_at + least(${firstSeconds} * power(2, least(reasks, 30)), ${maxSeconds}) * interval '1 second' <= now()
     for update skip locked`
   return row
+}
+
+/** Orders whose give-back of goods was asked `seconds` ago or more and is not confirmed, oldest first. */
+export async function restocksOverdue(db: Db, seconds: number, limit: number, skip: string[] = []): Promise<{ id: string; status: Status }[]> {
+  return db<{ id: string; status: Status }[]>`
+    select id, status from orders
+    where restock_status = 'requested' and restock_asked_at < now() - ${seconds} * interval '1 second'
+      ${skip.length ? db`and id <> all(${skip}::uuid[])` : db``}
+    order by restock_asked_at
+    limit ${limit}`
+}
+
+/** The catalog confirmed the give-back. */
+export async function confirmRestock(db: Db, id: string): Promise<void> {
+  await db`update orders set restock_status = 'confirmed' where id = ${id} and restock_status = 'requested'`
 }
 
 /** For each order of `ids` that exists: its status. */

@@ -103,6 +103,10 @@ export async function applyEvent(
   const result = transition(state, event)
   if (result.history.length === 0 && sameState(state, result.next)) return order
   const [before, after] = [awaiting(state), awaiting(result.next)]
+  // The goods of a paid order go back (its reservation committed, or about to be): the order
+  // awaits that until the reconciler has it confirmed by the catalog (events may be lost).
+  const givesBack = result.effects.includes('restock') || (result.effects.includes('release_stock') && state.status !== 'NEW')
+  if (givesBack) fulfilment = { ...fulfilment, restock: true }
   const base = { orderId: order.id, userId: order.userId }
   const money = { amount: order.total, currency: order.currency }
   // Independent statements of one transaction, sent together.
