@@ -49,14 +49,16 @@ create table stock_movements (
   constraint stock_movements_supply check ((kind = 'supply') = (supply_id is not null)),
   constraint stock_movements_key check (idempotency_key is null or (kind = 'adjustment' and created_by is not null)),
   -- An order sells each product once and puts it back at most once, whatever is redelivered.
-  constraint stock_movements_order_once unique (order_id, product_id, kind),
-  -- A supply names each product once.
-  constraint stock_movements_supply_once unique (supply_id, product_id)
+  constraint stock_movements_order_once unique (order_id, product_id, kind)
 );
+-- A supply names each product once. Partial, as the adjustments' key: a sale (the order path)
+-- writes no entry in it. Every index here is written by every sale: only what is needed.
+create unique index stock_movements_supply_once on stock_movements (supply_id, product_id) where supply_id is not null;
 create unique index stock_movements_adjustment_key on stock_movements (created_by, idempotency_key) where idempotency_key is not null;
--- The movement list: newest first, by product or by kind.
+-- The movement list: newest first, by product (the primary key, a time-ordered UUID, serves the
+-- list of every movement and, filtered, by kind: an admin's occasional read does not pay an index
+-- on every sale).
 create index stock_movements_product on stock_movements (product_id, id desc);
-create index stock_movements_kind on stock_movements (kind, id desc);
 
 -- Append-only, as the payments ledger: a correction is a new movement, never an edit.
 create function stock_ledger_append_only() returns trigger language plpgsql as $$

@@ -43,6 +43,8 @@ alter table orders add constraint orders_return check ((return_reason is null) =
 -- stream shows the tracking number without a read.
 alter table order_history add column shipment jsonb;
 
--- The owner's lists (every customer's orders, newest first; by status).
-create index orders_created on orders (created_seq desc);
-create index orders_status_created on orders (status, created_seq desc);
+-- The owner's lists page on the number (newest first: the sequence follows creation), through
+-- its unique index; the shipping queue (paid orders, returns to receive) has a partial index,
+-- which only the rows in those states enter. Every index of orders is written by the order path
+-- (an insert and a non-HOT update per order): no more than these.
+create index orders_to_handle on orders (status, number desc) where status in ('PAID', 'RETURN_REQUESTED');

@@ -253,7 +253,11 @@ export async function lastSeq(db: Db, userId: string): Promise<number> {
   return row?.lastSeq ?? 0
 }
 
-/** A page of every customer's orders (the owner's lists), newest first, keyset on the creation sequence. */
+/**
+ * A page of every customer's orders (the owner's lists), newest first, keyset on the order number
+ * (it follows creation; its unique index serves the list, the shipping queue's partial index the
+ * paid orders and returns to receive).
+ */
 export async function listAll(
   db: Db,
   filter: { status?: Status; number?: number; userId?: string; before?: number; limit: number },
@@ -264,8 +268,8 @@ export async function listAll(
       ${filter.status ? db`and status = ${filter.status}` : db``}
       ${filter.number !== undefined ? db`and number = ${filter.number}` : db``}
       ${filter.userId ? db`and user_id = ${filter.userId}` : db``}
-      ${filter.before !== undefined ? db`and created_seq < ${filter.before}` : db``}
-    order by created_seq desc
+      ${filter.before !== undefined ? db`and number < ${filter.before}` : db``}
+    order by number desc
     limit ${filter.limit}`
 }
 

@@ -307,7 +307,7 @@ export function createOrdersService(deps: OrdersDeps) {
       const before = decodeCursor(query.cursor, (v): v is number => Number.isSafeInteger(v))
       const number = query.number === undefined ? undefined : Number(query.number.replace(/^#/, ''))
       const rows = await repo.listAll(sql, { status: query.status, number, userId: query.userId, before, limit: limit + 1 })
-      const page = toPage(rows, limit, (r) => r, (r) => r.createdSeq)
+      const page = toPage(rows, limit, (r) => r, (r) => r.number)
       return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
     },
 
