@@ -54,11 +54,13 @@ create table stock_movements (
   created_at      timestamptz not null default now(),
   constraint stock_movements_sign check (
     (kind in ('initial', 'supply', 'restock') and delta > 0) or (kind = 'sale' and delta < 0) or kind = 'adjustment'),
-  constraint stock_movements_order check ((kind in ('sale', 'restock')) = (order_id is not null)),
   constraint stock_movements_supply check ((kind = 'supply') = (supply_id is not null)),
   constraint stock_movements_key check (idempotency_key is null or (kind = 'adjustment' and created_by is not null)),
-  -- An order sells each product once and puts it back at most once, whatever is redelivered.
-  constraint stock_movements_order_once unique (order_id, product_id, kind)
+  -- An order sells each product once and puts it back at most once, whatever is redelivered: the
+  -- reservation's status says so (reserved → committed → restocked, each move under its row lock,
+  -- writing its movements in the same statement). No unique index repeats it: it would be one
+  -- more index entry on every sale, the order path's hottest write.
+  constraint stock_movements_order check ((kind in ('sale', 'restock')) = (order_id is not null))
 );
 -- A supply names each product once. Partial, as the adjustments' key: a sale (the order path)
 -- writes no entry in it. Every index here is written by every sale: only what is needed.
