@@ -7,7 +7,7 @@ import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { orderCancelled } from './jobs/order-cancelled.ts'
-import { orderPaid } from './jobs/order-paid.ts'
+import { orderPaid, ordersPaid } from './jobs/order-paid.ts'
 import { orderReturned } from './jobs/order-returned.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
 
@@ -33,6 +33,8 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     batchKey: (event) => (event.payload as { orderId: string }).orderId,
     // Every product the batch will move, locked first in id order (as reservations lock them).
     lockFirst: (tx, events) => lockProductsOf(tx, events.map((e) => (e.payload as { orderId: string }).orderId.toLowerCase())),
+    // A batch's payments commit in one statement: the product locks taken first are held shorter.
+    batchHandlers: { 'order.paid': ordersPaid({ log: deps.log }) },
     handlers: {
       'order.paid': orderPaid({ log: deps.log }),
       'order.cancelled': orderCancelled({ log: deps.log }),

@@ -78,8 +78,17 @@ export class BatchJobs<Q extends QueueName> {
           // Lanes start in key order, and their first statements go out in that order on the one
           // connection: two batches that lock one row per key (a wallet, an order) first take
           // those locks in the same order, so they never deadlock with each other.
-          const ordered = [...lanes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, lane]) => lane)
+          let ordered = [...lanes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, lane]) => lane)
           if (lanes.size > 0) await this.options.lockFirst?.(tx, ordered.flat())
+          // Names with a set-based handler: all their events in one call; what it leaves over goes
+          // to the single handlers in the lanes.
+          const batched = this.options.batchHandlers ?? {}
+          for (const [name, handle] of Object.entries(batched) as [string, (tx: Tx, events: EventEnvelope[]) => Promise<EventEnvelope[]>][]) {
+            const mine = ordered.flat().filter((e) => e.name === name)
+            if (mine.length === 0) continue
+            const left = new Set((await handle(tx, mine)).map((e) => e.id))
+            ordered = ordered.map((lane) => lane.filter((e) => e.name !== name || left.has(e.id))).filter((lane) => lane.length > 0)
+          }
           const settled = await Promise.allSettled(
             ordered.map(async (lane) => {
               for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)

@@ -47,6 +47,13 @@ export interface ConsumerOptions<Q extends QueueName> {
    * Handlers that lock one row per batch key first need none: lanes start in key order.
    */
   lockFirst?: (tx: Tx, events: EventEnvelope[]) => Promise<void>
+  /**
+   * In a batch job, every new event of a name that has one here goes to it in ONE call (after
+   * `lockFirst`, before the lanes), so the statements of many events can be one set-based
+   * statement; it answers the events it left to their single handler (run in the lanes as usual).
+   * A single event (not in a batch) always goes to its single handler.
+   */
+  batchHandlers?: { [N in EventsFor<Q>]?: (tx: Tx, events: EventEnvelope<N>[]) => Promise<EventEnvelope<N>[]> }
   /** Sends the events a handler publishes as soon as its transaction commits (else relays do). */
   dispatcher?: OutboxDispatcher
   /** Fault injection for tests and the chaos run: called after the commit, before the ack. */

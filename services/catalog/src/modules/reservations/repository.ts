@@ -150,6 +150,35 @@ export async function move(db: Db, orderId: string, move: Move): Promise<Reserva
   return row?.status
 }
 
+/**
+ * Commits every still-reserved reservation of `orderIds` in ONE statement (the catalog worker's
+ * batch of `order.paid`): the stock of all their items leaves (summed per product), a `sale`
+ * movement per item, the reservations marked committed. One statement instead of one per order
+ * keeps the batch's product locks (taken first, in id order, by the worker) for a shorter time:
+ * the API's reservations wait on them. Answers each reservation found with the status it had;
+ * only the `reserved` ones were moved.
+ */
+export async function commitMany(db: Db, orderIds: string[]): Promise<{ orderId: string; status: ReservationStatus }[]> {
+  return db<{ orderId: string; status: ReservationStatus }[]>`
+    with found as (
+      select order_id, status from reservations where order_id = any(${orderIds}::uuid[]) order by order_id for update
+    ), sold as (
+      select i.order_id, i.product_id, i.quantity from reservation_items i join found f on f.order_id = i.order_id
+      where f.status = 'reserved'
+    ), moved as (
+      update products p set stock = p.stock - x.quantity, reserved = p.reserved - x.quantity, updated_at = now()
+      from (select product_id, sum(quantity)::int as quantity from sold group by product_id) x
+      where p.id = x.product_id
+    ), recorded as (
+      insert into stock_movements (product_id, kind, delta, reference, order_id)
+      select sold.product_id, 'sale', -sold.quantity, sold.order_id::text, sold.order_id from sold order by sold.order_id, sold.product_id
+    ), marked as (
+      update reservations r set status = 'committed', updated_at = now()
+      from found f where r.order_id = f.order_id and f.status = 'reserved'
+    )
+    select order_id, status from found`
+}
+
 /** Reservations still reserved after `olderThanSeconds`, oldest first. */
 export async function staleReserved(db: Db, olderThanSeconds: number, limit: number): Promise<{ orderId: string; createdAt: Date }[]> {
   return db<{ orderId: string; createdAt: Date }[]>`
