@@ -163,15 +163,23 @@ export async function askAgain(tx: Tx, orderId: string, backoff: { firstSeconds:
 export function createOrdersService(deps: OrdersDeps) {
   const { sql, log, catalog } = deps
 
-  async function one(id: string): Promise<Order> {
-    const row = await repo.findById(sql, id)
-    if (!row) throw new NotFoundError('No such order')
-    return (await loadOrders(sql, [row]))[0]!
+  /**
+   * An answer read in one snapshot: the order row, its items and its history are separate reads,
+   * and a payment committed between them answered NEW with a `paid` entry in the history.
+   */
+  const snapshot = <T>(read: (tx: Tx) => Promise<T>): Promise<T> => sql.begin('isolation level repeatable read read only', read) as Promise<T>
+
+  function one(id: string): Promise<Order> {
+    return snapshot(async (tx) => {
+      const row = await repo.findById(tx, id)
+      if (!row) throw new NotFoundError('No such order')
+      return (await loadOrders(tx, [row]))[0]!
+    })
   }
 
   /** The order if the caller may see it; another user's order is a 404, never a 403. */
-  async function visible(user: AuthUser, id: string): Promise<repo.OrderRow> {
-    const row = await repo.findById(sql, id)
+  async function visible(user: AuthUser, id: string, db: Sql | Tx = sql): Promise<repo.OrderRow> {
+    const row = await repo.findById(db, id)
     if (!row || (row.userId !== user.id && user.role !== 'admin')) throw new NotFoundError('No such order')
     return row
   }
@@ -227,12 +235,16 @@ export function createOrdersService(deps: OrdersDeps) {
         throw new ValidationFailedError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems)
       }
       const shippingAddress = checked?.fields ?? null
-      const existing = idempotency.earlierOrderId ? await repo.findById(sql, idempotency.earlierOrderId) : undefined
+      const existing = idempotency.earlierOrderId
+        ? await one(idempotency.earlierOrderId).catch((error) => {
+            if (error instanceof NotFoundError) return undefined
+            throw error
+          })
+        : undefined
       if (existing) {
-        const [order] = await loadOrders(sql, [existing])
-        if (!sameItems(order!.items, input.items))
+        if (!sameItems(existing.items, input.items))
           throw new UnprocessableError('idempotency_key_reused', 'This Idempotency-Key already made an order with other items')
-        return { order: order!, recorded: false }
+        return { order: existing, recorded: false }
       }
       let reservation
       try {
@@ -289,16 +301,18 @@ export function createOrdersService(deps: OrdersDeps) {
       return { order: answer(created.row), recorded: true }
     },
 
-    async get(user: AuthUser, id: string): Promise<Order> {
-      return (await loadOrders(sql, [await visible(user, id)]))[0]!
+    get(user: AuthUser, id: string): Promise<Order> {
+      return snapshot(async (tx) => (await loadOrders(tx, [await visible(user, id, tx)]))[0]!)
     },
 
     async list(user: AuthUser, query: { status?: Status; limit?: number; cursor?: string }) {
       const limit = pageLimit(query.limit)
       const before = decodeCursor(query.cursor, (v): v is number => Number.isSafeInteger(v))
-      const rows = await repo.list(sql, user.id, { status: query.status, before, limit: limit + 1 })
-      const page = toPage(rows, limit, (r) => r, (r) => r.createdSeq)
-      return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
+      return snapshot(async (tx) => {
+        const rows = await repo.list(tx, user.id, { status: query.status, before, limit: limit + 1 })
+        const page = toPage(rows, limit, (r) => r, (r) => r.createdSeq)
+        return { items: await loadOrders(tx, page.items), nextCursor: page.nextCursor }
+      })
     },
 
     /** The owner's list: every customer's orders, newest first; `number` may carry its `#`. */
@@ -306,9 +320,11 @@ export function createOrdersService(deps: OrdersDeps) {
       const limit = pageLimit(query.limit)
       const before = decodeCursor(query.cursor, (v): v is number => Number.isSafeInteger(v))
       const number = query.number === undefined ? undefined : Number(query.number.replace(/^#/, ''))
-      const rows = await repo.listAll(sql, { status: query.status, number, userId: query.userId, before, limit: limit + 1 })
-      const page = toPage(rows, limit, (r) => r, (r) => r.number)
-      return { items: await loadOrders(sql, page.items), nextCursor: page.nextCursor }
+      return snapshot(async (tx) => {
+        const rows = await repo.listAll(tx, { status: query.status, number, userId: query.userId, before, limit: limit + 1 })
+        const page = toPage(rows, limit, (r) => r, (r) => r.number)
+        return { items: await loadOrders(tx, page.items), nextCursor: page.nextCursor }
+      })
     },
 
     cancel: (user: AuthUser, id: string) => move(user, id, { type: 'cancel', reason: 'user_cancelled' }),
