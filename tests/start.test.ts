@@ -58,6 +58,25 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, patter
   return false
 }
 
+/** Runs `cmd` (from the root) to its exit, killed after `timeoutMs`: its exit code ('timeout' if killed) and output. */
+async function runToExit(cmd: string[], env: Record<string, string | undefined>, timeoutMs = 20_000) {
+  const child = Bun.spawn(cmd, { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe' })
+  const code = await Promise.race([child.exited, Bun.sleep(timeoutMs).then(() => 'timeout')])
+  if (child.exitCode === null) child.kill('SIGKILL')
+  const [stdout, stderr] = await Promise.all([new Response(child.stdout as ReadableStream).text(), new Response(child.stderr as ReadableStream).text()])
+  return { code, stdout, stderr }
+}
+
+/** JSON over HTTP to `base`. */
+const jsonAt = (base: string) => async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, body: (await res.json()) as any }
+}
+
 /** Free ports for every process, so a running system on 8080-8084 is never touched. */
 function portEnv(): Record<string, string> {
   return Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(freePort())]))
@@ -84,14 +103,7 @@ describe('bun run start', () => {
       expect(text).toContain(`/admin/queues`)
 
       expect((await fetch(`${gateway}/ready`)).status).toBe(200)
-      const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-        const res = await fetch(`${gateway}${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', ...headers },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        })
-        return { status: res.status, body: (await res.json()) as any }
-      }
+      const json = jsonAt(gateway)
       expect((await json('POST', '/api/auth/register', { email: 'start@example.com', password: 'correct horse battery', name: 'Start' })).status).toBe(201)
       const { accessToken } = (await json('POST', '/api/auth/login', { email: 'start@example.com', password: 'correct horse battery' })).body
       const auth = { authorization: `Bearer ${accessToken}` }
@@ -128,16 +140,7 @@ describe('bun run start', () => {
     // Something else (another shop, say) listens on the orders port.
     const squatter = Bun.serve({ port: Number(ports.ORDERS_PORT), hostname: '0.0.0.0', fetch: () => new Response('another shop') })
     try {
-      const child = Bun.spawn(['bun', 'run', 'start'], {
-        cwd: ROOT,
-        env: { ...process.env, ...ports, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, NO_COLOR: '1' },
-        stdout: 'pipe',
-        stderr: 'pipe',
-      })
-      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
-      if (child.exitCode === null) child.kill('SIGKILL')
-      const stderr = await new Response(child.stderr as ReadableStream).text()
-      const stdout = await new Response(child.stdout as ReadableStream).text()
+      const { code, stdout, stderr } = await runToExit(['bun', 'run', 'start'], { ...process.env, ...ports, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, NO_COLOR: '1' })
       expect(code).toBe(1)
       expect(stderr).toContain(`port ${ports.ORDERS_PORT} is already in use, so the orders API cannot listen on it`)
       expect(stderr).toContain('ORDERS_PORT')
@@ -152,15 +155,7 @@ describe('bun run start', () => {
     const port = freePort()
     const squatter = Bun.serve({ port, hostname: '127.0.0.1', fetch: () => new Response('another shop') })
     try {
-      const child = Bun.spawn(['bun', join(ROOT, 'services/catalog/src/main.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, CATALOG_PORT: String(port), HOST: '127.0.0.1', INTERNAL_TOKEN: 'a-long-enough-internal-token', DEMO_DATA: '0', LOG_LEVEL: 'error' },
-        stdout: 'pipe',
-        stderr: 'pipe',
-      })
-      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
-      if (child.exitCode === null) child.kill('SIGKILL')
-      const stderr = await new Response(child.stderr as ReadableStream).text()
+      const { code, stderr } = await runToExit(['bun', join(ROOT, 'services/catalog/src/main.ts')], { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: queuePrefix, CATALOG_PORT: String(port), HOST: '127.0.0.1', INTERNAL_TOKEN: 'a-long-enough-internal-token', DEMO_DATA: '0', LOG_LEVEL: 'error' })
       expect(code).toBe(1)
       expect(stderr).toContain(`[catalog] failed to start: port ${port} is already in use, so the catalog API cannot listen on it`)
       for (let i = 0; i < 5; i++) expect(await (await fetch(`http://127.0.0.1:${port}/health`)).text()).toBe('another shop')
@@ -170,15 +165,7 @@ describe('bun run start', () => {
   }, 30_000)
 
   test('without a reachable Postgres it names the URL, says how to start one, and starts nothing', async () => {
-    const child = Bun.spawn(['bun', 'run', 'start'], {
-      cwd: ROOT,
-      env: { ...process.env, ...portEnv(), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/shop' },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    const code = await child.exited
-    const stderr = await new Response(child.stderr as ReadableStream).text()
-    const stdout = await new Response(child.stdout as ReadableStream).text()
+    const { code, stdout, stderr } = await runToExit(['bun', 'run', 'start'], { ...process.env, ...portEnv(), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/shop' }, 25_000)
     expect(code).toBe(1)
     expect(stderr).toContain('PostgreSQL at postgres://postgres@127.0.0.1:1/shop does not answer')
     expect(stderr).toContain('pg_ctlcluster')
@@ -200,14 +187,7 @@ describe('bun run start', () => {
     chmodSync(dataDir, 0o755) // as root, PostgreSQL runs as the postgres user, which must get in
     const env = bareEnv(dataDir)
     const gateway = `http://127.0.0.1:${env.GATEWAY_PORT}`
-    const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${gateway}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: res.status, body: (await res.json()) as any }
-    }
+    const json = jsonAt(gateway)
     const run = async (check: (text: string) => Promise<void>) => {
       const child = Bun.spawn(['bun', 'run', 'start'], { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe' })
       const output: string[] = []
@@ -270,16 +250,7 @@ describe('bun run start', () => {
     const bin = mkdtempSync(join(tmpdir(), 'shop-bin-'))
     symlinkSync(process.execPath, join(bin, 'bun')) // a PATH with bun and nothing else
     try {
-      const child = Bun.spawn(['bun', 'run', 'start'], {
-        cwd: ROOT,
-        env: bareEnv(dataDir, { DATABASE_URL: databaseUrl, PATH: bin }),
-        stdout: 'pipe',
-        stderr: 'pipe',
-      })
-      const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'timeout')])
-      if (child.exitCode === null) child.kill('SIGKILL')
-      const stderr = await new Response(child.stderr as ReadableStream).text()
-      const stdout = await new Response(child.stdout as ReadableStream).text()
+      const { code, stdout, stderr } = await runToExit(['bun', 'run', 'start'], bareEnv(dataDir, { DATABASE_URL: databaseUrl, PATH: bin }))
       expect(code).toBe(1)
       expect(stderr).toContain('no redis-server on this machine')
       expect(stderr).toContain('apt-get install -y redis-server')
