@@ -57,8 +57,8 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
       {order.shipment && (
         <p data-testid="shipment">
           Shipped {new Date(order.shipment.shippedAt).toLocaleDateString()} with {order.shipment.carrier}, tracking number{' '}
-          <strong>{order.shipment.trackingNumber}</strong>
-          {order.shipment.deliveredAt && <> · delivered {new Date(order.shipment.deliveredAt).toLocaleString()}</>}
+          <strong class="tracking">{order.shipment.trackingNumber}</strong>
+          {order.shipment.deliveredAt && <> · delivered {new Date(order.shipment.deliveredAt).toLocaleDateString()}</>}
         </p>
       )}
       {order.reason && <p class="muted">Cancelled: {cancelReasonText(order.reason)}</p>}
