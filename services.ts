@@ -1,7 +1,8 @@
 /**
  * Every service of the shop, each a folder of services/ with its manifest (`service.ts`), in the
  * order they start: users first (the others fetch its keys), catalog before orders (which reserves
- * stock there), the gateway last, in front of them all. Adding a service: its folder, one line here.
+ * stock there), the gateway last, in front of them all. Adding a service: its folder, one line here
+(and, for public routes, its prefixes and URL in the gateway: README, "Adding a service").
  */
 import { catalog } from './services/catalog/service.ts'
 import { gateway } from './services/gateway/service.ts'

@@ -11,6 +11,7 @@
  * integers, numbers, booleans, null, literals, unions, records) and stops with an error on
  * anything else, so that no field silently becomes `unknown`.
  */
+import { isCoercedNumber } from '@shop/shared/http/api-docs'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
 import { Category_, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
@@ -112,18 +113,6 @@ function literal(value: unknown): string {
   throw new Error(`cannot write the literal ${JSON.stringify(value)}`)
 }
 
-/**
- * Elysia's `t.Integer` / `t.Number`: "a number, or a string holding one", which it accepts in a
- * query and never answers (the API documents write it as the number alone).
- */
-function coercedNumber(schema: Schema): 'integer' | 'number' | undefined {
-  const anyOf = schema.anyOf as Schema[] | undefined
-  if (!Array.isArray(anyOf) || anyOf.length !== 2) return undefined
-  const text = anyOf.find((s) => s.type === 'string' && (s.format === 'integer' || s.format === 'numeric'))
-  const value = anyOf.find((s) => s.type === 'integer' || s.type === 'number')
-  return text && value ? (value.type as 'integer' | 'number') : undefined
-}
-
 /** The keywords that only constrain values (bounds, patterns, messages): no part of the type. */
 const IGNORED = new Set([
   'description', 'title', 'format', 'default', 'examples', 'error', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum',
@@ -135,7 +124,7 @@ const UNDERSTOOD = new Set(['type', 'properties', 'required', 'items', 'anyOf', 
 function comment(schema: Schema): string | undefined {
   const words: string[] = []
   if (typeof schema.description === 'string') words.push(schema.description)
-  const number = coercedNumber(schema)
+  const number = isCoercedNumber(schema)
   if (schema.type === 'integer' || number === 'integer') words.push('integer')
   if (typeof schema.format === 'string' && schema.type === 'string') words.push(schema.format)
   return words.length ? words.join('; ') : undefined
@@ -164,7 +153,7 @@ export class SchemaRenderer {
     if (typeof param === 'string') return param
     if ('const' in schema) return literal(schema.const)
     if (Array.isArray(schema.enum)) return schema.enum.map(literal).join(' | ')
-    const number = coercedNumber(schema)
+    const number = isCoercedNumber(schema)
     if (number) return 'number'
     const union = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined
     if (Array.isArray(union)) {

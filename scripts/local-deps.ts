@@ -69,8 +69,14 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, say: 
   mkdirSync(dataDir, { recursive: true })
   let password = embeddedPassword(dataDir)
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'))
-  if (fresh || !password) {
-    password = password ?? crypto.randomUUID().replaceAll('-', '')
+  // A cluster whose password file is gone cannot be opened with a new one (it never learns it).
+  if (!fresh && !password)
+    throw new Error(
+      `${join(dataDir, 'postgres.password')} is missing, so the cluster in ${databaseDir} cannot be opened.\n` +
+        `  Put the file back, or delete ${databaseDir} for an empty shop.`,
+    )
+  if (!password) {
+    password = crypto.randomUUID().replaceAll('-', '')
     writeFileSync(join(dataDir, 'postgres.password'), `${password}\n`, { mode: 0o600 })
   }
   const root = userInfo().uid === 0

@@ -10,6 +10,8 @@ export interface ProcessSpec {
   name: string
   /** The service it belongs to. */
   service: string
+  /** How messages name it: "the orders API" (its manifest's `what`). */
+  what: string
   /** Path of the entry file, relative to the repository root. */
   entry: string
   /** Environment variable of its port, and the default. */
@@ -22,8 +24,8 @@ export interface ProcessSpec {
 const MANIFESTS: AnyManifest[] = Object.values(SERVICES)
 
 export const PROCESSES: ProcessSpec[] = MANIFESTS.flatMap((m) => [
-  { name: m.name, service: m.name, entry: `services/${m.name}/src/main.ts`, portEnv: m.port.env, defaultPort: m.port.default, env: m.localEnv },
-  ...(m.worker ? [{ name: `${m.name}-worker`, service: m.name, entry: `services/${m.name}/src/worker.ts`, env: m.localEnv }] : []),
+  { name: m.name, service: m.name, what: m.what, entry: `services/${m.name}/src/main.ts`, portEnv: m.port.env, defaultPort: m.port.default, env: m.localEnv },
+  ...(m.worker ? [{ name: `${m.name}-worker`, service: m.name, what: `the ${m.name} worker`, entry: `services/${m.name}/src/worker.ts`, env: m.localEnv }] : []),
 ])
 
 /**

@@ -192,7 +192,7 @@ async function main() {
     .map((p) => ({ spec: p, port: Number(process.env[p.portEnv!] || p.defaultPort) }))
     .filter(({ port }) => !portFree(port, process.env.HOST || '0.0.0.0'))
   if (taken.length) {
-    for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.name === 'gateway' ? 'the gateway' : `the ${spec.name} API`, spec.portEnv!)}\n`)
+    for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.what, spec.portEnv!)}\n`)
     process.stderr.write('Nothing was started.\n')
     process.exit(1)
   }

@@ -61,6 +61,28 @@ async function paidOrder(token: string, items: { productId: string; quantity: nu
 
 const cancel = (token: string, orderId: string) => s.request(s.urls.orders, 'POST', `/api/orders/${orderId}/cancel`, { token, key: crypto.randomUUID() })
 
+/**
+ * Pauses the catalog's queue around `act` (which answers its orders' ids), waits until the outbox
+ * has sent every event named `names` of those orders, then drops what reached the queue: what a
+ * Redis restart without fsync does. Answers the ids.
+ */
+async function losingCatalogEvents(names: string[], act: () => Promise<string[]>): Promise<string[]> {
+  const catalogQueue = queues.get('catalog')
+  await catalogQueue.pause()
+  try {
+    const ids = await act()
+    const sent = async () =>
+      (await s.db.orders.sql`
+        select count(*)::int as n from outbox
+        where name = any(${names}) and payload->>'orderId' = any(${ids}) and sent_at is not null`)[0]!.n === ids.length * names.length
+    expect(await waitFor(sent, 10_000)).toBe(true)
+    await catalogQueue.drain(true)
+    return ids
+  } finally {
+    await catalogQueue.resume()
+  }
+}
+
 describe('the order saga writes the stock ledger', () => {
   test('a paid order is one sale movement per item; the stock left once', async () => {
     const c = await s.customer(10_000)
@@ -121,24 +143,13 @@ describe('the order saga writes the stock ledger', () => {
   test('Redis loses both stock events of an order paid and then cancelled: the reconciler releases it, no goods stay out', async () => {
     const c = await s.customer(10_000)
     const p = await s.product({ price: 700, stock: 5 })
-    const catalogQueue = queues.get('catalog')
-    await catalogQueue.pause()
-    let orderId = ''
-    try {
-      orderId = (await s.order(c.token, [{ productId: p.id, quantity: 2 }])).body.id
-      await s.waitForOrder(c.token, orderId, 'PAID')
-      expect((await cancel(c.token, orderId)).status).toBe(200)
-      await s.waitForOrder(c.token, orderId, 'CANCELLED', 'refunded')
-      const sent = async () =>
-        (await s.db.orders.sql`
-          select count(*)::int as n from outbox
-          where name in ('order.paid', 'order.cancelled') and payload->>'orderId' = ${orderId} and sent_at is not null`)[0]!.n === 2
-      expect(await waitFor(sent, 10_000)).toBe(true)
-      // In BullMQ and then forgotten: what a Redis restart without fsync does.
-      await catalogQueue.drain(true)
-    } finally {
-      await catalogQueue.resume()
-    }
+    const orderId = (await losingCatalogEvents(['order.paid', 'order.cancelled'], async () => {
+      const id = (await s.order(c.token, [{ productId: p.id, quantity: 2 }])).body.id as string
+      await s.waitForOrder(c.token, id, 'PAID')
+      expect((await cancel(c.token, id)).status).toBe(200)
+      await s.waitForOrder(c.token, id, 'CANCELLED', 'refunded')
+      return [id]
+    }))[0]!
     expect(await reservationStatus(orderId)).toBe('reserved')
     expect(await settledAs(orderId, 'released')).toBe(true)
     expect(await s.stock(p.id)).toEqual({ stock: 5, reserved: 0 })
@@ -150,26 +161,20 @@ describe('a batch of payments', () => {
   test("a batch job's order.paid events commit in one statement: each reservation once, a sale per item; repeats and unknown orders go to the single handler", async () => {
     const c = await s.customer(100_000)
     const [p1, p2] = [await s.product({ price: 300, stock: 20 }), await s.product({ price: 500, stock: 20 })]
-    const catalogQueue = queues.get('catalog')
-    await catalogQueue.pause()
-    const ids: string[] = []
-    try {
+    // What the relay sends is forgotten; the batch below replaces it.
+    const ids = await losingCatalogEvents(['order.paid'], async () => {
+      const made: string[] = []
       for (const items of [[{ productId: p1.id, quantity: 1 }], [{ productId: p1.id, quantity: 2 }, { productId: p2.id, quantity: 1 }], [{ productId: p2.id, quantity: 3 }]]) {
         const order = (await s.order(c.token, items)).body
         await s.waitForOrder(c.token, order.id, 'PAID')
-        ids.push(order.id)
+        made.push(order.id)
       }
-      const sent = async () =>
-        (await s.db.orders.sql`select count(*)::int as n from outbox where name = 'order.paid' and payload->>'orderId' = any(${ids}) and sent_at is not null`)[0]!.n === ids.length
-      expect(await waitFor(sent, 10_000)).toBe(true)
-      await catalogQueue.drain(true) // what the relay sent is forgotten; the batch below replaces it
-    } finally {
-      await catalogQueue.resume()
-    }
+      return made
+    })
     expect(await s.stock(p1.id)).toEqual({ stock: 20, reserved: 3 })
     const envelope = (orderId: string) => ({ id: Bun.randomUUIDv7(), name: 'order.paid' as const, payload: { orderId, userId: c.id }, occurredAt: new Date().toISOString() })
     const events = [...ids.map(envelope), envelope(ids[0]!), envelope(crypto.randomUUID())]
-    await catalogQueue.add('batch', { events }, { jobId: `test-batch-${Bun.randomUUIDv7()}` })
+    await queues.get('catalog').add('batch', { events }, { jobId: `test-batch-${Bun.randomUUIDv7()}` })
     expect(await inboxHas(events.map((e) => e.id))).toBe(true)
     for (const id of ids) expect(await reservationStatus(id)).toBe('committed')
     expect(await s.stock(p1.id)).toEqual({ stock: 17, reserved: 0 })
@@ -187,30 +192,14 @@ describe('a batch of payments', () => {
 })
 
 describe('a lost give-back', () => {
-  /** Pauses the catalog's queue around `act`, then drops what reached it (Redis forgot it). */
-  async function losingCatalogEvents(orderId: string, names: string[], act: () => Promise<void>) {
-    const catalogQueue = queues.get('catalog')
-    await catalogQueue.pause()
-    try {
-      await act()
-      const sent = async () =>
-        (await s.db.orders.sql`
-          select count(*)::int as n from outbox
-          where name = any(${names}) and payload->>'orderId' = ${orderId} and sent_at is not null`)[0]!.n === names.length
-      expect(await waitFor(sent, 10_000)).toBe(true)
-      await catalogQueue.drain(true)
-    } finally {
-      await catalogQueue.resume()
-    }
-  }
-
   test('Redis loses the order.cancelled of a paid order whose sale was committed: the reconciler has the catalog restock it, once', async () => {
     const c = await s.customer(10_000)
     const p = await s.product({ price: 700, stock: 5 })
     const orderId = await paidOrder(c.token, [{ productId: p.id, quantity: 2 }])
-    await losingCatalogEvents(orderId, ['order.cancelled'], async () => {
+    await losingCatalogEvents(['order.cancelled'], async () => {
       expect((await cancel(c.token, orderId)).status).toBe(200)
       await s.waitForOrder(c.token, orderId, 'CANCELLED', 'refunded')
+      return [orderId]
     })
     expect(await reservationStatus(orderId)).toBe('committed')
     expect(await settledAs(orderId, 'restocked')).toBe(true)
@@ -228,9 +217,10 @@ describe('a lost give-back', () => {
     expect((await admin('/ship', { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' })).status).toBe(200)
     expect((await admin('/deliver')).status).toBe(200)
     expect((await s.request(s.urls.orders, 'POST', `/api/orders/${orderId}/return`, { token: c.token, body: { reason: 'broken' }, key: crypto.randomUUID() })).status).toBe(200)
-    await losingCatalogEvents(orderId, ['order.returned'], async () => {
+    await losingCatalogEvents(['order.returned'], async () => {
       expect((await admin('/return/receive')).status).toBe(200)
       await s.waitForOrder(c.token, orderId, 'RETURNED', 'refunded')
+      return [orderId]
     })
     expect(await settledAs(orderId, 'restocked')).toBe(true)
     expect(await s.stock(p.id)).toEqual({ stock: 5, reserved: 0 })

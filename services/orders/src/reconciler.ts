@@ -143,9 +143,9 @@ async function settleStock(deps: ReconcilerDeps): Promise<number> {
  */
 async function giveBackStock(deps: ReconcilerDeps): Promise<number> {
   const due = await repo.restocksOverdue(deps.sql, deps.timeoutSeconds, BATCH, deps.quarantine.ids())
-  return eachIsolated(deps, 'stock give-back', due.map((d) => d.id), async (orderId) => {
-    const status = due.find((d) => d.id === orderId)!.status
-    await deps.catalog.giveBack(orderId, status === 'RETURNED' ? 'returned' : 'cancelled')
+  const statusOf = new Map(due.map((d) => [d.id, d.status]))
+  return eachIsolated(deps, 'stock give-back', [...statusOf.keys()], async (orderId) => {
+    await deps.catalog.giveBack(orderId, statusOf.get(orderId) === 'RETURNED' ? 'returned' : 'cancelled')
     await repo.confirmRestock(deps.sql, orderId)
     return true
   })

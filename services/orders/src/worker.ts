@@ -1,7 +1,8 @@
 /**
  * The orders worker process: consumes payments' outcomes (`payment.succeeded`,
  * `payment.declined`, `payment.refunded`, `payment.voided`), relays orders' outbox
- * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`)
+ * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`,
+ * `order.returned`)
  * and runs the reconciler.
  */
 import type { ConsumerOptions } from '@shop/shared/messaging/consumer'

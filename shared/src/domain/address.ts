@@ -105,6 +105,15 @@ export function isCountryCode(code: string): boolean {
 
 export type AddressProblems = { field: string; message: string }[]
 
+/**
+ * The problems under `prefix` (an order's `shippingAddress.`), and the detail of the 422 that names
+ * them all: what a ValidationFailedError takes.
+ */
+export function describeProblems(problems: AddressProblems, prefix = ''): { detail: string; errors: AddressProblems } {
+  const errors = problems.map((p) => ({ field: `${prefix}${p.field}`, message: p.message }))
+  return { detail: errors.map((p) => `${p.field}: ${p.message}`).join('; '), errors }
+}
+
 // Control characters (a newline, a tab) in one line of a shipping label: refused, not printed.
 const CONTROL = /\p{Cc}/u
 const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]*$/

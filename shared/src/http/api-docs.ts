@@ -94,7 +94,7 @@ const PROBLEM_REF = { $ref: '#/components/schemas/Problem' }
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
 
 /** Elysia's "integer, or a string holding one" (what it coerces in a query) as what it answers: an integer. */
-function isCoercedNumber(schema: Json): 'integer' | 'number' | undefined {
+export function isCoercedNumber(schema: Json): 'integer' | 'number' | undefined {
   const anyOf = schema.anyOf as Json[] | undefined
   if (!Array.isArray(anyOf) || anyOf.length !== 2) return undefined
   const text = anyOf.find((s) => s.type === 'string' && (s.format === 'integer' || s.format === 'numeric'))

@@ -21,6 +21,11 @@ import type { AuthUser } from './auth.ts'
 import { BadRequestError, ConflictError, PROBLEM_CONTENT_TYPE, UnprocessableError, beforeErrorResponse, clearErrorResponseHook } from './errors.ts'
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
+
+/** The header as an API document's operation shows it (`detail: { ...IDEMPOTENCY_HEADER_DOC }`). */
+export const IDEMPOTENCY_HEADER_DOC = {
+  parameters: [{ name: 'Idempotency-Key', in: 'header' as const, required: true, schema: { type: 'string' as const, minLength: 1, maxLength: 255 } }],
+}
 export const REPLAYED_HEADER = 'Idempotent-Replayed'
 
 export interface IdempotencyOptions {

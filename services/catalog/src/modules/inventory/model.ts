@@ -1,13 +1,12 @@
 import { t } from 'elysia'
-import { Type, type TLiteral } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { literals } from '@shop/shared/domain/literals'
 import { StrictInteger, Uuid } from '@shop/shared/domain/money'
 
 /** The kinds of stock movement; the CHECK on `stock_movements.kind` accepts exactly these (tested). */
 export const MOVEMENT_KINDS = ['initial', 'supply', 'adjustment', 'sale', 'restock'] as const
 export type MovementKind = (typeof MOVEMENT_KINDS)[number]
 
-/** One literal schema per value of a constant list, as a tuple (so the union's type is the list's). */
-const literals = <const T extends readonly string[]>(values: T) => values.map((v) => t.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> }
 const kinds = literals(MOVEMENT_KINDS)
 
 /** The most stock a product may hold (the same bound as `stock` in the products API and a CHECK). */

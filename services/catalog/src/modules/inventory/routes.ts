@@ -1,14 +1,10 @@
 import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
-import type { idempotencyPlugin } from '@shop/shared/http/idempotency'
+import { IDEMPOTENCY_HEADER_DOC, type idempotencyPlugin } from '@shop/shared/http/idempotency'
 import { Page } from '@shop/shared/http/pagination'
 import { AdjustmentBody, LowStockItem, LowStockQuery, Movement, MovementsQuery, Supply, SupplyBody } from './model.ts'
 import type { InventoryService } from './service.ts'
-
-const idempotencyHeader = {
-  parameters: [{ name: 'Idempotency-Key', in: 'header' as const, required: true, schema: { type: 'string' as const, minLength: 1, maxLength: 255 } }],
-}
 
 /** Admin routes over stock on hand and its ledger. */
 export function inventoryRoutes(
@@ -28,7 +24,7 @@ export function inventoryRoutes(
         response: { 201: Supply, 400: Problem, 401: Problem, 403: Problem, 409: Problem, 422: Problem },
         detail: {
           summary: 'Admin: a delivery of goods; each product\'s stock rises, one supply movement each, all or nothing (422 unknown_product)',
-          ...idempotencyHeader,
+          ...IDEMPOTENCY_HEADER_DOC,
         },
       },
     )
@@ -42,7 +38,7 @@ export function inventoryRoutes(
         response: { 201: Movement, 400: Problem, 401: Problem, 403: Problem, 409: Problem, 422: Problem },
         detail: {
           summary: 'Admin: change one product\'s stock by a non-zero delta, with a reason (409 insufficient_stock below what is reserved)',
-          ...idempotencyHeader,
+          ...IDEMPOTENCY_HEADER_DOC,
         },
       },
     )

@@ -95,8 +95,6 @@ export async function insertReservation(db: Db, orderId: string, status: Reserva
 
 /** What `move` does to a reservation, from the status it must have, to the status it leaves. */
 const MOVES = {
-  /** Paid: the reserved stock leaves the shelf (`reserved` and `stock` fall, a `sale` movement per item). */
-  commit: { from: 'reserved', to: 'committed', movement: { kind: 'sale', sign: -1 } },
   /** Cancelled before payment: `reserved` falls, stock never moved. */
   release: { from: 'reserved', to: 'released', movement: null },
   /** Paid, then cancelled or returned: the goods are back (`stock` rises, a `restock` movement per item). */
@@ -104,15 +102,8 @@ const MOVES = {
 } as const satisfies Record<string, { from: ReservationStatus; to: ReservationStatus; movement: { kind: 'sale' | 'restock'; sign: 1 | -1 } | null }>
 export type Move = keyof typeof MOVES
 
-/** The status a reservation found in `found` has after `move` (unchanged unless it started from the move's status). */
-export function statusAfter(move: Move, found: ReservationStatus): ReservationStatus {
-  return found === MOVES[move].from ? MOVES[move].to : found
-}
-
 function stockChange(db: Db, move: Move) {
   switch (move) {
-    case 'commit':
-      return db`stock = p.stock - i.quantity, reserved = p.reserved - i.quantity`
     case 'release':
       return db`reserved = p.reserved - i.quantity`
     case 'restock':
@@ -121,7 +112,7 @@ function stockChange(db: Db, move: Move) {
 }
 
 /**
- * Commits, releases or restocks the order's reservation in ONE statement: the reservation row is
+ * Releases or restocks the order's reservation in ONE statement (commits: `commitMany`): the reservation row is
  * locked and, only if it is still in the status the move starts from, the stock of every item
  * moves, each change of stock on hand writes its movement (`sale`, `restock`; a release changes
  * only `reserved` and writes none) and the status changes. Answers the status it found (before

@@ -65,11 +65,24 @@ async function snapshot(db: Tx | Sql, orderId: string, status: repo.ReservationS
  */
 export async function commitIn(tx: Tx, log: Logger, orderIdInput: string): Promise<repo.ReservationStatus> {
   const orderId = orderIdInput.toLowerCase()
-  const found = await repo.move(tx, orderId, 'commit')
+  const [found] = await repo.commitMany(tx, [orderId])
   if (!found) throw new NotFoundError('No reservation for this order')
-  if (found === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
-  if (found === 'reserved') log.info('reservation committed', { orderId })
-  return repo.statusAfter('commit', found)
+  if (found.status === 'released') throw new ConflictError('The reservation was released; it cannot be committed', 'reservation_released')
+  if (found.status === 'reserved') log.info('reservation committed', { orderId })
+  return found.status === 'reserved' ? 'committed' : found.status
+}
+
+/**
+ * Commits, inside `tx`, every still-reserved reservation of `orderIds` in one statement (a batch of
+ * `order.paid`); answers the ids it did not commit (a repeat, released, none yet), for `commitIn`
+ * to say what became of each.
+ */
+export async function commitManyIn(tx: Tx, log: Logger, orderIds: string[]): Promise<Set<string>> {
+  const wanted = [...new Set(orderIds.map((id) => id.toLowerCase()))]
+  const found = await repo.commitMany(tx, wanted)
+  const committed = new Set(found.filter((f) => f.status === 'reserved').map((f) => f.orderId))
+  if (committed.size) log.info('reservations committed', { orders: committed.size })
+  return new Set(wanted.filter((id) => !committed.has(id)))
 }
 
 /**

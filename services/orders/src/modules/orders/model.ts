@@ -1,5 +1,6 @@
 import { t } from 'elysia'
-import { Type, type TLiteral } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { literals } from '@shop/shared/domain/literals'
 import { StrictInteger, Uuid } from '@shop/shared/domain/money'
 import { CANCEL_REASONS } from '@shop/shared/domain/contracts'
 import { AddressFields, AddressInput } from '@shop/shared/domain/address'
@@ -24,8 +25,6 @@ export const CreateOrder = t.Object(
 )
 export type CreateOrder = typeof CreateOrder.static
 
-/** One literal schema per value of a constant list, as a tuple (so the union's type is the list's). */
-const literals = <const T extends readonly string[]>(values: T) => values.map((v) => t.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> }
 
 const Status = t.Union(literals(STATUSES))
 

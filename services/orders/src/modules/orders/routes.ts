@@ -2,14 +2,10 @@ import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
 import { requestIdOf } from '@shop/shared/http/observability'
-import { claimOf, type idempotencyPlugin } from '@shop/shared/http/idempotency'
+import { IDEMPOTENCY_HEADER_DOC, claimOf, type idempotencyPlugin } from '@shop/shared/http/idempotency'
 import { Page } from '@shop/shared/http/pagination'
 import { AdminListOrdersQuery, CreateOrder, ListOrdersQuery, Order, OrderIdParams, ReturnOrder, ShipOrder } from './model.ts'
 import type { OrdersService } from './service.ts'
-
-const idempotencyHeader = {
-  parameters: [{ name: 'Idempotency-Key', in: 'header' as const, required: true, schema: { type: 'string' as const, minLength: 1, maxLength: 255 } }],
-}
 
 export function orderRoutes(
   orders: OrdersService,
@@ -34,7 +30,7 @@ export function orderRoutes(
         idempotent: orders.createClaim,
         body: CreateOrder,
         response: { 202: Order, 400: Problem, 401: Problem, 409: Problem, 422: Problem, 503: Problem },
-        detail: { summary: 'Order: stock reserved at catalog prices, payment requested (202, status NEW)', ...idempotencyHeader },
+        detail: { summary: 'Order: stock reserved at catalog prices, payment requested (202, status NEW)', ...IDEMPOTENCY_HEADER_DOC },
       },
     )
     .get('', ({ user, query }) => orders.list(user, query), {
@@ -54,7 +50,7 @@ export function orderRoutes(
       idempotent: true,
       params: OrderIdParams,
       response: { 200: Order, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Cancel: a NEW order releases its stock, a PAID one is refunded; later: 409', ...idempotencyHeader },
+      detail: { summary: 'Cancel: a NEW order releases its stock, a PAID one is refunded; later: 409', ...IDEMPOTENCY_HEADER_DOC },
     })
     .post('/:id/ship', ({ user, params, body }) => orders.ship(user, params.id, body), {
       auth: 'admin',
@@ -62,14 +58,14 @@ export function orderRoutes(
       params: OrderIdParams,
       body: ShipOrder,
       response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: a PAID order was shipped with this carrier and tracking number', ...idempotencyHeader },
+      detail: { summary: 'Admin: a PAID order was shipped with this carrier and tracking number', ...IDEMPOTENCY_HEADER_DOC },
     })
     .post('/:id/deliver', ({ user, params }) => orders.deliver(user, params.id), {
       auth: 'admin',
       idempotent: true,
       params: OrderIdParams,
       response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: a SHIPPED order was delivered (its delivery time is recorded)', ...idempotencyHeader },
+      detail: { summary: 'Admin: a SHIPPED order was delivered (its delivery time is recorded)', ...IDEMPOTENCY_HEADER_DOC },
     })
     .post('/:id/return', ({ user, params, body }) => orders.requestReturn(user, params.id, body.reason), {
       auth: true,
@@ -77,14 +73,14 @@ export function orderRoutes(
       params: OrderIdParams,
       body: ReturnOrder,
       response: { 200: Order, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'The customer sends a DELIVERED order back, within RETURN_WINDOW_DAYS of delivery (409 return_window_closed after)', ...idempotencyHeader },
+      detail: { summary: 'The customer sends a DELIVERED order back, within RETURN_WINDOW_DAYS of delivery (409 return_window_closed after)', ...IDEMPOTENCY_HEADER_DOC },
     })
     .post('/:id/return/receive', ({ user, params }) => orders.receiveReturn(user, params.id), {
       auth: 'admin',
       idempotent: true,
       params: OrderIdParams,
       response: { 200: Order, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
-      detail: { summary: 'Admin: the returned goods came back: RETURNED, the total refunded once, the items back in stock', ...idempotencyHeader },
+      detail: { summary: 'Admin: the returned goods came back: RETURNED, the total refunded once, the items back in stock', ...IDEMPOTENCY_HEADER_DOC },
     })
 }
 

@@ -18,7 +18,7 @@ import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
 import type { CreateOrder, Order, ShipOrder, Shipment } from './model.ts'
-import { checkAddress } from '@shop/shared/domain/address'
+import { checkAddress, describeProblems } from '@shop/shared/domain/address'
 import * as repo from './repository.ts'
 import { IllegalTransitionError, ReturnWindowClosedError, awaiting, sameState, transition, type Awaiting, type OrderEvent, type OrderState, type Status } from './state.ts'
 
@@ -84,6 +84,11 @@ export async function loadOrders(db: Sql | Tx, rows: repo.OrderRow[]): Promise<O
   }))
 }
 
+/** Why money goes back, as refund.requested and void.requested say it (the first ask and every repeat). */
+function refundReason(state: OrderState): string {
+  return state.reason ?? (state.status === 'RETURNED' ? 'returned' : 'cancelled')
+}
+
 /**
  * Applies `event` to the order inside `tx`: state, history, and the events that follow.
  * Returns undefined when the order does not exist.
@@ -122,9 +127,9 @@ export async function applyEvent(
         case 'restock':
           return publish(tx, 'order.returned', base)
         case 'request_refund':
-          return publish(tx, 'refund.requested', { ...base, ...money, reason: result.next.reason ?? (result.next.status === 'RETURNED' ? 'returned' : 'cancelled') })
+          return publish(tx, 'refund.requested', { ...base, ...money, reason: refundReason(result.next) })
         case 'void_payment':
-          return publish(tx, 'void.requested', { ...base, ...money, reason: result.next.reason ?? 'cancelled' })
+          return publish(tx, 'void.requested', { ...base, ...money, reason: refundReason(result.next) })
       }
     }),
   ])
@@ -148,7 +153,7 @@ export async function askAgain(tx: Tx, orderId: string, backoff: { firstSeconds:
     return null
   }
   const request = { orderId: order.id, userId: order.userId, amount: order.total, currency: order.currency }
-  const reason = order.reason ?? 'cancelled'
+  const reason = refundReason(state)
   await Promise.all([
     what === 'payment'
       ? publish(tx, 'payment.requested', request)
@@ -231,8 +236,10 @@ export function createOrdersService(deps: OrdersDeps) {
       // The address book's rules (shared/src/domain/address.ts): a 422 names every wrong field.
       const checked = input.shippingAddress ? checkAddress(input.shippingAddress) : undefined
       if (checked?.problems.length) {
-        const problems = checked.problems.map((p) => ({ field: `shippingAddress.${p.field}`, message: p.message }))
-        throw new ValidationFailedError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems)
+        // The key's claim recorded the order's intent: nothing will be reserved for it.
+        await repo.deleteIntent(sql, orderId)
+        const { detail, errors } = describeProblems(checked.problems, 'shippingAddress.')
+        throw new ValidationFailedError(detail, errors)
       }
       const shippingAddress = checked?.fields ?? null
       const existing = idempotency.earlierOrderId
@@ -333,15 +340,17 @@ export function createOrdersService(deps: OrdersDeps) {
     deliver: (user: AuthUser, id: string) => move(user, id, { type: 'deliver' }, { delivered: true }),
 
     /** The customer sends a delivered order back (within the window): RETURN_REQUESTED. */
-    async requestReturn(user: AuthUser, id: string, reason: string): Promise<Order> {
-      const row = await visible(user, id)
-      if (row.userId !== user.id) throw new NotFoundError('No such order') // an admin receives returns; the customer asks
+    requestReturn(user: AuthUser, id: string, reason: string): Promise<Order> {
       const now = new Date()
       return move(
         user,
         id,
-        // Orders delivered before deliveries were timed: their last change was the delivery.
-        (order) => ({ type: 'request_return', deliveredAt: order.deliveredAt ?? order.updatedAt, now, windowDays: deps.returnWindowDays }),
+        (order) => {
+          // The customer asks (an admin, who may see the order, receives returns).
+          if (order.userId !== user.id) throw new NotFoundError('No such order')
+          // Orders delivered before deliveries were timed: their last change was the delivery.
+          return { type: 'request_return', deliveredAt: order.deliveredAt ?? order.updatedAt, now, windowDays: deps.returnWindowDays }
+        },
         { returnRequested: { reason: reason.trim() } },
       )
     },

@@ -4,7 +4,6 @@ import { AddressChanges, AddressInput } from '@shop/shared/domain/address'
 /** How many addresses one user may keep (the database's trigger says the same). */
 export const MAX_ADDRESSES_PER_USER = 20
 
-export { FIELD_CHARACTERS, PHONE_MAX, POSTAL_CODE_MAX } from '@shop/shared/domain/address'
 /** An address as clients see it: absent optional fields are null. */
 export const Address = t.Object({
   id: t.String({ format: 'uuid' }),

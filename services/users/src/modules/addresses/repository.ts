@@ -1,15 +1,7 @@
 import type { Db } from '@shop/shared/data/db'
+import type { AddressFields } from '@shop/shared/domain/address'
 
-export interface AddressFields {
-  name: string
-  line1: string
-  line2: string | null
-  city: string
-  region: string | null
-  postalCode: string
-  country: string
-  phone: string | null
-}
+export type { AddressFields }
 
 export interface AddressRow extends AddressFields {
   id: string

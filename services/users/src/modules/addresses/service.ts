@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, ValidationFailedError } from '@shop/shared/http/errors'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
-import { checkAddress, checkAddressChanges, type AddressProblems } from '@shop/shared/domain/address'
+import { checkAddress, checkAddressChanges, describeProblems, type AddressProblems } from '@shop/shared/domain/address'
 import { MAX_ADDRESSES_PER_USER, type Address, type CreateAddress, type UpdateAddress } from './model.ts'
 import * as repo from './repository.ts'
 
@@ -32,7 +32,9 @@ export function toAddress(row: repo.AddressRow): Address {
 }
 
 function failIfAny(problems: AddressProblems): void {
-  if (problems.length) throw new ValidationFailedError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems)
+  if (!problems.length) return
+  const { detail, errors } = describeProblems(problems)
+  throw new ValidationFailedError(detail, errors)
 }
 
 /** The fields of a new address as stored, or a 422 naming every field that is wrong. */

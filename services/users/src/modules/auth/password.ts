@@ -34,8 +34,6 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
 
 import { characterCount } from '@shop/shared/domain/text'
 
-export { characterCount }
-
 /** Built once: the dictionaries take about 20 ms to load; a check takes a few ms. */
 let strength: ZxcvbnFactory | undefined
 const estimator = () => (strength ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }))
