@@ -62,6 +62,17 @@ export async function publish<N extends EventName>(tx: Tx, name: N, payload: Eve
 }
 
 /**
+ * `publish` as a part of a bigger statement of `tx`: `fragment` is a data-modifying CTE body that
+ * writes the event's rows; call `written` once that statement has run (the dispatcher of `tx`, if
+ * any, then sends the event when `tx` commits).
+ */
+export function publishInStatement<N extends EventName>(tx: Tx, name: N, payload: EventPayload<N>): { fragment: Fragment; written: () => void } {
+  const events = outboxEvents(Bun.randomUUIDv7(), name, payload, new Date())
+  const sending = dispatched.get(tx)
+  return { fragment: insertEvents(tx, events, sending ? DISPATCH_GRACE_MS : 0), written: () => void sending?.push(...events) }
+}
+
+/**
  * `publish` for a caller's own single-statement write: a data-modifying CTE body that writes event
  * `name` to the outbox only when `guard` (a `where ...` fragment over the caller's other CTEs)
  * holds. With a `dispatcher`, the rows are left to it: the caller hands it `events` once the

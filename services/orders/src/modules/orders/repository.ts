@@ -179,19 +179,62 @@ export async function createOrder(
  */
 export type Asking = 'keep' | 'now' | 'none'
 
-export async function saveState(db: Db, id: string, state: OrderState, asking: Asking, fulfilment: Fulfilment = {}): Promise<OrderRow> {
+export async function saveState(db: Db, id: string, state: OrderState, asking: Asking): Promise<void> {
+  await db`update orders set ${stateColumns(db, state, asking, {})} where id = ${id}`
+}
+
+/** The SET list of a state change: the state, what it awaits of payments, and what `fulfilment` records. */
+function stateColumns(db: Db, state: OrderState, asking: Asking, fulfilment: Fulfilment) {
   const { shipped, delivered, returnRequested, returned, restock } = fulfilment
-  const [row] = await db<OrderRow[]>`
-    update orders set status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus},
+  return db`status = ${state.status}, reason = ${state.reason}, refund_status = ${state.refundStatus},
       void_status = ${state.voidStatus}, updated_at = now()
       ${asking === 'keep' ? db`` : db`, asked_at = ${asking === 'now' ? db`now()` : null}, reasks = 0`}
       ${shipped ? db`, carrier = ${shipped.carrier}, tracking_number = ${shipped.trackingNumber}, shipped_at = now()` : db``}
       ${delivered ? db`, delivered_at = now()` : db``}
       ${returnRequested ? db`, return_reason = ${returnRequested.reason}, return_requested_at = now()` : db``}
       ${returned ? db`, returned_at = now()` : db``}
-      ${restock ? db`, restock_status = 'requested', restock_asked_at = now()` : db``}
-    where id = ${id}
-    returning *`
+      ${restock ? db`, restock_status = 'requested', restock_asked_at = now()` : db``}`
+}
+
+/**
+ * A state change of order `id` in ONE statement: the row (state, `fulfilment`), the entries
+ * appended to the user's history (seqs from the user's stream row, whose lock is held to the end
+ * of the transaction, so a reader never sees seq N+1 before N is committed; a shipment's or a
+ * delivery's entry carries the shipment as this statement wrote it; NOTIFY sent at commit, never
+ * for a rolled-back change) and `events`, the outbox inserts the change publishes
+ * (`publishInStatement`). One statement where there were three (update, append, publish) for
+ * every event an order takes.
+ */
+export async function moveOrder(
+  db: Db,
+  schema: string,
+  id: string,
+  userId: string,
+  state: OrderState,
+  asking: Asking,
+  fulfilment: Fulfilment,
+  entries: { event: HistoryEvent; status: Status; reason: CancelReason | null }[],
+  events: Fragment[],
+): Promise<OrderRow> {
+  const rows = entries.map((e, i) => ({ offset: i, event: e.event, status: e.status, reason: e.reason }))
+  const history = entries.length > 0 && db`, stream as (
+      insert into order_streams (user_id, last_seq) values (${userId}, ${entries.length})
+      on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
+      returning last_seq
+    ), appended as (
+      insert into order_history (user_id, seq, order_id, event, status, reason, shipment)
+      select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, saved.id, e.event, e.status, e.reason,
+             case when e.event in ('shipped', 'delivered') and saved.carrier is not null then
+               jsonb_build_object('carrier', saved.carrier, 'trackingNumber', saved.tracking_number,
+                 'shippedAt', ${isoJson(db, db`saved.shipped_at`)}, 'deliveredAt', ${isoJson(db, db`saved.delivered_at`)}) end
+      from stream, saved, jsonb_to_recordset(${db.json(rows as never)}) as e("offset" int, event text, status text, reason text)
+      returning *
+    )`
+  const [row] = await db<OrderRow[]>`
+    with saved as (
+      update orders set ${stateColumns(db, state, asking, fulfilment)} where id = ${id} returning *
+    )${history || db``}${events.reduce((all, event, i) => db`${all}, ${db(`published_${i}`)} as (${event})`, db``)}
+    select saved.*${history ? db`, pg_notify(${eventsChannel(schema)}, ${notification(db, userId)})` : db``} from saved`
   return row!
 }
 
@@ -208,39 +251,6 @@ export async function items(db: Db, orderIds: string[]): Promise<ItemRow[]> {
 export async function history(db: Db, orderIds: string[]): Promise<HistoryRow[]> {
   if (orderIds.length === 0) return []
   return db<HistoryRow[]>`select * from order_history where order_id = any(${orderIds}::uuid[]) order by seq`
-}
-
-/**
- * Appends entries to the user's history. `seq` comes from the user's stream row, whose lock is
- * held to the end of the transaction: a reader never sees seq N+1 before N is committed.
- * The NOTIFY is delivered at commit, and never for a rolled-back change.
- */
-export async function appendHistory(
-  db: Db,
-  schema: string,
-  userId: string,
-  orderId: string,
-  entries: { event: HistoryEvent; status: Status; reason: CancelReason | null }[],
-): Promise<void> {
-  if (entries.length === 0) return
-  const rows = entries.map((e, i) => ({ offset: i, event: e.event, status: e.status, reason: e.reason }))
-  // One statement: take the next seqs from the stream row, append, and NOTIFY (sent at commit).
-  await db`
-    with stream as (
-      insert into order_streams (user_id, last_seq) values (${userId}, ${entries.length})
-      on conflict (user_id) do update set last_seq = order_streams.last_seq + ${entries.length}
-      returning last_seq
-    ), appended as (
-      insert into order_history (user_id, seq, order_id, event, status, reason, shipment)
-      select ${userId}, stream.last_seq - ${entries.length} + 1 + e.offset, ${orderId}, e.event, e.status, e.reason,
-             case when e.event in ('shipped', 'delivered') then (
-               select jsonb_build_object('carrier', o.carrier, 'trackingNumber', o.tracking_number,
-                        'shippedAt', ${isoJson(db, db`o.shipped_at`)}, 'deliveredAt', ${isoJson(db, db`o.delivered_at`)})
-               from orders o where o.id = ${orderId} and o.carrier is not null) end
-      from stream, jsonb_to_recordset(${db.json(rows as never)}) as e("offset" int, event text, status text, reason text)
-      returning *
-    )
-    select pg_notify(${eventsChannel(schema)}, ${notification(db, userId)})`
 }
 
 export async function historySince(db: Db, userId: string, afterSeq: number, limit: number): Promise<HistoryRow[]> {

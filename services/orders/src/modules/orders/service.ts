@@ -13,7 +13,7 @@ import type { Sql, Tx } from '@shop/shared/data/db'
 import { AppError, ConflictError, NotFoundError, UnprocessableError, ValidationFailedError } from '@shop/shared/http/errors'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { IdempotentRoute, OwnedKey } from '@shop/shared/http/idempotency'
-import { publish } from '@shop/shared/messaging/outbox'
+import { publish, publishInStatement } from '@shop/shared/messaging/outbox'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CatalogClient } from '../../catalog-client.ts'
@@ -114,25 +114,23 @@ export async function applyEvent(
   if (givesBack) fulfilment = { ...fulfilment, restock: true }
   const base = { orderId: order.id, userId: order.userId }
   const money = { amount: order.total, currency: order.currency }
-  // Independent statements of one transaction, sent together.
-  const [saved] = await Promise.all([
-    repo.saveState(tx, order.id, result.next, before === after ? 'keep' : after ? 'now' : 'none', fulfilment),
-    repo.appendHistory(tx, deps.schema, order.userId, order.id, result.history),
-    ...result.effects.map((effect) => {
-      switch (effect) {
-        case 'commit_stock':
-          return publish(tx, 'order.paid', base)
-        case 'release_stock':
-          return publish(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
-        case 'restock':
-          return publish(tx, 'order.returned', base)
-        case 'request_refund':
-          return publish(tx, 'refund.requested', { ...base, ...money, reason: refundReason(result.next) })
-        case 'void_payment':
-          return publish(tx, 'void.requested', { ...base, ...money, reason: refundReason(result.next) })
-      }
-    }),
-  ])
+  const published = result.effects.map((effect) => {
+    switch (effect) {
+      case 'commit_stock':
+        return publishInStatement(tx, 'order.paid', base)
+      case 'release_stock':
+        return publishInStatement(tx, 'order.cancelled', { ...base, reason: result.next.reason! })
+      case 'restock':
+        return publishInStatement(tx, 'order.returned', base)
+      case 'request_refund':
+        return publishInStatement(tx, 'refund.requested', { ...base, ...money, reason: refundReason(result.next) })
+      case 'void_payment':
+        return publishInStatement(tx, 'void.requested', { ...base, ...money, reason: refundReason(result.next) })
+    }
+  })
+  const asking = before === after ? 'keep' : after ? 'now' : 'none'
+  const saved = await repo.moveOrder(tx, deps.schema, order.id, order.userId, result.next, asking, fulfilment, result.history, published.map((p) => p.fragment))
+  for (const p of published) p.written()
   deps.log.info('order moved', { orderId: order.id, from: order.status, to: result.next.status, event: event.type })
   return saved
 }
