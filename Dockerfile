@@ -8,6 +8,7 @@ COPY services/users/package.json services/users/
 COPY services/payments/package.json services/payments/
 COPY services/catalog/package.json services/catalog/
 COPY services/orders/package.json services/orders/
+COPY services/reviews/package.json services/reviews/
 COPY services/gateway/package.json services/gateway/
 COPY desktop/package.json desktop/
 RUN bun install --frozen-lockfile --production

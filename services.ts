@@ -8,8 +8,9 @@ import { catalog } from './services/catalog/service.ts'
 import { gateway } from './services/gateway/service.ts'
 import { orders } from './services/orders/service.ts'
 import { payments } from './services/payments/service.ts'
+import { reviews } from './services/reviews/service.ts'
 import { users } from './services/users/service.ts'
 
-export const SERVICES = { users, payments, catalog, orders, gateway }
+export const SERVICES = { users, payments, catalog, orders, reviews, gateway }
 
 export type ServiceName = keyof typeof SERVICES

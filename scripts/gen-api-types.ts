@@ -19,6 +19,7 @@ import { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { User } from '../services/users/src/modules/users/model.ts'
+import { AdminReview, CreateReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 
 type Schema = Record<string, unknown>
 
@@ -67,6 +68,12 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'HistoryEntry', schema: HistoryEntry, reuse: true, from: 'services/orders/src/modules/orders/model.ts HistoryEntry' },
   { name: 'Order', schema: Order, from: 'services/orders/src/modules/orders/model.ts Order' },
   { name: 'CreateOrder', schema: CreateOrder, from: 'services/orders/src/modules/orders/model.ts CreateOrder' },
+  { name: 'Review', schema: Review, from: 'services/reviews/src/modules/reviews/model.ts Review' },
+  { name: 'AdminReview', schema: AdminReview, from: 'services/reviews/src/modules/reviews/model.ts AdminReview' },
+  { name: 'CreateReview', schema: CreateReview, from: 'services/reviews/src/modules/reviews/model.ts CreateReview' },
+  { name: 'UpdateReview', schema: UpdateReview, from: 'services/reviews/src/modules/reviews/model.ts UpdateReview' },
+  { name: 'ReviewListQuery', schema: ReviewListQuery, from: 'services/reviews/src/modules/reviews/model.ts ReviewListQuery' },
+  { name: 'RatingSummary', schema: Summary, from: 'services/reviews/src/modules/reviews/model.ts Summary' },
   {
     name: 'OrderEvent',
     schema: OrderEvent,

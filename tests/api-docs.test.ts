@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 }, 60_000)
 
-const SERVICES = ['users', 'catalog', 'payments', 'orders'] as const
+const SERVICES = ['users', 'catalog', 'payments', 'orders', 'reviews'] as const
 type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: any }> }> }>>; components: { schemas: Record<string, any> } }
 
 async function documentOf(base: string): Promise<{ doc: Doc; type: string | null }> {
@@ -67,6 +67,7 @@ describe('API documents', () => {
       ['payments', '/api/wallet/deposits', 'post', 'amount'],
       ['users', '/api/auth/register', 'post', 'email'],
       ['catalog', '/api/products', 'post', 'price'],
+      ['reviews', '/api/reviews', 'post', 'rating'],
     ] as const
     for (const [name, path, method, field] of cases) {
       const body = await bodyOf(name, path, method)

@@ -22,6 +22,7 @@ import type { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/o
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import type { User } from '../services/users/src/modules/users/model.ts'
+import type { AdminReview, CreateReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 import { COMMAND, HTTP_OPERATIONS, OUTPUT, SchemaRenderer, WIRE_TYPES, generate, schemaOf } from '../scripts/gen-api-types.ts'
 import { startSystem, type System } from './system.ts'
 
@@ -49,6 +50,12 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.Order, Order>>,
   Check<Same<Gen.CreateOrder, CreateOrder>>,
   Check<Same<Gen.OrderEvent, OrderEvent>>,
+  Check<Same<Gen.Review, Review>>,
+  Check<Same<Gen.AdminReview, AdminReview>>,
+  Check<Same<Gen.CreateReview, CreateReview>>,
+  Check<Same<Gen.UpdateReview, UpdateReview>>,
+  Check<Same<Gen.ReviewListQuery, ReviewListQuery>>,
+  Check<Same<Gen.RatingSummary, Summary>>,
   // The stream writes the hub's StreamEvent: the same fields, the schema's values among its own.
   Check<Same<keyof StreamEvent, keyof OrderEvent>>,
   Check<OrderEvent extends StreamEvent ? true : false>,

@@ -220,7 +220,7 @@ async function startSystemGateway(): Promise<string> {
     queueConnection,
     log: testLog,
     verifier: createTokenVerifier({ keys: remoteKeySet(`${s.urls.users}/.well-known/jwks.json`), issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
-    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog, reviews: s.urls.reviews },
     prefix: s.prefix,
     origins: [],
     maxBodyBytes: 65_536,

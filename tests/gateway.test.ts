@@ -43,7 +43,7 @@ function gatewayWith(overrides: Partial<GatewayDeps>) {
     queueConnection,
     log: testLog,
     verifier: createTokenVerifier({ keys: remoteKeySet(`${s.urls.users}/.well-known/jwks.json`), issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
-    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+    upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog, reviews: s.urls.reviews },
     prefix,
     origins: [],
     maxBodyBytes: 65_536,
@@ -261,7 +261,7 @@ describe('limits and failures', () => {
     const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => (seen.push(req.headers.get('x-forwarded-for')), new Response('{}', { status: 401 })) })
     const g = gatewayWith({
       anonymousWritesPerMinute: 3,
-      upstreams: { users: `http://127.0.0.1:${upstream.port}`, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog },
+      upstreams: { users: `http://127.0.0.1:${upstream.port}`, orders: s.urls.orders, payments: s.urls.payments, catalog: s.urls.catalog, reviews: s.urls.reviews },
     })
     try {
       const base = g.listen()
@@ -320,7 +320,7 @@ describe('limits and failures', () => {
       hostname: '127.0.0.1',
       fetch: (req) => (seen.push(req.headers.get('x-request-id') ?? ''), Response.json({ items: [], nextCursor: null })),
     })
-    const g = gatewayWith({ upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${upstream.port}` } })
+    const g = gatewayWith({ upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${upstream.port}`, reviews: s.urls.reviews } })
     try {
       const res = await g.app.handle(new Request('http://localhost/api/categories'))
       expect(res.status).toBe(200)
@@ -335,7 +335,7 @@ describe('limits and failures', () => {
 
   test('a service that does not answer in time is a 504 problem, promptly', async () => {
     const slow = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async () => (await Bun.sleep(3000), new Response('late')) })
-    const g = gatewayWith({ timeoutMs: 300, upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${slow.port}` } })
+    const g = gatewayWith({ timeoutMs: 300, upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: `http://127.0.0.1:${slow.port}`, reviews: s.urls.reviews } })
     try {
       const started = performance.now()
       const res = await call(g.app, 'GET', '/api/products')
@@ -353,11 +353,11 @@ describe('limits and failures', () => {
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('/swagger/init.js')
     const init = await (await fetch(`${gw}/swagger/init.js`)).text()
-    for (const name of ['users', 'catalog', 'payments', 'orders']) expect(init).toContain(`/swagger/services/${name}.json`)
+    for (const name of ['users', 'catalog', 'payments', 'orders', 'reviews']) expect(init).toContain(`/swagger/services/${name}.json`)
     const asset = await fetch(`${gw}/swagger/assets/swagger-ui-bundle.js`)
     expect(asset.status).toBe(200)
     expect((await asset.text()).length).toBeGreaterThan(100_000)
-    const expected: [string, string][] = [['users', '/api/auth/login'], ['catalog', '/api/products'], ['payments', '/api/wallet'], ['orders', '/api/orders']]
+    const expected: [string, string][] = [['users', '/api/auth/login'], ['catalog', '/api/products'], ['payments', '/api/wallet'], ['orders', '/api/orders'], ['reviews', '/api/reviews/summary']]
     for (const [name, path] of expected) {
       const doc = await api('GET', `/swagger/services/${name}.json`)
       expect(doc.status).toBe(200)
@@ -386,7 +386,7 @@ describe('limits and failures', () => {
     const queues = await fetch(`${gw}/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0]! } })
     expect(queues.status).toBe(200)
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort()
-    expect(names).toEqual(['catalog', 'orders', 'payments'])
+    expect(names).toEqual(['catalog', 'orders', 'payments', 'reviews'])
     const wrong = await fetch(`${gw}/admin/login`, { method: 'POST', body: new URLSearchParams({ email: 'admin@system.test', password: 'nope nope nope' }), redirect: 'manual' })
     expect(wrong.status).toBe(401)
   })

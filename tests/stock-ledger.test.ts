@@ -74,7 +74,7 @@ async function losingCatalogEvents(names: string[], act: () => Promise<string[]>
     const sent = async () =>
       (await s.db.orders.sql`
         select count(*)::int as n from outbox
-        where name = any(${names}) and payload->>'orderId' = any(${ids}) and sent_at is not null`)[0]!.n === ids.length * names.length
+        where queue = 'catalog' and name = any(${names}) and payload->>'orderId' = any(${ids}) and sent_at is not null`)[0]!.n === ids.length * names.length
     expect(await waitFor(sent, 10_000)).toBe(true)
     await catalogQueue.drain(true)
     return ids

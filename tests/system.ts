@@ -87,7 +87,7 @@ export async function startSystem(options: SystemOptions = {}) {
     for (const name of [...order].reverse()) await started[name]?.stop().catch(() => {})
     throw error
   }
-  const { users, catalog, payments, orders } = started as Started
+  const { users, catalog, payments, orders, reviews } = started as Started
   const [usersUrl, catalogUrl, paymentsUrl, ordersUrl] = [users.url, catalog.url, payments.url, orders.url]
   const gatewayUrl = started.gateway?.url ?? ''
 
@@ -105,21 +105,22 @@ export async function startSystem(options: SystemOptions = {}) {
   let customers = 0
   const system = {
     prefix,
-    urls: { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl, gateway: gatewayUrl },
+    urls: { users: usersUrl, catalog: catalogUrl, payments: paymentsUrl, orders: ordersUrl, reviews: reviews.url, gateway: gatewayUrl },
     /** Stops one service's HTTP server (its workers keep running). */
-    async stopServer(name: 'users' | 'catalog' | 'payments' | 'orders') {
+    async stopServer(name: 'users' | 'catalog' | 'payments' | 'orders' | 'reviews') {
       await started[name]!.stopServer()
     },
-    db: { users: users.db!, catalog: catalogDb, payments: paymentsDb, orders: orders.db! },
+    db: { users: users.db!, catalog: catalogDb, payments: paymentsDb, orders: orders.db!, reviews: reviews.db! },
     adminToken,
     hub: orders.api.hub,
     ordersWorker: orders.worker!,
     paymentsWorker: payments.worker!,
     catalogConsumer: catalog.worker!.consumer,
+    reviewsWorker: reviews.worker!,
 
     /** An access token for `userId` that expires in `seconds` (signed by the users service's key). */
-    shortLivedToken: (userId: string, seconds: number) =>
-      users.prepared.keys.signAccessToken({ userId, role: 'customer', sessionId: Bun.randomUUIDv7() }, seconds),
+    shortLivedToken: (userId: string, seconds: number, name?: string) =>
+      users.prepared.keys.signAccessToken({ userId, role: 'customer', sessionId: Bun.randomUUIDv7(), name }, seconds),
 
     /** JSON over HTTP; `key` sets the Idempotency-Key. */
     async request(base: string, method: string, path: string, options: { token?: string; body?: unknown; key?: string; headers?: Record<string, string> } = {}) {
@@ -133,10 +134,10 @@ export async function startSystem(options: SystemOptions = {}) {
     },
 
     /** Registers and signs in a customer; with `balance`, opens an EUR wallet and deposits it. */
-    async customer(balance?: number) {
+    async customer(balance?: number, name = 'Customer') {
       const email = `customer${++customers}-${Math.random().toString(36).slice(2, 8)}@system.test`
       const password = 'correct horse battery'
-      const registered = await system.request(usersUrl, 'POST', '/api/auth/register', { body: { email, password, name: 'Customer' } })
+      const registered = await system.request(usersUrl, 'POST', '/api/auth/register', { body: { email, password, name } })
       const login = await system.request(usersUrl, 'POST', '/api/auth/login', { body: { email, password } })
       const token = login.body.accessToken as string
       if (balance !== undefined) {

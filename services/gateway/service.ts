@@ -23,7 +23,7 @@ export const gateway = defineService({
       queueConnection,
       log: rt.log,
       verifier: usersTokenVerifier(config),
-      upstreams: { users: config.USERS_URL, orders: config.ORDERS_URL, payments: config.PAYMENTS_URL, catalog: config.CATALOG_URL },
+      upstreams: { users: config.USERS_URL, orders: config.ORDERS_URL, payments: config.PAYMENTS_URL, catalog: config.CATALOG_URL, reviews: config.REVIEWS_URL },
       prefix: rt.queuePrefix,
       origins: config.origins,
       maxBodyBytes: config.MAX_BODY_BYTES,

@@ -167,6 +167,11 @@ export interface Product {
   stock: number
   /** integer */
   available: number
+  rating: {
+    average: number | null
+    /** integer */
+    count: number
+  }
   /** date-time */
   createdAt: string
   /** date-time */
@@ -185,7 +190,7 @@ export interface ProductListQuery {
   minPrice?: number
   /** integer */
   maxPrice?: number
-  sort?: 'relevance' | 'price' | '-price' | 'name' | 'newest'
+  sort?: 'relevance' | 'price' | '-price' | 'name' | 'newest' | 'rating'
   /** integer */
   limit?: number
   cursor?: string
@@ -316,6 +321,109 @@ export interface CreateOrder {
     /** an ISO 3166-1 alpha-2 country code in capitals, such as DE or US */
     country: string
     phone?: string | null
+  }
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts Review.
+ */
+export interface Review {
+  /** uuid */
+  id: string
+  /** uuid */
+  productId: string
+  /** integer */
+  rating: number
+  title: string | null
+  body: string
+  author: {
+    name: string
+  }
+  verifiedPurchase: boolean
+  /** date-time */
+  createdAt: string
+  /** date-time */
+  updatedAt: string
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts AdminReview.
+ */
+export interface AdminReview {
+  /** uuid */
+  id: string
+  /** uuid */
+  productId: string
+  /** integer */
+  rating: number
+  title: string | null
+  body: string
+  author: {
+    name: string
+  }
+  verifiedPurchase: boolean
+  /** date-time */
+  createdAt: string
+  /** date-time */
+  updatedAt: string
+  /** uuid */
+  userId: string
+  hidden: boolean
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts CreateReview.
+ */
+export interface CreateReview {
+  productId: string
+  /** integer */
+  rating: number
+  title?: string
+  body: string
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts UpdateReview.
+ */
+export interface UpdateReview {
+  /** integer */
+  rating?: number
+  title?: string | null
+  body?: string
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts ReviewListQuery.
+ */
+export interface ReviewListQuery {
+  /** uuid */
+  productId: string
+  sort?: 'newest' | 'highest' | 'lowest'
+  /** 1-100, default 20; integer */
+  limit?: number
+  cursor?: string
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts Summary.
+ */
+export interface RatingSummary {
+  /** uuid */
+  productId: string
+  average: number | null
+  /** integer */
+  count: number
+  histogram: {
+    /** integer */
+    '1': number
+    /** integer */
+    '2': number
+    /** integer */
+    '3': number
+    /** integer */
+    '4': number
+    /** integer */
+    '5': number
   }
 }
 

@@ -1,14 +1,16 @@
 /**
  * The catalog worker process: consumes `order.paid` (commit the reservation: the stock leaves),
  * `order.cancelled` (release it, or restock a paid order's items) and `order.returned` (restock)
- * through the shared inbox. Catalog emits no events.
+ * through the shared inbox, and `review.changed` (the product's rating). Catalog emits no events.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
 import type { Sql } from '@shop/shared/data/db'
+import type { EventEnvelope } from '@shop/shared/domain/contracts'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { orderCancelled } from './jobs/order-cancelled.ts'
 import { orderPaid, ordersPaid } from './jobs/order-paid.ts'
 import { orderReturned } from './jobs/order-returned.ts'
+import { reviewChanged } from './jobs/review-changed.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
 
 export interface CatalogWorkerDeps {
@@ -20,6 +22,9 @@ export interface CatalogWorkerDeps {
   afterCommit?: ConsumerOptions<'catalog'>['afterCommit']
 }
 
+/** The order an event is about; undefined for a rating change. */
+const orderIdOf = (event: EventEnvelope): string | undefined => (event.payload as { orderId?: string }).orderId
+
 export function createCatalogConsumer(deps: CatalogWorkerDeps) {
   return new Consumer({
     queue: 'catalog',
@@ -29,16 +34,18 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     log: deps.log,
     concurrency: deps.concurrency ?? 8,
     afterCommit: deps.afterCommit,
-    // In a batch, events of one order run in turn (an order's reservation is read, then written); others side by side.
-    batchKey: (event) => (event.payload as { orderId: string }).orderId,
-    // Every product the batch will move, locked first in id order (as reservations lock them).
-    lockFirst: (tx, events) => lockProductsOf(tx, events.map((e) => (e.payload as { orderId: string }).orderId.toLowerCase())),
+    // In a batch, events of one order run in turn (an order's reservation is read, then written),
+    // and a product's rating changes in turn; others side by side.
+    batchKey: (event) => orderIdOf(event) ?? `rating:${(event.payload as { productId: string }).productId}`,
+    // Every product the batch's orders will move, locked first in id order (as reservations lock them).
+    lockFirst: (tx, events) => lockProductsOf(tx, events.flatMap((e) => orderIdOf(e)?.toLowerCase() ?? [])),
     // A batch's payments commit in one statement: the product locks taken first are held shorter.
     batchHandlers: { 'order.paid': ordersPaid({ log: deps.log }) },
     handlers: {
       'order.paid': orderPaid({ log: deps.log }),
       'order.cancelled': orderCancelled({ log: deps.log }),
       'order.returned': orderReturned({ log: deps.log }),
+      'review.changed': reviewChanged({ log: deps.log }),
     },
   })
 }

@@ -15,6 +15,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       ORDERS_URL: url('http://127.0.0.1:8082', ['http:', 'https:']),
       PAYMENTS_URL: url('http://127.0.0.1:8083', ['http:', 'https:']),
       CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
+      REVIEWS_URL: url('http://127.0.0.1:8085', ['http:', 'https:']),
       /** Origins allowed to call the API from a browser, comma separated (the web UI at / needs none). */
       CORS_ORIGINS: str('http://localhost:5173,http://127.0.0.1:5173'),
       /** Largest request body, in bytes. */

@@ -8,7 +8,7 @@ import { Type as t, type Static, type TSchema } from '@sinclair/typebox'
 import { Amount, Currency, Uuid } from './money.ts'
 
 /** One BullMQ queue per consuming service. */
-export const QUEUES = ['payments', 'orders', 'catalog'] as const
+export const QUEUES = ['payments', 'orders', 'catalog', 'reviews'] as const
 export type QueueName = (typeof QUEUES)[number]
 
 /**
@@ -28,6 +28,12 @@ export const DECLINE_REASONS = ['insufficient_funds', 'no_wallet', 'currency_mis
 export type DeclineReason = (typeof DECLINE_REASONS)[number]
 export const CANCEL_REASONS = ['insufficient_funds', 'no_wallet', 'out_of_stock', 'user_cancelled', 'timeout', 'currency_mismatch'] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
+
+export const REVIEW_CHANGES = ['created', 'edited', 'deleted', 'hidden', 'unhidden'] as const
+export type ReviewChange = (typeof REVIEW_CHANGES)[number]
+
+/** The most lines one order holds (orders' model refuses more). */
+export const MAX_ORDER_LINES = 50
 
 function event<S extends TSchema, const Q extends readonly QueueName[]>(payload: S, consumers: Q) {
   return { payload, consumers }
@@ -77,7 +83,33 @@ export const EVENTS = {
    * A customer's return was received: the catalog puts the order's items back in stock (movement
    * `restock`), once. The refund travels separately (`refund.requested`).
    */
-  'order.returned': event(t.Object({ orderId: Uuid, userId: Uuid }), ['catalog']),
+  'order.returned': event(t.Object({ orderId: Uuid, userId: Uuid }), ['catalog', 'reviews']),
+  /**
+   * The order reached its customer: reviews records that the customer received these products
+   * (a verified purchase, until the order is returned).
+   */
+  'order.delivered': event(
+    t.Object({ orderId: Uuid, userId: Uuid, items: t.Array(t.Object({ productId: Uuid }), { minItems: 1, maxItems: MAX_ORDER_LINES }) }),
+    ['reviews'],
+  ),
+  /**
+   * A review was created, edited, deleted, hidden or unhidden: `rating` is the product's whole
+   * rating after the change, over its visible reviews, and `version` counts the product's changes,
+   * so the catalog keeps the newest it has seen and a repeated or late event never skews it.
+   */
+  'review.changed': event(
+    t.Object({
+      reviewId: Uuid,
+      productId: Uuid,
+      change: t.Union(REVIEW_CHANGES.map((c) => t.Literal(c))),
+      rating: t.Object({
+        count: t.Integer({ minimum: 0 }),
+        sum: t.Integer({ minimum: 0 }),
+        version: t.Integer({ minimum: 1 }),
+      }),
+    }),
+    ['catalog'],
+  ),
   /**
    * The order was cancelled: the catalog releases its stock reservation, or, when the order was
    * paid (the reservation committed), puts its items back in stock (movement `restock`), once.

@@ -20,6 +20,8 @@ export interface AuthUser {
   sessionId: string
   /** When the token expires (ms since the epoch): what it opened (a live stream) ends then. */
   expiresAt: number
+  /** The user's display name when the token was issued (null in tokens signed without it). */
+  name: string | null
 }
 
 export interface TokenVerifier {
@@ -63,10 +65,11 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired', 'invalid_token')
       throw new UnauthorizedError('The access token is invalid', 'invalid_token')
     }
-    const { sub, role, sid } = payload as { sub?: unknown; role?: unknown; sid?: unknown }
+    const { sub, role, sid, name } = payload as { sub?: unknown; role?: unknown; sid?: unknown; name?: unknown }
     if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !ROLES.includes(role as Role))
       throw new UnauthorizedError('The access token is invalid', 'invalid_token')
-    return { user: { id: sub, role: role as Role, sessionId: sid, expiresAt: payload.exp! * 1000 }, exp: payload.exp! * 1000 }
+    const user = { id: sub, role: role as Role, sessionId: sid, expiresAt: payload.exp! * 1000, name: typeof name === 'string' ? name : null }
+    return { user, exp: payload.exp! * 1000 }
   }
 
   return {

@@ -53,6 +53,9 @@ function makeConsumer(redisUrl = TEST_REDIS_URL, queuePrefix = prefix) {
       'order.returned': async (tx, event) => {
         await tx`insert into effects (order_id, name) values (${event.payload.orderId}, ${event.name})`
       },
+      'review.changed': async (tx, event) => {
+        await tx`insert into effects (order_id, name) values (${event.payload.reviewId}, ${event.name})`
+      },
     },
   })
 }

@@ -16,6 +16,8 @@ export const Product = t.Object({
   stock: t.Integer(),
   /** What can be ordered now: stock less what is reserved for unpaid orders. */
   available: t.Integer(),
+  /** The product's visible reviews: `average` to one decimal, null while `count` is 0 (the reviews service keeps it). */
+  rating: t.Object({ average: t.Union([t.Number(), t.Null()]), count: t.Integer() }),
   createdAt: t.String({ format: 'date-time' }),
   updatedAt: t.String({ format: 'date-time' }),
 })
@@ -57,7 +59,8 @@ export const UpdateProduct = t.Object(
 )
 export type UpdateProduct = typeof UpdateProduct.static
 
-export const SORTS = ['relevance', 'price', '-price', 'name', 'newest'] as const
+/** `rating`: best rated first (average, then how many rated), unrated last. */
+export const SORTS = ['relevance', 'price', '-price', 'name', 'newest', 'rating'] as const
 export type Sort = (typeof SORTS)[number]
 
 export const ListQuery = t.Object({

@@ -12,13 +12,17 @@ export interface ProductRow {
   active: boolean
   stock: number
   reserved: number
+  ratingCount: number
+  ratingSum: number
+  /** The average to one decimal, 0 while unrated: the sort key of `rating`. */
+  ratingScore: number
   createdAt: Date
   updatedAt: Date
   /** Present when searching: the ts_rank of the row. */
   rank?: number
 }
 
-const COLUMNS = 'id, name, description, category, price, currency, image_url, active, stock, reserved, created_at, updated_at'
+const COLUMNS = 'id, name, description, category, price, currency, image_url, active, stock, reserved, rating_count, rating_sum::int, rating_score::float8, created_at, updated_at'
 
 export async function findById(db: Db, id: string): Promise<ProductRow | undefined> {
   const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id}`
@@ -31,7 +35,7 @@ export async function findById(db: Db, id: string): Promise<ProductRow | undefin
  */
 export async function insert(
   db: Db,
-  product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active'>,
+  product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active' | 'ratingCount' | 'ratingSum' | 'ratingScore'>,
   actorId: string | null,
 ): Promise<ProductRow> {
   const [row] = await db<ProductRow[]>`
@@ -61,7 +65,7 @@ export async function lockById(db: Db, id: string): Promise<ProductRow | undefin
 export async function update(
   db: Db,
   id: string,
-  changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved'>>,
+  changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved' | 'ratingCount' | 'ratingSum' | 'ratingScore'>>,
   actorId: string | null,
 ): Promise<ProductRow | undefined> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined))
@@ -122,6 +126,11 @@ export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
       if (after) conditions.push(db`(name, id) > (${after[0] as string}, ${after[1] as string}::uuid)`)
       order = db`name asc, id asc`
       break
+    case 'rating':
+      if (after)
+        conditions.push(db`(rating_score, rating_count, id) < (${after[0] as number}::numeric, ${after[1] as number}, ${after[2] as string}::uuid)`)
+      order = db`rating_score desc, rating_count desc, id desc`
+      break
     case 'newest':
       // Ids are UUIDv7: id order is creation order.
       if (after) conditions.push(db`id < ${after[0] as string}::uuid`)
@@ -135,6 +144,20 @@ export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
     where ${where}
     order by ${order}
     limit ${f.limit}`
+}
+
+/**
+ * The product's rating as the reviews service computed it at change `version`: written only when
+ * newer than the one kept (a repeated or late `review.changed` changes nothing). Not a product edit:
+ * `updated_at` stays. Returns whether it was written.
+ */
+export async function setRating(db: Db, productId: string, rating: { count: number; sum: number; version: number }): Promise<boolean> {
+  const rows = await db`
+    update products set rating_count = ${rating.count}, rating_sum = ${rating.sum}, rating_version = ${rating.version},
+      rating_score = coalesce(round(${rating.sum}::numeric / nullif(${rating.count}, 0), 1), 0)
+    where id = ${productId} and rating_version < ${rating.version}
+    returning 1`
+  return rows.length > 0
 }
 
 export async function categories(db: Db): Promise<{ name: string; productCount: number }[]> {

@@ -3,6 +3,7 @@ import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CreateProduct, ListQuery, Product, Sort, UpdateProduct } from './model.ts'
+import { ratingAverage } from '@shop/shared/domain/rating'
 import * as repo from './repository.ts'
 
 export function toProduct(row: repo.ProductRow): Product {
@@ -17,6 +18,7 @@ export function toProduct(row: repo.ProductRow): Product {
     active: row.active,
     stock: row.stock,
     available: row.stock - row.reserved,
+    rating: { average: ratingAverage(row.ratingSum, row.ratingCount), count: row.ratingCount },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   }
@@ -55,6 +57,8 @@ function isCursorFor(sort: Sort, value: unknown): value is CursorKey {
       return k.length === 2 && typeof k[0] === 'string' && !k[0].includes('\u0000') && k[0].length <= 200 && isUuid(k[1])
     case 'newest':
       return k.length === 1 && isUuid(k[0])
+    case 'rating':
+      return k.length === 3 && typeof k[0] === 'number' && k[0] >= 0 && k[0] <= 5 && Number.isSafeInteger(k[1]) && (k[1] as number) >= 0 && isUuid(k[2])
   }
 }
 
@@ -69,6 +73,8 @@ function keyOf(sort: Sort, row: repo.ProductRow): unknown[] {
       return [row.name, row.id]
     case 'newest':
       return [row.id]
+    case 'rating':
+      return [row.ratingScore, row.ratingCount, row.id]
   }
 }
 

@@ -10,7 +10,7 @@ import { NotFoundError, Problem } from '@shop/shared/http/errors'
 import { UpstreamUnavailableError } from '../proxy/proxy.ts'
 import type { ServiceName } from '../proxy/routes-table.ts'
 
-export const DOC_SERVICES: ServiceName[] = ['users', 'catalog', 'payments', 'orders']
+export const DOC_SERVICES: ServiceName[] = ['users', 'catalog', 'payments', 'orders', 'reviews']
 
 type Document = { paths?: Record<string, unknown>; components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> } }
 

@@ -1,5 +1,5 @@
 /** Which service owns which public path prefix (the contract's "Public API"). */
-export type ServiceName = 'users' | 'orders' | 'payments' | 'catalog'
+export type ServiceName = 'users' | 'orders' | 'payments' | 'catalog' | 'reviews'
 
 export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/auth', 'users'],
@@ -11,6 +11,8 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/wallet', 'payments'],
   ['/api/orders', 'orders'],
   ['/api/admin/orders', 'orders'],
+  ['/api/reviews', 'reviews'],
+  ['/api/admin/reviews', 'reviews'],
 ]
 
 /** The service for `path`, matching whole segments (`/api/orders2` is nobody's). */

@@ -2,7 +2,7 @@ import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { literals } from '@shop/shared/domain/literals'
 import { StrictInteger, Uuid } from '@shop/shared/domain/money'
-import { CANCEL_REASONS } from '@shop/shared/domain/contracts'
+import { CANCEL_REASONS, MAX_ORDER_LINES } from '@shop/shared/domain/contracts'
 import { AddressFields, AddressInput } from '@shop/shared/domain/address'
 import { HISTORY_EVENTS, STATUSES } from './state.ts'
 
@@ -16,7 +16,7 @@ export const CreateOrder = t.Object(
         },
         { additionalProperties: false },
       ),
-      { minItems: 1, maxItems: 50, error: 'must list 1 to 50 items' },
+      { minItems: 1, maxItems: MAX_ORDER_LINES, error: `must list 1 to ${MAX_ORDER_LINES} items` },
     ),
     /** Where the goods go; copied onto the order (a later change of the address book does not move it). */
     shippingAddress: Type.Optional(AddressInput),

@@ -114,8 +114,12 @@ export async function applyEvent(
   if (givesBack) fulfilment = { ...fulfilment, restock: true }
   const base = { orderId: order.id, userId: order.userId }
   const money = { amount: order.total, currency: order.currency }
+  // A delivery names the order's products (reviews keeps who received what).
+  const delivered = result.effects.includes('announce_delivery') ? await repo.items(tx, [order.id]) : []
   const published = result.effects.map((effect) => {
     switch (effect) {
+      case 'announce_delivery':
+        return publishInStatement(tx, 'order.delivered', { ...base, items: delivered.map((i) => ({ productId: i.productId })) })
       case 'commit_stock':
         return publishInStatement(tx, 'order.paid', base)
       case 'release_stock':

@@ -96,10 +96,13 @@ describe('transition', () => {
     expect(transition(state('CANCELLED', { reason: 'no_wallet' }), { type: 'payment_declined', reason: 'no_wallet' }).history).toEqual([])
   })
 
-  test('fulfilment: PAID → SHIPPED → DELIVERED', () => {
+  test('fulfilment: PAID → SHIPPED → DELIVERED; only the delivery is announced (to reviews)', () => {
     const shipped = transition(state('PAID'), { type: 'ship' })
     expect(shipped.next.status).toBe('SHIPPED')
-    expect(transition(shipped.next, { type: 'deliver' }).next.status).toBe('DELIVERED')
+    expect(shipped.effects).toEqual([])
+    const delivered = transition(shipped.next, { type: 'deliver' })
+    expect(delivered.next.status).toBe('DELIVERED')
+    expect(delivered.effects).toEqual(['announce_delivery'])
   })
 
   const delivered = new Date('2026-11-01T12:00:00Z')

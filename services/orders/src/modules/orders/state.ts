@@ -48,7 +48,8 @@ export type OrderEvent =
  * the stock back whatever became of the reservation: released while reserved, restocked once
  * committed; `restock` (order.returned) puts a returned order's goods back.
  */
-export type Effect = 'commit_stock' | 'release_stock' | 'restock' | 'request_refund' | 'void_payment'
+/** What must follow a transition in its transaction; `announce_delivery`: reviews learns who received what (order.delivered). */
+export type Effect = 'commit_stock' | 'release_stock' | 'restock' | 'request_refund' | 'void_payment' | 'announce_delivery'
 
 export interface Transition {
   next: OrderState
@@ -158,7 +159,11 @@ export function transition(state: OrderState, event: OrderEvent): Transition {
       throw new IllegalTransitionError(status, event.type)
     case 'deliver':
       if (status === 'SHIPPED')
-        return { next: { ...state, status: 'DELIVERED' }, history: [{ event: 'delivered', status: 'DELIVERED', reason: null }], effects: [] }
+        return {
+          next: { ...state, status: 'DELIVERED' },
+          history: [{ event: 'delivered', status: 'DELIVERED', reason: null }],
+          effects: ['announce_delivery'],
+        }
       throw new IllegalTransitionError(status, event.type)
     case 'request_return':
       if (status !== 'DELIVERED') throw new IllegalTransitionError(status, event.type)

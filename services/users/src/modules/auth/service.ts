@@ -36,14 +36,15 @@ function invalidRefresh(): UnauthorizedError {
 export function createAuthService(deps: AuthDeps) {
   const { sql, keys, passwords, limiter, log } = deps
 
-  async function issueTokens(db: Parameters<typeof sessions.insertRefreshToken>[0], user: { id: string; role: users.UserRow['role'] }, sessionId: string): Promise<Tokens> {
+  async function issueTokens(db: Parameters<typeof sessions.insertRefreshToken>[0], user: { id: string; role: users.UserRow['role']; name: string }, sessionId: string): Promise<Tokens> {
     const refreshToken = randomBytes(32).toString('base64url')
     await sessions.insertRefreshToken(db, {
       tokenHash: hashToken(refreshToken),
       sessionId,
       expiresAt: new Date(Date.now() + deps.refreshTtlDays * 86_400_000),
     })
-    const accessToken = await keys.signAccessToken({ userId: user.id, role: user.role, sessionId })
+    // The name travels in the token so that other services (reviews' authors) need not ask for it.
+    const accessToken = await keys.signAccessToken({ userId: user.id, role: user.role, sessionId, name: user.name })
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: deps.accessTtlSeconds }
   }
 

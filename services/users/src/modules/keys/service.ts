@@ -26,7 +26,7 @@ export interface KeyRing {
   /** A key resolver over `jwks`, for verifying tokens inside this service. */
   localKeys: JWTVerifyGetKey
   /** An access token for the claims, valid `ttlSeconds` (default: the ring's). */
-  signAccessToken(claims: { userId: string; role: Role; sessionId: string }, ttlSeconds?: number): Promise<string>
+  signAccessToken(claims: { userId: string; role: Role; sessionId: string; name?: string }, ttlSeconds?: number): Promise<string>
 }
 
 export interface KeyRingOptions {
@@ -76,8 +76,8 @@ export async function loadKeyRing(sql: Sql, options: KeyRingOptions): Promise<Ke
     kid,
     jwks,
     localKeys: createLocalJWKSet(jwks),
-    signAccessToken: ({ userId, role, sessionId }, ttlSeconds = options.ttlSeconds) =>
-      new SignJWT({ role, sid: sessionId })
+    signAccessToken: ({ userId, role, sessionId, name }, ttlSeconds = options.ttlSeconds) =>
+      new SignJWT({ role, sid: sessionId, ...(name === undefined ? {} : { name }) })
         .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: 'JWT' })
         .setSubject(userId)
         .setIssuer(options.issuer)

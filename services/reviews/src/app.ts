@@ -1,0 +1,36 @@
+import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
+import { pingSql, type Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { createServiceApp } from '@shop/shared/http/service-app'
+import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
+import type { CatalogClient } from './catalog-client.ts'
+import { adminReviewRoutes, reviewRoutes } from './modules/reviews/routes.ts'
+import { createReviewsService } from './modules/reviews/service.ts'
+
+export interface ReviewsAppDeps {
+  sql: Sql
+  redis: Redis
+  log: Logger
+  verifier: TokenVerifier
+  catalog: CatalogClient
+  dispatcher?: OutboxDispatcher
+}
+
+/** Builds the reviews API: no listen(), no globals. */
+export function createApp(deps: ReviewsAppDeps) {
+  const auth = authPlugin(deps.verifier)
+  const reviews = createReviewsService({ sql: deps.sql, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher })
+  return createServiceApp({
+    service: 'reviews',
+    title: 'Shop reviews service',
+    description:
+      "Verified-purchase reviews: only a customer whose order holding the product was delivered (and not returned) may review it, once. Public lists and rating summaries; moderation; the catalog keeps each product's rating from this service's review.changed events.",
+    log: deps.log,
+    checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
+  })
+    .use(reviewRoutes(reviews, auth))
+    .use(adminReviewRoutes(reviews, auth))
+}
+
+export type App = ReturnType<typeof createApp>
