@@ -2,15 +2,17 @@
  * `bun run chaos`: a fault-injection run in the spirit of Jepsen's bank test. The whole system
  * runs on a database and a Redis of its own (Redis with ordinary persistence: an AOF fsync'd
  * every second), with two instances of every worker. Concurrent clients place orders, top up and
- * cancel through the gateway while a controller SIGKILLs and restarts workers and services, kills
+ * cancel, return and review through the gateway while a controller SIGKILLs and restarts workers and services, kills
  * Redis and starts it again (with its data, or empty), deletes every key of the system's prefix
  * (the queues forget everything), and cuts every Postgres connection; an admin books supplies and
- * stock adjustments meanwhile. Then the system is left to recover and the invariants are checked:
+ * stock adjustments, ships, delivers, receives returns and hides or unhides reviews meanwhile. Then the system is left to recover and the invariants are checked:
  * no accepted order lost or stuck, no wallet debited twice for an order, no refund twice, no
  * cancelled order charged without its refund, no negative balance, every ledger summing to its
  * balance, every accepted deposit, supply and adjustment booked once, stock on hand plus committed
  * equal to the initial stock plus supplies and adjustments, every product's stock the sum of its
- * stock movements, and no cancelled order's goods left out of stock.
+ * stock movements, no cancelled order's goods left out of stock, every delivery a purchase at
+ * reviews (a return returned), and every product's rating the same in its visible reviews,
+ * reviews' running totals and the catalog.
  *
  *   bun run chaos [seconds-of-load=120] [clients=24]
  * Loopback only, bounded in time, and it stops every process it started, by PID.
@@ -20,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
-import { createSql } from '@shop/shared/data/db'
+import { createSql, type Sql } from '@shop/shared/data/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
 import { stockLedgerMismatches } from '../services/catalog/src/modules/inventory/repository.ts'
 import { PROCESSES, localServiceEnv } from './processes.ts'
@@ -167,6 +169,35 @@ async function call(method: string, path: string, options: { token?: string; bod
   }
 }
 
+/**
+ * Order lines whose purchase the reviews service does not hold as it should: a delivered (or
+ * return-requested) order's lines held, a returned order's returned, and no purchase of an order
+ * that was never delivered.
+ */
+function purchaseMismatches(sql: Sql) {
+  return sql`(
+    (select count(*) from orders.order_items i join orders.orders o on o.id = i.order_id
+     left join reviews.purchases p on p.order_id = i.order_id and p.product_id = i.product_id
+     where o.status in ('DELIVERED', 'RETURN_REQUESTED', 'RETURNED')
+       and (p.order_id is null or (o.status = 'RETURNED') <> (p.returned_at is not null)))
+    + (select count(*) from reviews.purchases p left join orders.orders o on o.id = p.order_id
+       where o.id is null or o.status not in ('DELIVERED', 'RETURN_REQUESTED', 'RETURNED')))::int`
+}
+
+/**
+ * Products whose rating differs between the reviews (the visible ones), the reviews service's
+ * running totals (product_ratings) and the catalog's copy (from review.changed events).
+ */
+function ratingMismatches(sql: Sql) {
+  return sql`(
+    select count(*) from catalog.products c
+    left join (select product_id, count(*) as n, sum(rating) as total from reviews.reviews where not hidden group by 1) r on r.product_id = c.id
+    left join reviews.product_ratings pr on pr.product_id = c.id
+    where c.rating_count <> coalesce(r.n, 0) or c.rating_sum <> coalesce(r.total, 0)
+       or coalesce(pr.stars_1 + pr.stars_2 + pr.stars_3 + pr.stars_4 + pr.stars_5, 0) <> coalesce(r.n, 0)
+       or coalesce(pr.stars_1 + 2 * pr.stars_2 + 3 * pr.stars_3 + 4 * pr.stars_4 + 5 * pr.stars_5, 0) <> coalesce(r.total, 0))::int`
+}
+
 /** Like the desktop app: the same key until a final answer (a 2xx or a 4xx other than 409/429). */
 async function once(method: string, path: string, token: string, body?: unknown) {
   const key = crypto.randomUUID()
@@ -241,6 +272,10 @@ try {
     deliveries: 0,
     returns: 0,
     receipts: 0,
+    /** Reviews: written (201), edited (200), hidden and unhidden by the admin (200). */
+    reviews: 0,
+    reviewEdits: 0,
+    moderations: 0,
     refused: 0,
     gaveUp: 0,
   }
@@ -248,6 +283,8 @@ try {
   let running = true
   const clients = customers.map(async (c, index) => {
     const mine: string[] = []
+    /** The customer's reviews, by product. */
+    const reviewed = new Map<string, string>()
     let n = 0
     while (running) {
       n++
@@ -268,6 +305,23 @@ try {
         if (id) {
           const res = await once('POST', `/api/orders/${id}/return`, c.token, { reason: 'chaos: not as described' })
           if (res.status === 200) accepted.returns++
+        }
+      } else if (roll < 0.35 && mine.length) {
+        // A product of a delivered order reviewed, or the review's rating changed.
+        const delivered = await call('GET', '/api/orders?status=DELIVERED&limit=5', { token: c.token })
+        const order = (delivered.body?.items as { items: { productId: string }[] }[] | undefined)?.[0]
+        const productId = order?.items[Math.floor(Math.random() * order.items.length)]?.productId
+        const rating = 1 + Math.floor(Math.random() * 5)
+        const existing = productId && reviewed.get(productId)
+        if (existing) {
+          if ((await once('PATCH', `/api/reviews/${existing}`, c.token, { rating })).status === 200) accepted.reviewEdits++
+        } else if (productId) {
+          // 403 while the delivery is still on its way to the reviews worker; 409 when a lost answer's retry finds it.
+          const res = await once('POST', '/api/reviews', c.token, { productId, rating, body: `chaos review: ${rating} stars` })
+          if (res.status === 201) {
+            accepted.reviews++
+            reviewed.set(productId, res.body.id)
+          }
         }
       } else {
         const count = 1 + Math.floor(Math.random() * 3)
@@ -323,6 +377,14 @@ try {
       if (shipped && (await once('POST', `/api/orders/${shipped}/deliver`, adminToken)).status === 200) accepted.deliveries++
       const asked = await next('RETURN_REQUESTED')
       if (asked && (await once('POST', `/api/orders/${asked}/return/receive`, adminToken)).status === 200) accepted.receipts++
+      // Now and then a review hidden, or a hidden one brought back.
+      if (Math.random() < 0.2) {
+        const hide = Math.random() < 0.6
+        const res = await call('GET', `/api/admin/reviews?hidden=${!hide}&limit=20`, { token: adminToken })
+        const items = (res.body?.items as { id: string }[] | undefined) ?? []
+        const id = items[Math.floor(Math.random() * items.length)]?.id
+        if (id && (await once('POST', `/api/reviews/${id}/${hide ? 'hide' : 'unhide'}`, adminToken)).status === 200) accepted.moderations++
+      }
     }
   })()
 
@@ -380,7 +442,7 @@ try {
   running = false
   clearInterval(tokenRefresher)
   await Promise.all([...clients, stockClerk, warehouse])
-  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.stock.size} supplies and adjustments, ${accepted.cancels} cancels, ${accepted.ships} shipped, ${accepted.deliveries} delivered, ${accepted.returns} returns asked, ${accepted.receipts} received, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
+  log(`load stopped: ${accepted.orders.size} orders accepted, ${accepted.deposits.size} deposits, ${accepted.stock.size} supplies and adjustments, ${accepted.cancels} cancels, ${accepted.ships} shipped, ${accepted.deliveries} delivered, ${accepted.returns} returns asked, ${accepted.receipts} received, ${accepted.reviews} reviews written, ${accepted.reviewEdits} edited, ${accepted.moderations} hidden or unhidden, ${accepted.refused} refused (409/422), ${accepted.gaveUp} given up`)
   if (gaveUpWith.size) log(`orders given up by clients, by last answer: ${JSON.stringify(Object.fromEntries(gaveUpWith))}`)
 
   // Recovery: every process up, then wait for every order to settle.
@@ -401,11 +463,19 @@ try {
       select (select count(*) from catalog.reservations r join orders.orders o on o.id = r.order_id
               where r.status = 'committed' and o.status in ('CANCELLED', 'RETURNED'))
            + (select count(*) from orders.orders where restock_status = 'requested') as n`
-    unsettled = row!.n + reserved!.n + restocking!.n
+    // Reviews: every delivery recorded as purchases (and returns as returned), and the catalog's
+    // ratings caught up with the reviews' (events on their way, or redelivered after a fault).
+    const [purchases] = await sql<{ n: number }[]>`select ${purchaseMismatches(sql)} as n`
+    const [ratings] = await sql<{ n: number }[]>`select ${ratingMismatches(sql)} as n`
+    unsettled = row!.n + reserved!.n + restocking!.n + purchases!.n + ratings!.n
     if (unsettled === 0) break
     await Bun.sleep(1000)
   }
-  log(unsettled === 0 ? 'recovered: no order NEW, no refund or void pending, no stock reserved, no cancelled order unrestocked' : `not settled after 120 s: ${unsettled} left`)
+  log(
+    unsettled === 0
+      ? 'recovered: no order NEW, no refund or void pending, no stock reserved, no cancelled order unrestocked, every delivery a purchase, every rating caught up'
+      : `not settled after 120 s: ${unsettled} left`,
+  )
 
   // --- invariants ---
   const ids = [...accepted.orders]
@@ -485,7 +555,10 @@ try {
     select count(*)::int as n from catalog.reservations r join orders.orders o on o.id = r.order_id
     where r.status = 'committed' and o.status in ('CANCELLED', 'RETURNED')`) as unknown as [{ n: number }]
   const [{ n: dead }] = (await sql`
-    select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters) as n`) as unknown as [{ n: number }]
+    select (select count(*) from payments.dead_letters) + (select count(*) from orders.dead_letters) + (select count(*) from catalog.dead_letters)
+         + (select count(*) from reviews.dead_letters) as n`) as unknown as [{ n: number }]
+  const [{ n: purchaseMismatch }] = (await sql`select ${purchaseMismatches(sql)} as n`) as unknown as [{ n: number }]
+  const [{ n: ratingMismatch }] = (await sql`select ${ratingMismatches(sql)} as n`) as unknown as [{ n: number }]
   const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by 1 order by 1`
   const reasons = await sql<{ reason: string; n: number }[]>`
     select reason, count(*)::int as n from orders.orders where status = 'CANCELLED' group by 1 order by 2 desc`
@@ -504,13 +577,14 @@ try {
     `checks: ledger_unbalanced=${unbalanced} money_mismatch=${wrongMoney.length} cancelled_charged=${cancelledCharged} double_refunds=${charges!.doubleRefunds} ` +
       `deposit_problems=${depositProblems}/${depositKeys.length} stock_problems=${stockProblems}/${stock.length} ` +
       `inventory_problems=${inventoryProblems}/${stockKeys.length} stock_ledger_mismatch=${ledgerMismatch} ` +
-      `commit_mismatch=${commitMismatch} unrestocked=${unrestocked} returned_unrefunded=${returnedUnrefunded} dead_letters=${dead}`,
+      `commit_mismatch=${commitMismatch} unrestocked=${unrestocked} returned_unrefunded=${returnedUnrefunded} ` +
+      `purchase_mismatch=${purchaseMismatch} rating_mismatch=${ratingMismatch} dead_letters=${dead}`,
   )
   for (const o of wrongMoney.slice(0, 5)) console.log(`  money mismatch: ${JSON.stringify(o)}`)
   const doubleCharged = charges!.doublePayments + charges!.doubleRefunds
   console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck}`)
   const problems = [lost, doubleCharged, negative, stuck, unbalanced, wrongMoney.length, cancelledCharged, depositProblems, stockProblems]
-  problems.push(inventoryProblems, ledgerMismatch, commitMismatch, unrestocked, returnedUnrefunded)
+  problems.push(inventoryProblems, ledgerMismatch, commitMismatch, unrestocked, returnedUnrefunded, purchaseMismatch, ratingMismatch)
   exitCode = problems.every((n) => n === 0) ? 0 : 1
 } catch (error) {
   console.error(`chaos run failed: ${(error as Error).message}`)

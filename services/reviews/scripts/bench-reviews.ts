@@ -3,13 +3,14 @@
  * (newest, highest and lowest, first pages and pages deep in the list, by cursor) and
  * `GET /api/reviews/summary`. The reviews app runs in a child process (as in production); this
  * process is the load generator: C concurrent connections for D seconds per phase. Prints, per
- * phase, requests/s, latency p50/p99 and the server's CPU ms per request (from /proc).
+ * phase, requests/s, latency p50/p99 and the CPU ms per request of the server and of Postgres
+ * (from /proc).
  *
  *   bun run bench:reviews [reviews=10000] [seconds=10] [connections=32]
  * Uses DATABASE_URL (default: local), a schema of its own, and drops it afterwards.
  */
 import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { migrate } from '@shop/shared/data/migrate'
 import { freePort, testSchema } from '@shop/shared/testing'
 import { MIGRATIONS } from '../src/bootstrap.ts'
@@ -81,9 +82,22 @@ try {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in ms (USER_HZ 100)
   }
 
+  /** CPU ms of every local Postgres process (the pool's backends among them), when visible. */
+  const postgresCpu = () => {
+    let total = 0
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuOf(Number(entry))
+      } catch {}
+    }
+    return total
+  }
+
   async function phase(name: string, urls: string[], isRight: (body: any) => boolean) {
-    for (const url of urls) await fetch(url) // warm up
+    for (let i = 0; i < 3; i++) await Promise.all(urls.map((url) => fetch(url))) // warm up: the pool's connections open
     const cpuBefore = cpuOf(server!.pid)
+    const postgresBefore = postgresCpu()
     const latencies: number[] = []
     let errors = 0
     const started = performance.now()
@@ -102,11 +116,13 @@ try {
     )
     const elapsed = (performance.now() - started) / 1000
     const cpuMs = cpuOf(server!.pid) - cpuBefore
+    const postgresMs = postgresCpu() - postgresBefore
     latencies.sort((a, b) => a - b)
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1)
     console.log(
       `${name}_requests_per_s=${Math.round(latencies.length / elapsed)} p50_ms=${pct(50)} p99_ms=${pct(99)} ` +
-        `server_cpu_ms_per_request=${(cpuMs / latencies.length).toFixed(3)} requests=${latencies.length} errors=${errors}`,
+        `server_cpu_ms_per_request=${(cpuMs / latencies.length).toFixed(3)} postgres_cpu_ms_per_request=${(postgresMs / latencies.length).toFixed(3)} ` +
+        `requests=${latencies.length} errors=${errors}`,
     )
   }
 

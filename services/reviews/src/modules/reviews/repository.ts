@@ -1,4 +1,4 @@
-import type { Db } from '@shop/shared/data/db'
+import type { Db, Fragment } from '@shop/shared/data/db'
 import type { Sort } from './model.ts'
 
 export interface ReviewRow {
@@ -102,41 +102,52 @@ export async function remove(db: Db, id: string): Promise<void> {
   await db`delete from reviews where id = ${id}`
 }
 
+/**
+ * `page` (a select of reviews rows, ordered and limited) with each row's `verified_purchase`, in
+ * `order`. The purchase check is applied to the page's rows only: as a column of the query that
+ * finds them, Postgres planned it as a hash of every purchase (2-5 ms a page at 10,000 reviews).
+ */
+function withVerifiedPage(db: Db, page: Fragment, order: Fragment) {
+  return db<ReviewRow[]>`select ${withVerified(db)} from (${page}) r order by ${order}`
+}
+
 /** One page of a product's visible reviews in `sort` order, keyset after `after` (the last row's key). */
 export async function listVisible(db: Db, productId: string, sort: Sort, after: [number, string] | [string] | undefined, limit: number): Promise<ReviewRow[]> {
-  const base = db`from reviews r where r.product_id = ${productId} and not r.hidden`
+  const base = db`select * from reviews where product_id = ${productId} and not hidden`
   switch (sort) {
-    case 'newest':
-      return db<ReviewRow[]>`
-        select ${withVerified(db)} ${base} ${after ? db`and r.id < ${after[0]}::uuid` : db``}
-        order by r.id desc limit ${limit}`
-    case 'highest':
-      return db<ReviewRow[]>`
-        select ${withVerified(db)} ${base} ${after ? db`and (r.rating, r.id) < (${after[0] as number}, ${after[1] as string}::uuid)` : db``}
-        order by r.rating desc, r.id desc limit ${limit}`
-    case 'lowest':
-      if (!after)
-        return db<ReviewRow[]>`select ${withVerified(db)} ${base} order by r.rating, r.id desc limit ${limit}`
+    case 'newest': {
+      const order = db`id desc`
+      return withVerifiedPage(db, db`${base} ${after ? db`and id < ${after[0]}::uuid` : db``} order by ${order} limit ${limit}`, order)
+    }
+    case 'highest': {
+      const order = db`rating desc, id desc`
+      const keyset = after ? db`and (rating, id) < (${after[0] as number}, ${after[1] as string}::uuid)` : db``
+      return withVerifiedPage(db, db`${base} ${keyset} order by ${order} limit ${limit}`, order)
+    }
+    case 'lowest': {
+      const order = db`rating, id desc`
+      if (!after) return withVerifiedPage(db, db`${base} order by ${order} limit ${limit}`, order)
       // Rating up, id down: no row comparison covers both directions, so the rest of the same
       // rating and the higher ratings are two index walks, merged.
-      return db<ReviewRow[]>`
+      const page = db`
         select * from (
-          (select ${withVerified(db)} ${base} and r.rating = ${after[0] as number} and r.id < ${after[1] as string}::uuid order by r.id desc limit ${limit})
+          (${base} and rating = ${after[0] as number} and id < ${after[1] as string}::uuid order by id desc limit ${limit})
           union all
-          (select ${withVerified(db)} ${base} and r.rating > ${after[0] as number} order by r.rating, r.id desc limit ${limit})
-        ) page
-        order by rating, id desc limit ${limit}`
+          (${base} and rating > ${after[0] as number} order by ${order} limit ${limit})
+        ) both_walks order by ${order} limit ${limit}`
+      return withVerifiedPage(db, page, order)
+    }
   }
 }
 
 /** One page of every review (or only the hidden, or only the visible ones), newest first: the moderation list. */
 export async function listAll(db: Db, filter: { hidden?: boolean; productId?: string }, after: string | undefined, limit: number): Promise<ReviewRow[]> {
   const conditions = [db`true`]
-  if (filter.hidden !== undefined) conditions.push(db`r.hidden = ${filter.hidden}`)
-  if (filter.productId) conditions.push(db`r.product_id = ${filter.productId}`)
-  if (after) conditions.push(db`r.id < ${after}::uuid`)
+  if (filter.hidden !== undefined) conditions.push(db`hidden = ${filter.hidden}`)
+  if (filter.productId) conditions.push(db`product_id = ${filter.productId}`)
+  if (after) conditions.push(db`id < ${after}::uuid`)
   const where = conditions.reduce((all, c) => db`${all} and ${c}`)
-  return db<ReviewRow[]>`select ${withVerified(db)} from reviews r where ${where} order by r.id desc limit ${limit}`
+  return withVerifiedPage(db, db`select * from reviews where ${where} order by id desc limit ${limit}`, db`id desc`)
 }
 
 // ---- ratings ----
