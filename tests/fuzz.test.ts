@@ -92,7 +92,7 @@ async function operations(baseUrl: string): Promise<Operation[]> {
   return ops
 }
 
-const SERVICES = ['users', 'catalog', 'payments', 'orders'] as const
+const SERVICES = ['users', 'catalog', 'payments', 'orders', 'reviews'] as const
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
@@ -143,7 +143,7 @@ describe('hostile requests no generator needs to find', () => {
 
   test('a body over the limit is a 413 problem, declared or sent in chunks, never Bun\'s bare answer', async () => {
     const failures: string[] = []
-    const writes = { users: '/api/auth/login', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders' }
+    const writes = { users: '/api/auth/login', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders', reviews: '/api/reviews' }
     for (const name of SERVICES) {
       const port = Number(new URL(s.urls[name]).port)
       const route = writes[name]
@@ -159,7 +159,7 @@ describe('hostile requests no generator needs to find', () => {
 
   test('a JSON body nested 100,000 levels deep is a 400 on every service, before anything walks it', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000)
-    const writes = { users: '/api/auth/register', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders' }
+    const writes = { users: '/api/auth/register', catalog: '/api/products', payments: '/api/wallet', orders: '/api/orders', reviews: '/api/reviews' }
     for (const name of SERVICES) {
       const res = await fetch(`${s.urls[name]}${writes[name]}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}`, 'idempotency-key': crypto.randomUUID() }, body: deep })
       expect({ name, status: res.status, type: res.headers.get('content-type') }).toEqual({ name, status: 400, type: 'application/problem+json' })

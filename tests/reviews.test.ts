@@ -14,7 +14,8 @@ let s: System
 let queues: Queues
 let connection: ReturnType<typeof producerConnection>
 beforeAll(async () => {
-  s = await startSystem({ gateway: {} })
+  // A short order timeout: the reconciler announces deliveries and returns again that long after.
+  s = await startSystem({ gateway: {}, orderTimeoutSeconds: 10, reconcileIntervalMs: 500 })
   connection = producerConnection(TEST_REDIS_URL)
   queues = new Queues(connection, s.prefix)
 }, 60_000)
@@ -59,10 +60,27 @@ async function catalogShows(productId: string, expected: { average: number | nul
 const summary = async (productId: string) => (await api('GET', `/api/reviews/summary?productId=${productId}`)).body
 const listed = async (productId: string, query = '') => (await api('GET', `/api/reviews?productId=${productId}${query}`)).body
 
-/** Puts an event on the reviews queue as orders' relay would (job id = message id, or a fresh one for a redelivery). */
+/** Puts an event on the reviews queue as orders' relay would (job id = message id, or a fresh one for a redelivery); waits until it was handled. */
 async function deliverEvent<N extends EventName>(name: N, payload: EventPayload<N>, id: string = Bun.randomUUIDv7()) {
-  await queues.get('reviews').add(name, { id, name, payload, occurredAt: new Date().toISOString() }, { jobId: `${id}-${Math.random().toString(36).slice(2, 8)}` })
+  const job = await queues.get('reviews').add(name, { id, name, payload, occurredAt: new Date().toISOString() }, { jobId: `${id}-${Math.random().toString(36).slice(2, 8)}` })
+  expect(await waitFor(() => job.isCompleted(), 15_000)).toBe(true)
   return id
+}
+
+/**
+ * Pauses `queue` around `act`, waits until `db`'s outbox has sent every row for it that `sent`
+ * counts, then drops what reached the queue: what a Redis restart without fsync does.
+ */
+async function losing(queue: 'catalog' | 'reviews', sentRows: () => Promise<number>, act: () => Promise<void>) {
+  const q = queues.get(queue)
+  await q.pause()
+  try {
+    await act()
+    expect(await waitFor(async () => (await sentRows()) > 0, 10_000)).toBe(true)
+    await q.drain(true)
+  } finally {
+    await q.resume()
+  }
 }
 
 describe('who may review', () => {
@@ -239,6 +257,8 @@ describe('reading', () => {
     const unrated = await s.product({ price: 100, stock: 1, name: 'Unrated thing' })
     await catalogShows(p.id, { average: 3.1, count: 9 })
     const byRating = (await api('GET', '/api/products?sort=rating&limit=100')).body.items.map((x: { id: string }) => x.id) as string[]
+    expect(byRating).toContain(p.id)
+    expect(byRating).toContain(unrated.id)
     expect(byRating.indexOf(p.id)).toBeLessThan(byRating.indexOf(unrated.id))
   })
 })
@@ -276,8 +296,9 @@ describe('exactness', () => {
     expect(before).toHaveLength(1)
     const [sent] = await s.db.orders.sql<{ eventId: string; payload: EventPayload<'order.delivered'> }[]>`
       select event_id, payload from outbox where name = 'order.delivered' and payload->>'userId' = ${c.id}`
-    const again = [await deliverEvent('order.delivered', sent!.payload, sent!.eventId), await deliverEvent('order.delivered', sent!.payload)]
-    expect(await waitFor(async () => (await s.db.reviews.sql`select count(*)::int as n from inbox where message_id = any(${again}::uuid[])`)[0]!.n === 2, 15_000)).toBe(true)
+    await deliverEvent('order.delivered', sent!.payload, sent!.eventId) // the same message again: the inbox skips it
+    const fresh = await deliverEvent('order.delivered', sent!.payload) // the same delivery as a new message
+    expect((await s.db.reviews.sql`select 1 from inbox where message_id = ${fresh}`).length).toBe(1)
     expect(await s.db.reviews.sql`select order_id, product_id, user_id, delivered_at, returned_at from purchases where user_id = ${c.id}`).toEqual(before)
     // And a late, older rating never overwrites a newer one at the catalog.
     const r = (await review(c.token, { productId: p.id, rating: 5, body: 'Fine' })).body
@@ -287,5 +308,63 @@ describe('exactness', () => {
     await queues.get('catalog').add('review.changed', { id, name: 'review.changed', payload: stale, occurredAt: new Date().toISOString() }, { jobId: id })
     expect(await waitFor(async () => (await s.db.catalog.sql`select 1 from inbox where message_id = ${id}`).length === 1, 15_000)).toBe(true)
     expect(await ratingOf(p.id)).toEqual({ average: 5, count: 1 })
+  })
+})
+
+describe('what Redis forgets', () => {
+  test('order.delivered lost after it was sent: the reconciler announces it again, and the buyer may review', async () => {
+    const p = await s.product({ price: 1000, stock: 10 })
+    const c = await s.customer(100_000)
+    const orderId = await orderFor(c, [p.id], 'SHIPPED')
+    const sent = async () => (await s.db.orders.sql`select count(*)::int as n from outbox where name = 'order.delivered' and payload->>'orderId' = ${orderId} and sent_at is not null`)[0]!.n
+    await losing('reviews', sent, async () => {
+      expect((await admin(`/api/orders/${orderId}/deliver`)).status).toBe(200)
+    })
+    expect((await review(c.token, { productId: p.id, rating: 5, body: 'Worth the wait' })).status).toBe(403)
+    // A timeout (10 s here) after the delivery, the reconciler publishes it again.
+    expect(await waitFor(async () => (await s.db.reviews.sql`select 1 from purchases where order_id = ${orderId}`).length > 0, 30_000)).toBe(true)
+    expect((await review(c.token, { productId: p.id, rating: 5, body: 'Worth the wait' })).status).toBe(201)
+    expect((await s.db.orders.sql`select event from announcements where order_id = ${orderId}`).length).toBe(0)
+  }, 60_000)
+
+  test('review.changed lost after it was sent: the worker sends the rating again and the catalog catches up', async () => {
+    const p = await s.product({ price: 1000, stock: 10 })
+    const c = await buyer(p.id)
+    let reviewId = ''
+    const sent = async () => (await s.db.reviews.sql`select count(*)::int as n from outbox where name = 'review.changed' and payload->>'reviewId' = ${reviewId} and sent_at is not null`)[0]!.n
+    await losing('catalog', sent, async () => {
+      reviewId = (await review(c.token, { productId: p.id, rating: 2, body: 'Lost in transit' })).body.id
+    })
+    expect(await ratingOf(p.id)).toEqual({ average: null, count: 0 })
+    await catalogShows(p.id, { average: 2, count: 1 })
+  }, 30_000)
+
+  test('a return that overtakes its delivery (a retried job) still leaves the purchase returned', async () => {
+    const p = await s.product({ price: 1000, stock: 10 })
+    const c = await s.customer()
+    const orderId = crypto.randomUUID()
+    await deliverEvent('order.returned', { orderId, userId: c.id })
+    await deliverEvent('order.delivered', { orderId, userId: c.id, items: [{ productId: p.id }] })
+    const [purchase] = await s.db.reviews.sql<{ returnedAt: Date | null }[]>`select returned_at from purchases where order_id = ${orderId}`
+    expect(purchase!.returnedAt).toBeInstanceOf(Date)
+    expect((await review(c.token, { productId: p.id, rating: 5, body: 'Never had it' })).body.code).toBe('not_a_verified_buyer')
+  })
+})
+
+describe('moderation holds', () => {
+  test('an author cannot undo a hide by deleting and writing again: the new review starts hidden until unhidden', async () => {
+    const p = await s.product({ price: 1000, stock: 10 })
+    const c = await buyer(p.id)
+    const first = (await review(c.token, { productId: p.id, rating: 1, body: 'Spam spam spam' })).body
+    expect((await admin(`/api/reviews/${first.id}/hide`)).status).toBe(200)
+    expect((await api('DELETE', `/api/reviews/${first.id}`, { token: c.token })).status).toBe(204)
+    const again = await review(c.token, { productId: p.id, rating: 1, body: 'Spam spam spam' })
+    expect(again.status).toBe(201)
+    expect((await listed(p.id)).items).toEqual([])
+    expect(await summary(p.id)).toMatchObject({ count: 0, average: null })
+    expect((await api('GET', `/api/admin/reviews/${again.body.id}`, { token: s.adminToken })).body.hidden).toBe(true)
+    expect((await admin(`/api/reviews/${again.body.id}/unhide`)).body.hidden).toBe(false)
+    expect(await summary(p.id)).toMatchObject({ count: 1, average: 1 })
+    await catalogShows(p.id, { average: 1, count: 1 })
   })
 })

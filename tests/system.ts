@@ -62,6 +62,8 @@ export async function startSystem(options: SystemOptions = {}) {
         ? {}
         : { PAYMENT_REASK_SECONDS: String(options.reaskSeconds), PAYMENT_REASK_MAX_SECONDS: String(options.reaskSeconds * 4) }),
     },
+    // A rating change is sent to the catalog again a second after it (the tests lose events on purpose).
+    reviews: { RATING_RESEND_SECONDS: '1' },
     gateway: {
       CORS_ORIGINS: (options.gateway?.origins ?? ['http://allowed.example']).join(','),
       MAX_BODY_BYTES: '65536',

@@ -35,7 +35,15 @@ export const reviews = defineService({
   },
   worker: (rt) => {
     const concurrency = rt.config.REVIEWS_WORKER_CONCURRENCY
-    const worker = createReviewsWorker({ sql: rt.sql, schema: rt.schema, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log, concurrency })
+    const worker = createReviewsWorker({
+      sql: rt.sql,
+      schema: rt.schema,
+      redisUrl: rt.redisUrl,
+      prefix: rt.queuePrefix,
+      log: rt.log,
+      concurrency,
+      resendAfterSeconds: rt.config.RATING_RESEND_SECONDS,
+    })
     return { ...worker, describe: { queue: 'reviews', concurrency } }
   },
 })

@@ -37,8 +37,14 @@ export function createCatalogConsumer(deps: CatalogWorkerDeps) {
     // In a batch, events of one order run in turn (an order's reservation is read, then written),
     // and a product's rating changes in turn; others side by side.
     batchKey: (event) => orderIdOf(event) ?? `rating:${(event.payload as { productId: string }).productId}`,
-    // Every product the batch's orders will move, locked first in id order (as reservations lock them).
-    lockFirst: (tx, events) => lockProductsOf(tx, events.flatMap((e) => orderIdOf(e)?.toLowerCase() ?? [])),
+    // Every product the batch will move (its orders' and its ratings'), locked first in id order,
+    // as reservations lock them: lanes that lock rows of their own could deadlock with them.
+    lockFirst: (tx, events) =>
+      lockProductsOf(
+        tx,
+        events.flatMap((e) => orderIdOf(e)?.toLowerCase() ?? []),
+        events.flatMap((e) => (orderIdOf(e) ? [] : [(e.payload as { productId: string }).productId.toLowerCase()])),
+      ),
     // A batch's payments commit in one statement: the product locks taken first are held shorter.
     batchHandlers: { 'order.paid': ordersPaid({ log: deps.log }) },
     handlers: {

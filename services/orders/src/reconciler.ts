@@ -9,7 +9,8 @@
  * - releases reservations whose order was never written (a crash between the reservation and the
  *   order's insert; the catalog leaves a tombstone so they cannot come back);
  * - settles reservations the catalog still holds long after their order was decided (the
- *   `order.paid` or `order.cancelled` that would have settled them was lost).
+ *   `order.paid` or `order.cancelled` that would have settled them was lost);
+ * - announces deliveries and returns to reviews once more, a timeout after the first.
  * Safe in several worker processes: each order is locked and re-checked in its own transaction.
  * One row that fails (a bug, a poisoned row) is logged and left out of the next passes for a
  * while; it never holds the others back.
@@ -19,7 +20,7 @@ import type { Logger } from '@shop/shared/runtime/logger'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
 import * as repo from './modules/orders/repository.ts'
-import { applyEvent, askAgain } from './modules/orders/service.ts'
+import { announceAgain, applyEvent, askAgain } from './modules/orders/service.ts'
 import { IllegalTransitionError, type Status } from './modules/orders/state.ts'
 
 /** Rows that failed, left out of the passes until their time is up. */
@@ -151,11 +152,31 @@ async function giveBackStock(deps: ReconcilerDeps): Promise<number> {
   })
 }
 
+/**
+ * Deliveries and returns announced to reviews a timeout ago: published once more (Redis may have
+ * lost the first after the outbox sent it; reviews records each once), and the row taken.
+ */
+async function announceAgainDue(deps: ReconcilerDeps): Promise<number> {
+  const due = await repo.dueAnnouncements(deps.sql, deps.timeoutSeconds, BATCH, deps.quarantine.ids())
+  let sent = 0
+  for (const { orderId, event } of due) {
+    try {
+      const done = await deps.dispatcher.transaction(deps.sql, async (tx) => (await repo.takeAnnouncement(tx, orderId, event)) && announceAgain(tx, orderId, event))
+      if (done) sent++
+    } catch (error) {
+      deps.quarantine.add(orderId)
+      deps.log.error('reconciler: announcing again failed; left out of the next passes for a while', { orderId, event, error: (error as Error).message })
+    }
+  }
+  return sent
+}
+
 /** One pass; returns how many orders, requests and reservations it settled or repeated. */
 export async function reconcile(deps: ReconcilerDeps): Promise<number> {
   let settled = await timeOut(deps)
   settled += await askOverdue(deps)
   settled += await releaseOrphanedIntents(deps)
+  settled += await announceAgainDue(deps)
   // The catalog may be down: the rest of the pass has been done, and the next pass tries again.
   settled += await giveBackStock(deps).catch((error) => {
     deps.log.warn('reconciler: stock give-backs could not be confirmed', { error: (error as Error).message })

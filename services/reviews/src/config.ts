@@ -15,6 +15,11 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       /** Where the catalog's public product routes are (is an unknown product a 404?). */
       CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
       REVIEWS_WORKER_CONCURRENCY: int(8, { min: 1, max: 256 }),
+      /**
+       * A product's last rating change is sent to the catalog again this long after it (Redis may
+       * forget review.changed after it was sent); the worker looks for such changes every fifth of it.
+       */
+      RATING_RESEND_SECONDS: int(30, { min: 1, max: 86_400 }),
     },
     env,
   )

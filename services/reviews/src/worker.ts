@@ -1,12 +1,15 @@
 /**
  * The reviews worker process: consumes `order.delivered` and `order.returned` (who holds which
- * product, the verified purchases) through the inbox, and relays reviews' outbox
- * (`review.changed`, for the catalog's product ratings).
+ * product, the verified purchases) through the inbox, relays reviews' outbox (`review.changed`,
+ * for the catalog's product ratings), and sends each rating change to the catalog once more a
+ * while later (`resendRatings`).
  */
 import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
+import { every } from '@shop/shared/runtime/lifecycle'
+import { resendRatings } from './modules/reviews/service.ts'
 import { orderDelivered, orderReturned } from './jobs/purchases.ts'
 
 export interface ReviewsWorkerDeps {
@@ -17,10 +20,12 @@ export interface ReviewsWorkerDeps {
   log: Logger
   concurrency?: number
   afterCommit?: ConsumerOptions<'reviews'>['afterCommit']
+  /** A rating change is sent to the catalog again this long after it (default 30). */
+  resendAfterSeconds?: number
 }
 
 export function createReviewsWorker(deps: ReviewsWorkerDeps) {
-  return createServiceWorker({
+  const worker = createServiceWorker({
     queue: 'reviews',
     schema: deps.schema,
     sql: deps.sql,
@@ -36,6 +41,24 @@ export function createReviewsWorker(deps: ReviewsWorkerDeps) {
       'order.returned': orderReturned({ log: deps.log }),
     },
   })
+  const afterSeconds = deps.resendAfterSeconds ?? 30
+  let resender: ReturnType<typeof every> | undefined
+  let passing: Promise<number> | undefined
+  // One pass at a time; each change is sent again once (then marked), so a pass is usually empty.
+  const resend = () => (passing ??= resendRatings({ sql: deps.sql, dispatcher: worker.dispatcher }, afterSeconds).finally(() => (passing = undefined)))
+  return {
+    ...worker,
+    resendRatings: resend,
+    async start() {
+      await worker.start()
+      resender = every(deps.log, 'ratings sent again', Math.max(200, (afterSeconds * 1000) / 5), resend)
+    },
+    async stop() {
+      await resender?.run()
+      await passing?.catch(() => 0)
+      await worker.stop()
+    },
+  }
 }
 
 // The entry of the worker process (the manifest imports this file for the factory above).

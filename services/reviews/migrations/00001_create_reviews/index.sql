@@ -11,6 +11,14 @@ create table purchases (
 );
 create index purchases_held on purchases (user_id, product_id) where returned_at is null;
 
+-- Orders whose goods came back, whether or not their delivery is known yet: events of two jobs
+-- can overtake each other (a delivery retried after its order's return), and the delivery then
+-- finds the return here. Both handlers lock the order first, so the two never interleave.
+create table returned_orders (
+  order_id    uuid        primary key,
+  returned_at timestamptz not null
+);
+
 create table reviews (
   id          uuid        primary key,
   product_id  uuid        not null,
@@ -46,5 +54,21 @@ create table product_ratings (
   stars_3    integer not null default 0 check (stars_3 >= 0),
   stars_4    integer not null default 0 check (stars_4 >= 0),
   stars_5    integer not null default 0 check (stars_5 >= 0),
-  version    bigint  not null default 0
+  version    bigint  not null default 0,
+  -- The last change's review and kind, and when: what the worker sends the catalog again, once,
+  -- a while later (Redis may forget review.changed after the outbox marked it sent), until
+  -- `resent_version` reaches `version`.
+  last_review_id uuid,
+  last_change    text,
+  changed_at     timestamptz not null default now(),
+  resent_version bigint not null default 0
+);
+create index product_ratings_unsent on product_ratings (changed_at) where resent_version < version;
+
+-- Authors whose review of a product the owner hid: a review they write again (after deleting
+-- the hidden one) starts hidden too, so deleting is no way around moderation. Unhiding clears it.
+create table moderated_authors (
+  user_id    uuid not null,
+  product_id uuid not null,
+  primary key (user_id, product_id)
 );

@@ -184,11 +184,12 @@ export async function staleReserved(db: Db, olderThanSeconds: number, limit: num
  * so that a transaction committing or releasing several reservations (a batch of events, a
  * reservation of several products) never deadlocks with a concurrent reservation.
  */
-export async function lockProductsOf(db: Db, orderIds: string[]): Promise<void> {
-  if (orderIds.length === 0) return
+export async function lockProductsOf(db: Db, orderIds: string[], productIds: string[] = []): Promise<void> {
+  if (orderIds.length === 0 && productIds.length === 0) return
   await db`
     select p.id from products p
-    where p.id in (select product_id from reservation_items where order_id = any(${orderIds}::uuid[]))
+    where p.id in (select product_id from reservation_items where order_id = any(${orderIds}::uuid[])
+                   union all select unnest(${productIds}::uuid[]))
     order by p.id
     for update of p`
 }

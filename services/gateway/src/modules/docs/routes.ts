@@ -51,7 +51,7 @@ export function docsRoutes(upstreams: Record<ServiceName, string>) {
             if (!OPERATIONS.has(path) || index === 0) paths[path] = item
         return {
           ...first,
-          info: { ...(first as { info?: object }).info, title: 'Shop API', description: 'Every public route, through the gateway: users, catalog, payments and orders.' },
+          info: { ...(first as { info?: object }).info, title: 'Shop API', description: 'Every public route, through the gateway: users, catalog, payments, orders and reviews.' },
           servers: [{ url: '/', description: 'the gateway' }],
           paths,
           components: {

@@ -373,6 +373,30 @@ export async function confirmRestock(db: Db, id: string): Promise<void> {
   await db`update orders set restock_status = 'confirmed' where id = ${id} and restock_status = 'requested'`
 }
 
+export type Announcement = 'order.delivered' | 'order.returned'
+
+/** The order's `event` was published now: to be published once more a timeout later (migration 00006). */
+export async function announceAgainLater(db: Db, orderId: string, event: Announcement): Promise<void> {
+  await db`insert into announcements (order_id, event) values (${orderId}, ${event}) on conflict (order_id, event) do nothing`
+}
+
+/** Announcements made more than `seconds` ago, oldest first. */
+export async function dueAnnouncements(db: Db, seconds: number, limit: number, skip: string[] = []): Promise<{ orderId: string; event: Announcement }[]> {
+  return db<{ orderId: string; event: Announcement }[]>`
+    select order_id, event from announcements
+    where announced_at < now() - ${seconds} * interval '1 second' ${skip.length ? db`and order_id <> all(${skip}::uuid[])` : db``}
+    order by announced_at limit ${limit}`
+}
+
+/** Takes the announcement (locked: another worker's pass skips it); false when it is gone or taken. */
+export async function takeAnnouncement(db: Db, orderId: string, event: Announcement): Promise<boolean> {
+  const rows = await db`
+    delete from announcements where (order_id, event) in (
+      select order_id, event from announcements where order_id = ${orderId} and event = ${event} for update skip locked)
+    returning 1`
+  return rows.length > 0
+}
+
 /** For each order of `ids` that exists: its status. */
 export async function fates(db: Db, ids: string[]): Promise<{ id: string; status: Status }[]> {
   if (ids.length === 0) return []

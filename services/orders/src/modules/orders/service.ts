@@ -132,11 +132,32 @@ export async function applyEvent(
         return publishInStatement(tx, 'void.requested', { ...base, ...money, reason: refundReason(result.next) })
     }
   })
+  // Reviews hears of a delivery or a return again a timeout later (the reconciler): Redis may lose it.
+  const announced: repo.Announcement[] = []
+  if (result.effects.includes('announce_delivery')) announced.push('order.delivered')
+  if (result.effects.includes('restock')) announced.push('order.returned')
+  await Promise.all(announced.map((event) => repo.announceAgainLater(tx, order.id, event)))
   const asking = before === after ? 'keep' : after ? 'now' : 'none'
   const saved = await repo.moveOrder(tx, deps.schema, order.id, order.userId, result.next, asking, fulfilment, result.history, published.map((p) => p.fragment))
   for (const p of published) p.written()
   deps.log.info('order moved', { orderId: order.id, from: order.status, to: result.next.status, event: event.type })
   return saved
+}
+
+/**
+ * Publishes the order's delivery (with its products) or return again, for the reviews service
+ * (the reconciler, a timeout after the first). Returns false when the order is gone.
+ */
+export async function announceAgain(tx: Tx, orderId: string, event: repo.Announcement): Promise<boolean> {
+  const order = await repo.findById(tx, orderId)
+  if (!order) return false
+  const base = { orderId: order.id, userId: order.userId }
+  if (event === 'order.returned') await publish(tx, 'order.returned', base)
+  else {
+    const items = await repo.items(tx, [order.id])
+    await publish(tx, 'order.delivered', { ...base, items: items.map((i) => ({ productId: i.productId })) })
+  }
+  return true
 }
 
 /**

@@ -11,9 +11,10 @@ export const MAX_BODY = 5000
 
 // Plain TypeBox: a rating of "5" or 4.5 must be a 422, not coerced.
 const Rating = StrictInteger({ minimum: MIN_RATING, maximum: MAX_RATING, error: `must be a whole number from ${MIN_RATING} to ${MAX_RATING}` })
-// A generous bound in UTF-16 units before the service counts characters (an emoji may be 7 units).
-const Title = Type.String({ maxLength: MAX_TITLE * 8, error: `must be at most ${MAX_TITLE} characters` })
-const Body = Type.String({ maxLength: MAX_BODY * 8, error: `must be 1 to ${MAX_BODY} characters` })
+// A generous bound in UTF-16 units before the service counts characters (a family emoji is 11
+// units, a subdivision flag 14).
+const Title = Type.String({ maxLength: MAX_TITLE * 16, error: `must be at most ${MAX_TITLE} characters` })
+const Body = Type.String({ maxLength: MAX_BODY * 16, error: `must be 1 to ${MAX_BODY} characters` })
 
 export const Review = t.Object({
   id: t.String({ format: 'uuid' }),

@@ -1,4 +1,5 @@
 import type { Db, Fragment } from '@shop/shared/data/db'
+import type { ReviewChange } from '@shop/shared/domain/contracts'
 import type { Sort } from './model.ts'
 
 export interface ReviewRow {
@@ -33,19 +34,40 @@ const withVerified = (db: Db) => db`r.*, exists (
 
 // ---- purchases (from orders' events) ----
 
-/** The order's products were delivered to `userId`; a repeat changes nothing. */
+/**
+ * The order's events, one at a time: a delivery and its return (two jobs, which a retry can
+ * reorder or run side by side) never interleave. Taken first in either handler's transaction.
+ */
+async function lockOrder(db: Db, orderId: string): Promise<void> {
+  await db`select pg_advisory_xact_lock(hashtextextended(${`reviews:order:${orderId.toLowerCase()}`}, 0))`
+}
+
+/**
+ * The order's products were delivered to `userId`; a repeat changes nothing. Returned already
+ * (its return overtook its delivery): recorded as returned.
+ */
 export async function recordDelivery(db: Db, orderId: string, userId: string, productIds: string[]): Promise<number> {
+  await lockOrder(db, orderId)
   const rows = await db`
-    insert into purchases (order_id, product_id, user_id, delivered_at)
-    select ${orderId}, product_id, ${userId}, now() from unnest(${productIds}::uuid[]) as product_id
+    insert into purchases (order_id, product_id, user_id, delivered_at, returned_at)
+    select ${orderId}, product_id, ${userId}, now(), (select returned_at from returned_orders where order_id = ${orderId})
+    from unnest(${productIds}::uuid[]) as product_id
     on conflict (order_id, product_id) do nothing
     returning 1`
   return rows.length
 }
 
-/** The order's goods came back: its purchases no longer verify a review; a repeat changes nothing. */
+/**
+ * The order's goods came back: its purchases no longer verify a review, and a delivery of it
+ * that comes later is recorded returned. A repeat changes nothing.
+ */
 export async function recordReturn(db: Db, orderId: string): Promise<number> {
-  const rows = await db`update purchases set returned_at = now() where order_id = ${orderId} and returned_at is null returning 1`
+  await lockOrder(db, orderId)
+  const rows = await db`
+    with marked as (
+      insert into returned_orders (order_id, returned_at) values (${orderId}, now()) on conflict (order_id) do nothing
+    )
+    update purchases set returned_at = now() where order_id = ${orderId} and returned_at is null returning 1`
   return rows.length
 }
 
@@ -69,10 +91,12 @@ export async function insert(
   db: Db,
   review: Pick<ReviewRow, 'id' | 'productId' | 'userId' | 'rating' | 'title' | 'body' | 'authorName'>,
 ): Promise<ReviewRow | undefined> {
+  // An author the owner moderated on this product writes a hidden review.
   const [row] = await db<ReviewRow[]>`
     with r as (
-      insert into reviews (id, product_id, user_id, rating, title, body, author_name)
-      values (${review.id}, ${review.productId}, ${review.userId}, ${review.rating}, ${review.title}, ${review.body}, ${review.authorName})
+      insert into reviews (id, product_id, user_id, rating, title, body, author_name, hidden)
+      values (${review.id}, ${review.productId}, ${review.userId}, ${review.rating}, ${review.title}, ${review.body}, ${review.authorName},
+              exists (select 1 from moderated_authors where user_id = ${review.userId} and product_id = ${review.productId}))
       on conflict (user_id, product_id) do nothing
       returning *
     )
@@ -100,6 +124,12 @@ export async function update(db: Db, id: string, changes: Partial<Pick<ReviewRow
 
 export async function remove(db: Db, id: string): Promise<void> {
   await db`delete from reviews where id = ${id}`
+}
+
+/** The owner hid (true) or unhid (false) the author's review of the product: what their next review of it starts as. */
+export async function setModerated(db: Db, userId: string, productId: string, moderated: boolean): Promise<void> {
+  if (moderated) await db`insert into moderated_authors (user_id, product_id) values (${userId}, ${productId}) on conflict do nothing`
+  else await db`delete from moderated_authors where user_id = ${userId} and product_id = ${productId}`
 }
 
 /**
@@ -157,7 +187,12 @@ export async function listAll(db: Db, filter: { hidden?: boolean; productId?: st
  * edit removes its old rating and adds the new, a deletion or a hide removes one) and counts the
  * change. The row's lock serialises the product's changes, so every one sees the last.
  */
-export async function moveRating(db: Db, productId: string, change: { add?: number; remove?: number }): Promise<RatingRow> {
+export async function moveRating(
+  db: Db,
+  productId: string,
+  change: { add?: number; remove?: number },
+  cause: { reviewId: string; change: ReviewChange },
+): Promise<RatingRow> {
   const delta = (stars: number) => (change.add === stars ? 1 : 0) - (change.remove === stars ? 1 : 0)
   const columns = db`product_id, stars_1, stars_2, stars_3, stars_4, stars_5, version::int`
   // A change that removes a rating has its row already (the review it removes was counted there);
@@ -166,20 +201,37 @@ export async function moveRating(db: Db, productId: string, change: { add?: numb
   if (change.remove !== undefined) {
     const [row] = await db<RatingRow[]>`
       update product_ratings set stars_1 = stars_1 + ${delta(1)}, stars_2 = stars_2 + ${delta(2)}, stars_3 = stars_3 + ${delta(3)},
-        stars_4 = stars_4 + ${delta(4)}, stars_5 = stars_5 + ${delta(5)}, version = version + 1
+        stars_4 = stars_4 + ${delta(4)}, stars_5 = stars_5 + ${delta(5)}, version = version + 1,
+        last_review_id = ${cause.reviewId}, last_change = ${cause.change}, changed_at = now()
       where product_id = ${productId}
       returning ${columns}`
     if (!row) throw new Error(`product ${productId} has no rating to remove a review's from`)
     return row
   }
   const [row] = await db<RatingRow[]>`
-    insert into product_ratings as pr (product_id, stars_1, stars_2, stars_3, stars_4, stars_5, version)
-    values (${productId}, ${delta(1)}, ${delta(2)}, ${delta(3)}, ${delta(4)}, ${delta(5)}, 1)
+    insert into product_ratings as pr (product_id, stars_1, stars_2, stars_3, stars_4, stars_5, version, last_review_id, last_change)
+    values (${productId}, ${delta(1)}, ${delta(2)}, ${delta(3)}, ${delta(4)}, ${delta(5)}, 1, ${cause.reviewId}, ${cause.change})
     on conflict (product_id) do update set
       stars_1 = pr.stars_1 + excluded.stars_1, stars_2 = pr.stars_2 + excluded.stars_2, stars_3 = pr.stars_3 + excluded.stars_3,
-      stars_4 = pr.stars_4 + excluded.stars_4, stars_5 = pr.stars_5 + excluded.stars_5, version = pr.version + 1
+      stars_4 = pr.stars_4 + excluded.stars_4, stars_5 = pr.stars_5 + excluded.stars_5, version = pr.version + 1,
+      last_review_id = excluded.last_review_id, last_change = excluded.last_change, changed_at = now()
     returning ${columns}`
   return row!
+}
+
+/** A rating whose last change was not sent again yet, `olderThanSeconds` after it: locked (others skip it). */
+export async function lockUnsentRating(db: Db, olderThanSeconds: number): Promise<(RatingRow & { lastReviewId: string; lastChange: ReviewChange }) | undefined> {
+  const [row] = await db<(RatingRow & { lastReviewId: string; lastChange: ReviewChange })[]>`
+    select product_id, stars_1, stars_2, stars_3, stars_4, stars_5, version::int, last_review_id, last_change
+    from product_ratings
+    where resent_version < version and changed_at < now() - ${olderThanSeconds} * interval '1 second'
+    order by changed_at limit 1
+    for update skip locked`
+  return row
+}
+
+export async function markResent(db: Db, productId: string, version: number): Promise<void> {
+  await db`update product_ratings set resent_version = ${version} where product_id = ${productId}`
 }
 
 export async function rating(db: Db, productId: string): Promise<RatingRow | undefined> {

@@ -8,7 +8,7 @@ import type { Sql, Tx } from '@shop/shared/data/db'
 import type { AuthUser } from '@shop/shared/http/auth'
 import { AppError, ConflictError, NotFoundError, ValidationFailedError } from '@shop/shared/http/errors'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
-import type { ReviewChange } from '@shop/shared/domain/contracts'
+import type { EventPayload, ReviewChange } from '@shop/shared/domain/contracts'
 import { ratingAverage } from '@shop/shared/domain/rating'
 import { characterCount } from '@shop/shared/domain/text'
 import { publish } from '@shop/shared/messaging/outbox'
@@ -94,6 +94,36 @@ export function toSummary(productId: string, row: repo.RatingRow | undefined): S
   }
 }
 
+/** review.changed for a product's rating as `row` has it. */
+function changedEvent(row: repo.RatingRow, reviewId: string, change: ReviewChange): EventPayload<'review.changed'> {
+  const count = row.stars1 + row.stars2 + row.stars3 + row.stars4 + row.stars5
+  const sum = row.stars1 + 2 * row.stars2 + 3 * row.stars3 + 4 * row.stars4 + 5 * row.stars5
+  return { reviewId, productId: row.productId, change, rating: { count, sum, version: row.version } }
+}
+
+/**
+ * Sends the catalog each product's last rating change again, once, `afterSeconds` after it: Redis
+ * may forget review.changed after the outbox marked it sent, and nothing else would repeat it.
+ * A repeat is harmless (the catalog keeps the newest version). Returns how many were sent; safe
+ * in several workers (each row is locked, others skip it).
+ */
+export async function resendRatings(deps: { sql: Sql; dispatcher?: OutboxDispatcher }, afterSeconds: number, limit = 200): Promise<number> {
+  let sent = 0
+  while (sent < limit) {
+    const work = async (tx: Tx) => {
+      const row = await repo.lockUnsentRating(tx, afterSeconds)
+      if (!row) return false
+      await publish(tx, 'review.changed', changedEvent(row, row.lastReviewId, row.lastChange))
+      await repo.markResent(tx, row.productId, row.version)
+      return true
+    }
+    const done = deps.dispatcher ? await deps.dispatcher.transaction(deps.sql, work) : await deps.sql.begin(work)
+    if (!done) break
+    sent++
+  }
+  return sent
+}
+
 export interface ReviewsDeps {
   sql: Sql
   log: Logger
@@ -113,11 +143,9 @@ export function createReviewsService(deps: ReviewsDeps) {
 
   /** The product's rating moves; the catalog hears of it (review.changed, with the whole rating). */
   async function ratingMoved(tx: Tx, review: repo.ReviewRow, change: ReviewChange, move: { add?: number; remove?: number }) {
-    const row = await repo.moveRating(tx, review.productId, move)
-    const { count, average } = toSummary(review.productId, row)
-    const sum = row.stars1 + 2 * row.stars2 + 3 * row.stars3 + 4 * row.stars4 + 5 * row.stars5
-    await publish(tx, 'review.changed', { reviewId: review.id, productId: review.productId, change, rating: { count, sum, version: row.version } })
-    log.info('product rating moved', { productId: review.productId, reviewId: review.id, change, count, average, version: row.version })
+    const row = await repo.moveRating(tx, review.productId, move, { reviewId: review.id, change })
+    await publish(tx, 'review.changed', changedEvent(row, review.id, change))
+    log.info('product rating moved', { productId: review.productId, reviewId: review.id, change, version: row.version })
   }
 
   /** The caller's own review, locked; another's (or none) is a 404, so ids reveal nothing. */
@@ -131,24 +159,29 @@ export function createReviewsService(deps: ReviewsDeps) {
     async create(user: AuthUser, input: CreateReview): Promise<Review> {
       const title = cleanTitle(input.title)
       const body = cleanBody(input.body)
-      const row = await transaction(async (tx) => {
-        if (!(await repo.holdsProduct(tx, user.id, input.productId))) {
-          await mustExist(input.productId)
-          throw new NotAVerifiedBuyerError()
-        }
-        const inserted = await repo.insert(tx, {
-          id: Bun.randomUUIDv7(),
-          productId: input.productId,
-          userId: user.id,
-          rating: input.rating,
-          title,
-          body,
-          authorName: user.name ?? NAMELESS,
+      let row: repo.ReviewRow
+      try {
+        row = await transaction(async (tx) => {
+          if (!(await repo.holdsProduct(tx, user.id, input.productId))) throw new NotAVerifiedBuyerError()
+          const inserted = await repo.insert(tx, {
+            id: Bun.randomUUIDv7(),
+            productId: input.productId,
+            userId: user.id,
+            rating: input.rating,
+            title,
+            body,
+            authorName: user.name ?? NAMELESS,
+          })
+          if (!inserted) throw new ConflictError('You have reviewed this product already; change your review instead', 'review_exists')
+          // An author the owner moderated on this product writes hidden: outside the rating.
+          if (!inserted.hidden) await ratingMoved(tx, inserted, 'created', { add: inserted.rating })
+          return inserted
         })
-        if (!inserted) throw new ConflictError('You have reviewed this product already; change your review instead', 'review_exists')
-        await ratingMoved(tx, inserted, 'created', { add: inserted.rating })
-        return inserted
-      })
+      } catch (error) {
+        // Not a buyer: an unknown product is a 404 (asked of the catalog outside the transaction).
+        if (error instanceof NotAVerifiedBuyerError) await mustExist(input.productId)
+        throw error
+      }
       return toReview(row)
     },
 
@@ -183,6 +216,7 @@ export function createReviewsService(deps: ReviewsDeps) {
         if (!review) throw new NotFoundError('No such review')
         if (review.hidden === hidden) return review
         const after = await repo.update(tx, id, { hidden })
+        await repo.setModerated(tx, after.userId, after.productId, hidden)
         await ratingMoved(tx, after, hidden ? 'hidden' : 'unhidden', hidden ? { remove: after.rating } : { add: after.rating })
         return after
       })
