@@ -16,6 +16,7 @@ import { createApp as createGatewayApp, type GatewayDeps } from '../services/gat
 import { readConfig as readGatewayConfig } from '../services/gateway/src/config.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
 import { openSse } from './sse.ts'
+import { noisyPng } from '../services/catalog/src/testing.ts'
 import { startSystem, type System } from './system.ts'
 
 let s: System
@@ -226,6 +227,30 @@ describe('the users service behind the gateway: address book and admin user list
     } finally {
       await g.close()
     }
+  })
+})
+
+describe('product images through the gateway', () => {
+  test('an upload larger than a JSON body (here over 1 MiB, the gateway\'s limit) passes; over the upload limit is a 413; the image is served with its cache headers', async () => {
+    const noise = await noisyPng(900, 900)
+    expect(noise.byteLength).toBeGreaterThan(1_048_576)
+    const product = await s.product({ price: 100, stock: 1 })
+    const send = (bytes: Uint8Array) => {
+      const form = new FormData()
+      form.append('file', new File([bytes as BlobPart], 'noise.png', { type: 'image/png' }))
+      return fetch(`${gw}/api/products/${product.id}/images`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form })
+    }
+    const res = await send(noise)
+    expect(res.status).toBe(201)
+    const image = (await res.json()) as { url: string }
+    const served = await fetch(`${gw}${image.url}`)
+    expect([served.status, served.headers.get('content-type'), served.headers.get('cache-control')]).toEqual([200, 'image/webp', 'public, max-age=31536000, immutable'])
+    const tooBig = await send(new Uint8Array(6 * 1024 * 1024))
+    expect(tooBig.status).toBe(413)
+    expect(((await tooBig.json()) as { code: string }).code).toBe('payload_too_large')
+    // Any other route keeps the JSON limit.
+    const json = await fetch(`${gw}/api/products`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) })
+    expect(json.status).toBe(413)
   })
 })
 

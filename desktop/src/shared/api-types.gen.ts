@@ -162,6 +162,20 @@ export interface Product {
   price: number
   currency: string
   imageUrl: string | null
+  images: {
+    /** uuid */
+    id: string
+    url: string
+    thumbnailUrl: string
+    /** integer */
+    width: number
+    /** integer */
+    height: number
+    /** integer */
+    thumbnailWidth: number
+    /** integer */
+    thumbnailHeight: number
+  }[]
   active: boolean
   /** integer */
   stock: number

@@ -4,6 +4,8 @@ import { idempotencyPlugin, type IdempotencyStore } from '@shop/shared/http/idem
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
 import { createServiceApp } from '@shop/shared/http/service-app'
+import { imageRoutes } from './modules/images/routes.ts'
+import { createImagesService } from './modules/images/service.ts'
 import { inventoryRoutes } from './modules/inventory/routes.ts'
 import { createInventoryService } from './modules/inventory/service.ts'
 import { productRoutes } from './modules/products/routes.ts'
@@ -26,11 +28,13 @@ export function createApp(deps: CatalogDeps) {
   return createServiceApp({
     service: 'catalog',
     title: 'Shop catalog service',
-    description: 'Products, categories, full-text search, stock and its ledger (supplies, adjustments, movements), and the stock reservations of the order saga.',
+    description:
+      'Products, their images, categories, full-text search, stock and its ledger (supplies, adjustments, movements), and the stock reservations of the order saga.',
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
     .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log }), auth))
+    .use(imageRoutes(createImagesService({ sql: deps.sql, log: deps.log }), auth))
     .use(inventoryRoutes(createInventoryService({ sql: deps.sql, log: deps.log }), { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(reservationRoutes(createReservationsService({ sql: deps.sql, log: deps.log }), serviceAuthPlugin(deps.internalToken)))
 }

@@ -1,6 +1,7 @@
 /** `DEMO_DATA=1`: about thirty plausible products, written once into an empty catalog. */
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
+import { demoImage } from './demo-images.ts'
 
 type Demo = [name: string, category: string, price: number, stock: number, description: string]
 
@@ -37,8 +38,12 @@ export const DEMO_PRODUCTS: Demo[] = [
   ['Kids Watercolour Set', 'Toys', 1299, 60, 'Twenty-four bright watercolours with two brushes.'],
 ]
 
-/** Inserts the demo products if the catalog is empty; safe when several instances start at once. */
+/** Inserts the demo products, each with its illustration, if the catalog is empty; safe when several instances start at once. */
 export async function seedDemoData(sql: Sql, log: Logger): Promise<number> {
+  // Rendered before the transaction (about a second for thirty), used only if the catalog is empty.
+  const [counted] = await sql<{ n: number }[]>`select count(*)::int as n from products`
+  if (counted!.n > 0) return 0
+  const images = await Promise.all(DEMO_PRODUCTS.map(([name, category]) => demoImage(name, category)))
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtext('shop.catalog.demo-data'))`
     const [row] = await tx<{ n: number }[]>`select count(*)::int as n from products`
@@ -57,7 +62,20 @@ export async function seedDemoData(sql: Sql, log: Logger): Promise<number> {
     await tx`
       insert into stock_movements (product_id, kind, delta, reference)
       select id, 'initial', stock, 'demo data' from products where id = any(${rows.map((r) => r.id)}::uuid[]) and stock > 0`
-    log.info('demo catalog written', { products: rows.length })
+    await tx`insert into product_images ${tx(
+      rows.map((r, i) => ({
+        id: Bun.randomUUIDv7(),
+        product_id: r.id,
+        position: 0,
+        image: images[i]!.image,
+        width: images[i]!.width,
+        height: images[i]!.height,
+        thumbnail: images[i]!.thumbnail,
+        thumbnail_width: images[i]!.thumbnailWidth,
+        thumbnail_height: images[i]!.thumbnailHeight,
+      })),
+    )}`
+    log.info('demo catalog written', { products: rows.length, images: images.length })
     return rows.length
   })
 }

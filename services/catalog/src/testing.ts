@@ -47,3 +47,9 @@ export async function createTestCatalog() {
 }
 
 export type TestCatalog = Awaited<ReturnType<typeof createTestCatalog>>
+
+/** A PNG of random-looking pixels (hard to compress: about 3 bytes a pixel), for upload tests. */
+export async function noisyPng(width: number, height: number): Promise<Buffer> {
+  const { default: sharp } = await import('sharp')
+  return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer()
+}

@@ -144,12 +144,15 @@ function fixOperation(path: string, operation: Json): Json {
     if (path === '/metrics' && status === '200') response.content = { 'text/plain': { schema: { type: 'string' } } }
     if (path === '/api/orders/events' && status === '200')
       response.content = { 'text/event-stream': { schema: { type: 'string', description: (content?.['application/json']?.schema as Json | undefined)?.description } } }
+    if (path.startsWith('/api/images/') && status === '200') response.content = { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } }
     responses[status] = response
   }
-  // Bodies are JSON (the apps parse nothing else); the generator lists form types beside it.
+  // Bodies are JSON (the apps parse nothing else; the generator lists form types beside it), but
+  // an upload's, which is multipart/form-data with its file as binary.
   const body = operation.requestBody as Json | undefined
-  const json = (body?.content as Json | undefined)?.['application/json']
-  const requestBody = body && json ? { requestBody: { ...body, content: { 'application/json': json } } } : {}
+  const json = (body?.content as Json | undefined)?.['application/json'] as Json | undefined
+  const upload = JSON.stringify(json ?? {}).includes('"format":"binary"')
+  const requestBody = body && json ? { requestBody: { ...body, content: { [upload ? 'multipart/form-data' : 'application/json']: json } } } : {}
   responses.default = { description: 'Any other answer: an RFC 9457 problem (413 for a body over the limit, 429 past a rate limit, 500 ...)', content: { 'application/problem+json': { schema: PROBLEM_REF } } }
   return { ...operation, ...requestBody, responses, ...(operation.security ? {} : { security: [] }) }
 }

@@ -12,6 +12,7 @@
  */
 import { Elysia } from 'elysia'
 import { AppError, BadRequestError, ValidationFailedError } from './errors.ts'
+import { bodyLimitFor, pathOf } from './uploads.ts'
 
 export class PayloadTooLargeError extends AppError<'payload_too_large'> {
   constructor(maxBytes: number) {
@@ -169,10 +170,12 @@ function badTextProblem(where: 'body' | 'query' | 'params', found: { path: strin
  * enforce a body limit of its own (`listenAlone` lifts it): its 413 is a bare page.
  */
 export function requestGuards(options: { maxBodyBytes?: number } = {}) {
-  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const defaultMax = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  // Uploads (uploads.ts) may be larger than JSON bodies.
+  const maxFor = (request: Request) => bodyLimitFor(request.method, pathOf(request), defaultMax)
   return new Elysia({ name: 'shop.request-guards' })
     .onRequest(({ request }) => {
-      const problem = declaredTooLarge(request, maxBytes) ?? malformedPath(request)
+      const problem = declaredTooLarge(request, maxFor(request)) ?? malformedPath(request)
       if (problem) throw problem
     })
     .onParse({ as: 'global' }, async ({ request, contentType }) => {
@@ -180,7 +183,7 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
       // (checked above) is left to Elysia's own parsers (its depth is bounded by the walk below).
       if (!request.body || request.headers.has('content-length')) return
       // The header itself: Elysia's `contentType` has lost the multipart boundary.
-      return parseBytes(await readCapped(request.body, maxBytes), request.headers.get('content-type') ?? contentType ?? '')
+      return parseBytes(await readCapped(request.body, maxFor(request)), request.headers.get('content-type') ?? contentType ?? '')
     })
     .onTransform({ as: 'global' }, ({ body, query, params }) => {
       for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {

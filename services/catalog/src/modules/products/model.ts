@@ -1,6 +1,7 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { Currency, MAX_PRICE, Price, StrictInteger } from '@shop/shared/domain/money'
+import { ImageSchema } from '../images/routes.ts'
 
 export const Product = t.Object({
   id: t.String({ format: 'uuid' }),
@@ -10,7 +11,10 @@ export const Product = t.Object({
   /** Integer minor units of `currency`. */
   price: t.Integer(),
   currency: t.String(),
+  /** The main image's URL (the first of `images`), else the URL given by the admin, else null. */
   imageUrl: t.Union([t.String(), t.Null()]),
+  /** The product's images in order; the first is the main one. */
+  images: t.Array(ImageSchema),
   active: t.Boolean(),
   /** On hand. */
   stock: t.Integer(),

@@ -43,6 +43,11 @@ describe('demo data', () => {
     const expected = new Map<string, number>()
     for (const [, category] of DEMO_PRODUCTS) expected.set(category, (expected.get(category) ?? 0) + 1)
     for (const c of categories.body.items as { name: string; productCount: number }[]) expect(c.productCount).toBe(expected.get(c.name)!)
+    // Each with an illustration made at seeding: an 800 px WebP and its 400 px thumbnail.
+    const products = (await call(t.app, 'GET', '/api/products?limit=100')).body.items as { images: { url: string; width: number; thumbnailUrl: string; thumbnailWidth: number }[] }[]
+    expect(products.map((p) => p.images.map((i) => [i.width, i.thumbnailWidth]))).toEqual(DEMO_PRODUCTS.map(() => [[800, 400]]))
+    const thumb = await t.app.handle(new Request(`http://localhost${products[0]!.images[0]!.thumbnailUrl}`))
+    expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/webp'])
   })
 })
 

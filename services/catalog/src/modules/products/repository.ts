@@ -1,4 +1,5 @@
 import type { Db } from '@shop/shared/data/db'
+import type { ImageMeta } from '../images/repository.ts'
 import type { Sort } from './model.ts'
 
 export interface ProductRow {
@@ -16,6 +17,8 @@ export interface ProductRow {
   ratingSum: number
   /** The average to one decimal, 0 while unrated: the sort key of `rating`. */
   ratingScore: number
+  /** The product's images in order (no bytes). */
+  images: ImageMeta[]
   createdAt: Date
   updatedAt: Date
   /** Present when searching: the ts_rank of the row. */
@@ -24,8 +27,13 @@ export interface ProductRow {
 
 const COLUMNS = 'id, name, description, category, price, currency, image_url, active, stock, reserved, rating_count, rating_sum::int, rating_score::float8, created_at, updated_at'
 
+/** A product row's images (ids and sizes, never bytes), in order, as a JSON array: `p` is the row's alias. */
+const IMAGES = `(select coalesce(json_agg(json_build_object('id', i.id, 'width', i.width, 'height', i.height,
+    'thumbnailWidth', i.thumbnail_width, 'thumbnailHeight', i.thumbnail_height) order by i.position, i.id), '[]'::json)
+  from product_images i where i.product_id = p.id) as images`
+
 export async function findById(db: Db, id: string): Promise<ProductRow | undefined> {
-  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id}`
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)}, ${db.unsafe(IMAGES)} from products p where id = ${id}`
   return row
 }
 
@@ -35,7 +43,7 @@ export async function findById(db: Db, id: string): Promise<ProductRow | undefin
  */
 export async function insert(
   db: Db,
-  product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active' | 'ratingCount' | 'ratingSum' | 'ratingScore'>,
+  product: Omit<ProductRow, 'createdAt' | 'updatedAt' | 'reserved' | 'active' | 'ratingCount' | 'ratingSum' | 'ratingScore' | 'images'>,
   actorId: string | null,
 ): Promise<ProductRow> {
   const [row] = await db<ProductRow[]>`
@@ -48,12 +56,12 @@ export async function insert(
       insert into stock_movements (product_id, kind, delta, reference, created_by)
       select id, 'initial', stock, 'product created', ${actorId} from inserted where stock > 0
     )
-    select * from inserted`
+    select *, '[]'::json as images from inserted`
   return row!
 }
 
 export async function lockById(db: Db, id: string): Promise<ProductRow | undefined> {
-  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id} for update`
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)}, ${db.unsafe(IMAGES)} from products p where id = ${id} for update of p`
   return row
 }
 
@@ -65,7 +73,7 @@ export async function lockById(db: Db, id: string): Promise<ProductRow | undefin
 export async function update(
   db: Db,
   id: string,
-  changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved' | 'ratingCount' | 'ratingSum' | 'ratingScore'>>,
+  changes: Partial<Omit<ProductRow, 'id' | 'createdAt' | 'updatedAt' | 'reserved' | 'ratingCount' | 'ratingSum' | 'ratingScore' | 'images'>>,
   actorId: string | null,
 ): Promise<ProductRow | undefined> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined))
@@ -81,7 +89,7 @@ export async function update(
       select u.id, 'adjustment', u.stock - old.stock, 'product update', ${actorId}
       from updated u, old where u.stock <> old.stock
     )
-    select * from updated`
+    select p.*, ${db.unsafe(IMAGES)} from updated p`
   return row
 }
 
@@ -139,8 +147,8 @@ export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
   }
   const where = conditions.reduce((acc, c) => db`${acc} and ${c}`)
   return db<ProductRow[]>`
-    select ${db.unsafe(COLUMNS)}, ${rank} as rank
-    from products
+    select ${db.unsafe(COLUMNS)}, ${db.unsafe(IMAGES)}, ${rank} as rank
+    from products p
     where ${where}
     order by ${order}
     limit ${f.limit}`

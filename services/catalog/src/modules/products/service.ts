@@ -4,9 +4,11 @@ import type { Logger } from '@shop/shared/runtime/logger'
 import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CreateProduct, ListQuery, Product, Sort, UpdateProduct } from './model.ts'
 import { ratingAverage } from '@shop/shared/domain/rating'
+import { toImage } from '../images/service.ts'
 import * as repo from './repository.ts'
 
 export function toProduct(row: repo.ProductRow): Product {
+  const images = row.images.map(toImage)
   return {
     id: row.id,
     name: row.name,
@@ -14,7 +16,8 @@ export function toProduct(row: repo.ProductRow): Product {
     category: row.category,
     price: row.price,
     currency: row.currency,
-    imageUrl: row.imageUrl,
+    imageUrl: images[0]?.url ?? row.imageUrl,
+    images,
     active: row.active,
     stock: row.stock,
     available: row.stock - row.reserved,

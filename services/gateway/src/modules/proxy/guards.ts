@@ -7,12 +7,14 @@
 import { Elysia } from 'elysia'
 import { AppError } from '@shop/shared/http/errors'
 import { declaredTooLarge, malformedPath } from '@shop/shared/http/request-guards'
+import { bodyLimitFor, pathOf } from '@shop/shared/http/uploads'
 
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export function gatewayGuards(maxBodyBytes: number) {
   return new Elysia({ name: 'gateway.guards' }).onRequest(({ request }) => {
-    const problem = declaredTooLarge(request, maxBodyBytes) ?? malformedPath(request)
+    // An image upload may be larger (shared/src/http/uploads.ts).
+    const problem = declaredTooLarge(request, bodyLimitFor(request.method, pathOf(request), maxBodyBytes)) ?? malformedPath(request)
     if (problem) throw problem
     const chunked = !BODILESS.has(request.method) && request.body !== null && !request.headers.has('content-length')
     if (chunked && !new URL(request.url).pathname.startsWith('/api/'))

@@ -6,6 +6,7 @@
  */
 import { AppError } from '@shop/shared/http/errors'
 import { PayloadTooLargeError } from '@shop/shared/http/request-guards'
+import { bodyLimitFor, pathOf } from '@shop/shared/http/uploads'
 import type { ServiceName } from './routes-table.ts'
 
 const HOP_BY_HOP = new Set([
@@ -94,7 +95,8 @@ export async function forward(request: Request, options: ForwardOptions): Promis
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
   // A Content-Length over the limit was refused before (and Bun reads no more than it declares);
   // only a body sent in chunks is counted on the way.
-  const body = !hasBody ? undefined : request.headers.has('content-length') ? { stream: request.body!, exceeded: () => false } : capped(request.body!, options.maxBodyBytes)
+  const maxBytes = bodyLimitFor(request.method, pathOf(request), options.maxBodyBytes)
+  const body = !hasBody ? undefined : request.headers.has('content-length') ? { stream: request.body!, exceeded: () => false } : capped(request.body!, maxBytes)
   let upstream: Response
   try {
     upstream = await fetch(target, {
@@ -108,7 +110,7 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     })
   } catch {
     clearTimeout(timer)
-    if (body?.exceeded()) throw new PayloadTooLargeError(options.maxBodyBytes)
+    if (body?.exceeded()) throw new PayloadTooLargeError(maxBytes)
     if (timedOut) throw new UpstreamTimeoutError(options.service)
     throw new UpstreamUnavailableError(options.service)
   }

@@ -8,6 +8,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/products', 'catalog'],
   ['/api/categories', 'catalog'],
   ['/api/inventory', 'catalog'],
+  ['/api/images', 'catalog'],
   ['/api/wallet', 'payments'],
   ['/api/orders', 'orders'],
   ['/api/admin/orders', 'orders'],

@@ -1,7 +1,9 @@
 import { Elysia, t } from 'elysia'
 import { bearerToken, type TokenVerifier } from '@shop/shared/http/auth'
 import { clientAddress, type TrustedProxies } from '@shop/shared/http/client-address'
-import { AppError, NotFoundError, Problem } from '@shop/shared/http/errors'
+import { NotFoundError, Problem } from '@shop/shared/http/errors'
+import { PayloadTooLargeError } from '@shop/shared/http/request-guards'
+import { bodyLimitFor } from '@shop/shared/http/uploads'
 import { requestIdOf } from '@shop/shared/http/observability'
 import type { RateLimiter } from '@shop/shared/http/rate-limit'
 import { forward } from './proxy.ts'
@@ -51,8 +53,8 @@ export function proxyRoutes(options: ProxyOptions) {
       const service = serviceFor(path)
       if (!service) throw new NotFoundError('No such API route')
       const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > options.maxBodyBytes)
-        throw new AppError(413, 'payload_too_large', `The request body is larger than ${options.maxBodyBytes} bytes`)
+      const maxBytes = bodyLimitFor(request.method, path, options.maxBodyBytes)
+      if (length > maxBytes) throw new PayloadTooLargeError(maxBytes)
       const address = clientAddress(server?.requestIP(request)?.address, request.headers.get('x-forwarded-for'), options.trustedProxies)
       if (WRITES.has(request.method)) {
         // Signed in: counted per user, so a whole office behind one address can shop; anonymous
