@@ -3,7 +3,6 @@
  * colours of its category with the category's motif and the product's initials, rendered to WebP
  * (800 px, and a 400 px thumbnail) with sharp.
  */
-import sharp from 'sharp'
 import type { ProcessedImage } from './modules/images/process.ts'
 
 const PALETTES: Record<string, [background: string, accent: string, ink: string]> = {
@@ -39,6 +38,8 @@ export function demoSvg(name: string, category: string): string {
 }
 
 export async function demoImage(name: string, category: string): Promise<ProcessedImage> {
+  // Loaded only when seeding (see process.ts).
+  const { default: sharp } = await import('sharp')
   const svg = Buffer.from(demoSvg(name, category))
   const [full, thumb] = await Promise.all([
     sharp(svg).webp({ quality: 80 }).toBuffer({ resolveWithObject: true }),
