@@ -433,6 +433,39 @@ describe('limits and failures', () => {
     expect(await (await fetch(`${gw}/..%2f..%2fetc%2fpasswd`)).text()).not.toContain('root:')
   })
 
+  test('the web build is served well: compressed as accepted, hashed assets immutable for a year, index.html no-cache with a 304, a robots.txt', async () => {
+    const { mkdirSync } = await import('node:fs')
+    const { brotliDecompressSync, gunzipSync } = await import('node:zlib')
+    mkdirSync(join(webDir, 'assets'), { recursive: true })
+    const script = `export const catalog = ${JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ id: i, name: `Product ${i}` })))}\n`
+    writeFileSync(join(webDir, 'assets', 'index-Ab12Cd34.js'), script)
+    writeFileSync(join(webDir, 'index.html'), `<!doctype html><title>Shop web</title>${'<!-- padding -->'.repeat(100)}`)
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gw}${path}`, { headers, decompress: false } as RequestInit)
+    const br = await get('/assets/index-Ab12Cd34.js', { 'accept-encoding': 'gzip, deflate, br' })
+    expect([br.status, br.headers.get('content-encoding'), br.headers.get('cache-control'), br.headers.get('content-type')]).toEqual([
+      200,
+      'br',
+      'public, max-age=31536000, immutable',
+      'text/javascript; charset=utf-8',
+    ])
+    const brBytes = new Uint8Array(await br.arrayBuffer())
+    expect(brBytes.byteLength).toBeLessThan(script.length / 4)
+    expect(brotliDecompressSync(brBytes).toString()).toBe(script)
+    const gz = await get('/assets/index-Ab12Cd34.js', { 'accept-encoding': 'gzip' })
+    expect(gz.headers.get('content-encoding')).toBe('gzip')
+    expect(gunzipSync(new Uint8Array(await gz.arrayBuffer())).toString()).toBe(script)
+    const plain = await get('/assets/index-Ab12Cd34.js', { 'accept-encoding': 'identity' })
+    expect([plain.headers.get('content-encoding'), await plain.text()]).toEqual([null, script])
+    expect((await get('/assets/index-Ab12Cd34.js', { 'accept-encoding': 'br;q=0, gzip' })).headers.get('content-encoding')).toBe('gzip')
+    const page = await get('/', { 'accept-encoding': 'br' })
+    expect([page.headers.get('cache-control'), page.headers.get('vary')]).toEqual(['no-cache', 'Accept-Encoding'])
+    const again = await get('/', { 'if-none-match': page.headers.get('etag')! })
+    expect(again.status).toBe(304)
+    const robots = await get('/robots.txt')
+    expect([robots.status, robots.headers.get('content-type')]).toEqual([200, 'text/plain; charset=utf-8'])
+    expect(await robots.text()).toContain('Disallow: /api/')
+  })
+
   test('/ready is 200 with every service up; a stopped service makes it 503 and its routes 502 problems', async () => {
     expect((await fetch(`${gw}/ready`)).status).toBe(200)
     await s.stopServer('payments')
