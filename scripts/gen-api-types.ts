@@ -19,7 +19,7 @@ import { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { User } from '../services/users/src/modules/users/model.ts'
-import { AdminReview, CreateReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
+import { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 
 type Schema = Record<string, unknown>
 
@@ -74,6 +74,7 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'UpdateReview', schema: UpdateReview, from: 'services/reviews/src/modules/reviews/model.ts UpdateReview' },
   { name: 'ReviewListQuery', schema: ReviewListQuery, from: 'services/reviews/src/modules/reviews/model.ts ReviewListQuery' },
   { name: 'RatingSummary', schema: Summary, from: 'services/reviews/src/modules/reviews/model.ts Summary' },
+  { name: 'MyReview', schema: MyReview, from: 'services/reviews/src/modules/reviews/model.ts MyReview' },
   {
     name: 'OrderEvent',
     schema: OrderEvent,

@@ -22,7 +22,7 @@ import type { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/o
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import type { User } from '../services/users/src/modules/users/model.ts'
-import type { AdminReview, CreateReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
+import type { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 import { COMMAND, HTTP_OPERATIONS, OUTPUT, SchemaRenderer, WIRE_TYPES, generate, schemaOf } from '../scripts/gen-api-types.ts'
 import { startSystem, type System } from './system.ts'
 
@@ -56,6 +56,7 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.UpdateReview, UpdateReview>>,
   Check<Same<Gen.ReviewListQuery, ReviewListQuery>>,
   Check<Same<Gen.RatingSummary, Summary>>,
+  Check<Same<Gen.MyReview, MyReview>>,
   // The stream writes the hub's StreamEvent: the same fields, the schema's values among its own.
   Check<Same<keyof StreamEvent, keyof OrderEvent>>,
   Check<OrderEvent extends StreamEvent ? true : false>,

@@ -109,7 +109,12 @@ describe('who may review', () => {
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('not_a_verified_buyer')
     }
+    // What the page asks before it offers the form.
+    const mine = async (token: string, productId: string) => (await api('GET', `/api/reviews/mine?productId=${productId}`, { token })).body
+    expect(await mine(paid.token, p.id)).toEqual({ productId: p.id, canReview: false, reason: 'not_a_verified_buyer', review: null })
     const unknown = crypto.randomUUID()
+    expect((await api('GET', `/api/reviews/mine?productId=${unknown}`, { token: stranger.token })).status).toBe(404)
+    expect((await api('GET', `/api/reviews/mine?productId=${p.id}`)).status).toBe(401)
     expect((await review(stranger.token, { productId: unknown, rating: 5, body: 'Great' })).status).toBe(404)
     expect((await api('GET', `/api/reviews?productId=${unknown}`)).status).toBe(404)
     expect((await api('GET', `/api/reviews/summary?productId=${unknown}`)).status).toBe(404)
@@ -123,10 +128,13 @@ describe('who may review', () => {
   test('one review per customer and product: a second is 409 review_exists, also when two race', async () => {
     const p = await s.product({ price: 1000, stock: 10 })
     const c = await buyer(p.id)
+    const mine = async () => (await api('GET', `/api/reviews/mine?productId=${p.id}`, { token: c.token })).body
+    expect(await mine()).toEqual({ productId: p.id, canReview: true, reason: null, review: null })
     const both = await Promise.all([review(c.token, { productId: p.id, rating: 5, body: 'First' }), review(c.token, { productId: p.id, rating: 1, body: 'Second' })])
     expect(both.map((r) => r.status).sort()).toEqual([201, 409])
     expect(both.find((r) => r.status === 409)!.body.code).toBe('review_exists')
     expect((await review(c.token, { productId: p.id, rating: 3, body: 'Third' })).status).toBe(409)
+    expect(await mine()).toMatchObject({ canReview: false, reason: 'review_exists', review: { productId: p.id } })
     expect((await summary(p.id)).count).toBe(1)
   })
 

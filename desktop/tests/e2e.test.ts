@@ -42,6 +42,8 @@ async function newCustomerPage(): Promise<{ page: Page; email: string }> {
   const page = await context.newPage()
   await page.goto(s.urls.gateway)
   const email = `ui-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@shop.test`
+  // The shop opens on its products for every visitor; an account is asked for when needed.
+  await page.getByRole('link', { name: 'Sign in' }).click()
   await page.getByRole('button', { name: 'Create an account' }).click()
   await page.getByLabel('Name').fill('Ada Customer')
   await page.getByLabel('Email').fill(email)

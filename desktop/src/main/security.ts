@@ -20,8 +20,9 @@ export function webPreferences(preload: string): WebPreferences {
   }
 }
 
+/** Images may come from the shop's server over http too (a shop on the local network): they cannot run code. */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /** Only https links leave the app, and only to the system browser. */
 export function isSafeExternalUrl(url: string): boolean {

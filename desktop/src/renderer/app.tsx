@@ -1,38 +1,78 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order, OrderEvent, Product, User } from '../shared/api.ts'
 import { api } from './api.ts'
+import { loadCart, saveCart } from './cart-store.ts'
 import { AuthScreen } from './screens/auth.tsx'
 import { CartScreen, type CartLine } from './screens/cart.tsx'
 import { CatalogScreen } from './screens/catalog.tsx'
 import { OrderDetail, OrdersScreen } from './screens/orders.tsx'
+import { ProductScreen } from './screens/product.tsx'
 import { WalletScreen } from './screens/wallet.tsx'
 import { ErrorBox, Loading } from './ui.tsx'
 
-type Route = { name: 'catalog' } | { name: 'cart' } | { name: 'orders' } | { name: 'order'; id: string } | { name: 'wallet' }
+type Route =
+  | { name: 'catalog' }
+  | { name: 'product'; id: string }
+  | { name: 'cart' }
+  | { name: 'orders' }
+  | { name: 'order'; id: string }
+  | { name: 'wallet' }
+  | { name: 'signin'; next: string }
 
-function parseRoute(hash: string): Route {
-  const [, name, id] = hash.replace(/^#\/?/, '').match(/^([a-z]*)\/?(.*)$/) ?? []
+/** Screens that need a signed-in customer; the others are open to every visitor. */
+const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet'])
+
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?')
+  const [name, id] = path.split('/')
   if (name === 'orders' && id) return { name: 'order', id }
+  if (name === 'products' && id) return { name: 'product', id }
+  if (name === 'signin') {
+    const next = new URLSearchParams(query).get('next') ?? '/'
+    // Only a path of this app: never an address elsewhere.
+    return { name: 'signin', next: next.startsWith('/') && !next.startsWith('//') ? next : '/' }
+  }
   if (name === 'cart' || name === 'orders' || name === 'wallet') return { name }
   return { name: 'catalog' }
 }
 
 const go = (path: string) => (location.hash = path)
+const TITLES: Record<Route['name'], string> = {
+  catalog: 'Products',
+  product: 'Product',
+  cart: 'Your cart',
+  orders: 'Your orders',
+  order: 'Order',
+  wallet: 'Your wallet',
+  signin: 'Sign in',
+}
 
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined)
   const [error, setError] = useState<unknown>(null)
   const [route, setRoute] = useState<Route>(parseRoute(location.hash))
-  const [cart, setCart] = useState<CartLine[]>([])
+  const [cart, setCart] = useState<CartLine[]>(loadCart)
   const [tick, setTick] = useState(0)
   const [toast, setToast] = useState<string | null>(null)
+  const [menuOpen, setMenuOpen] = useState(false)
+  const first = useRef(true)
 
   useEffect(() => {
-    const onHash = () => setRoute(parseRoute(location.hash))
+    const onHash = () => (setRoute(parseRoute(location.hash)), setMenuOpen(false))
     addEventListener('hashchange', onHash)
     api.session().then(setUser, (e) => (setError(e), setUser(null)))
     return () => removeEventListener('hashchange', onHash)
   }, [])
+
+  useEffect(() => saveCart(cart), [cart])
+
+  // Each screen has its own title, and focus moves to its heading (not on the first load).
+  useEffect(() => {
+    if (route.name !== 'product') document.title = `${TITLES[route.name]} · Shop`
+    if (first.current) return void (first.current = false)
+    const timer = setTimeout(() => (document.querySelector('main h1') as HTMLElement | null)?.focus(), 0)
+    return () => clearTimeout(timer)
+  }, [route])
 
   // Live order changes: every screen showing orders or money reloads, and a short notice shows.
   useEffect(() => {
@@ -51,58 +91,70 @@ export function App() {
     return () => clearTimeout(timer)
   }, [toast])
 
-  if (user === undefined) return <Loading label="Starting…" />
-  if (user === null)
-    return (
-      <>
-        <ErrorBox error={error} />
-        <AuthScreen onSignedIn={(u) => (setUser(u), setError(null), go('/'))} />
-      </>
-    )
+  // A screen that needs an account sends the visitor to sign in, and back afterwards.
+  useEffect(() => {
+    if (user === null && PRIVATE.has(route.name)) go(`/signin?next=${encodeURIComponent(location.hash.replace(/^#/, '') || '/')}`)
+  }, [user, route])
 
-  const add = (product: Product) =>
+  if (user === undefined) return <Loading label="Starting…" />
+
+  const add = (product: Product, quantity = 1) =>
     setCart((lines) => {
       const line = lines.find((l) => l.product.id === product.id)
-      return line ? lines.map((l) => (l === line ? { ...l, quantity: l.quantity + 1 } : l)) : [...lines, { product, quantity: 1 }]
+      return line ? lines.map((l) => (l === line ? { ...l, product, quantity: l.quantity + quantity } : l)) : [...lines, { product, quantity }]
     })
   const setQuantity = (productId: string, quantity: number) =>
     setCart((lines) => (quantity <= 0 ? lines.filter((l) => l.product.id !== productId) : lines.map((l) => (l.product.id === productId ? { ...l, quantity } : l))))
   const count = cart.reduce((n, l) => n + l.quantity, 0)
+  const inCart = (id: string) => cart.find((l) => l.product.id === id)?.quantity ?? 0
+  const link = (href: string, label: string, active: boolean) => (
+    <a href={href} class={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
+      {label}
+    </a>
+  )
 
   return (
     <>
       <header>
-        <strong class="brand">Shop</strong>
-        <nav>
-          <a href="#/" class={route.name === 'catalog' ? 'active' : ''}>
-            Products
-          </a>
-          <a href="#/cart" class={route.name === 'cart' ? 'active' : ''}>
-            Cart{count > 0 ? ` (${count})` : ''}
-          </a>
-          <a href="#/orders" class={route.name === 'orders' || route.name === 'order' ? 'active' : ''}>
-            Orders
-          </a>
-          <a href="#/wallet" class={route.name === 'wallet' ? 'active' : ''}>
-            Wallet
-          </a>
+        <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), (document.querySelector('main h1') as HTMLElement | null)?.focus())}>
+          Skip to content
+        </a>
+        <a class="brand" href="#/">
+          Shop
+        </a>
+        <button class="menu-toggle secondary" aria-expanded={menuOpen} aria-controls="site-nav" onClick={() => setMenuOpen((open) => !open)}>
+          Menu
+        </button>
+        <nav id="site-nav" class={menuOpen ? 'open' : ''} aria-label="Main">
+          {link('#/', 'Products', route.name === 'catalog' || route.name === 'product')}
+          {link('#/cart', `Cart${count > 0 ? ` (${count})` : ''}`, route.name === 'cart')}
+          {user && link('#/orders', 'Orders', route.name === 'orders' || route.name === 'order')}
+          {user && link('#/wallet', 'Wallet', route.name === 'wallet')}
+          {user ? (
+            <span class="user">
+              <span class="user-name">{user.name}</span>{' '}
+              <button class="link" onClick={async () => (await api.logout(), setUser(null), go('/'))}>
+                Sign out
+              </button>
+            </span>
+          ) : (
+            link(`#/signin?next=${encodeURIComponent(route.name === 'signin' ? route.next : location.hash.replace(/^#/, '') || '/')}`, 'Sign in', route.name === 'signin')
+          )}
         </nav>
-        <span class="user">
-          {user.name}{' '}
-          <button class="link" onClick={async () => (await api.logout(), setUser(null), setCart([]))}>
-            Sign out
-          </button>
-        </span>
       </header>
       {toast && (
         <div class="toast" role="status">
           {toast}
         </div>
       )}
-      {route.name === 'catalog' && <CatalogScreen onAdd={add} inCart={(id) => cart.find((l) => l.product.id === id)?.quantity ?? 0} />}
+      <div id="main" tabIndex={-1}>
+      <ErrorBox error={error} />
+      {route.name === 'catalog' && <CatalogScreen onAdd={(p) => add(p)} inCart={inCart} />}
+      {route.name === 'product' && <ProductScreen id={route.id} user={user} onAdd={add} inCart={inCart} />}
       {route.name === 'cart' && (
         <CartScreen
           lines={cart}
+          signedIn={!!user}
           setQuantity={setQuantity}
           onOrdered={(order: Order) => {
             setCart([])
@@ -110,9 +162,21 @@ export function App() {
           }}
         />
       )}
-      {route.name === 'orders' && <OrdersScreen refreshKey={tick} open={(id) => go(`/orders/${id}`)} />}
-      {route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
-      {route.name === 'wallet' && <WalletScreen refreshKey={tick} />}
+      {route.name === 'signin' &&
+        (user ? (
+          <main>
+            <h1 tabIndex={-1}>You are signed in</h1>
+            <p>
+              <a href={`#${route.next}`}>Continue</a>
+            </p>
+          </main>
+        ) : (
+          <AuthScreen onSignedIn={(u) => (setUser(u), setError(null), go(route.next))} />
+        ))}
+      {user && route.name === 'orders' && <OrdersScreen refreshKey={tick} open={(id) => go(`/orders/${id}`)} />}
+      {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
+      {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} />}
+      </div>
     </>
   )
 }

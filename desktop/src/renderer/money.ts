@@ -45,3 +45,15 @@ export function formatMoney(minor: number, currency: string, locale?: string): s
   const text = digits > 0 ? `${format.format(whole)}${decimal}${fraction}` : format.format(whole)
   return `${negative ? '−' : ''}${text} ${currency}`
 }
+
+/**
+ * A price for shoppers, in the locale's own currency format ("€12.99", "12,99 €"): display only,
+ * from integer minor units (the division is exact enough for the few decimals a currency has).
+ */
+export function formatPrice(minor: number, currency: string, locale?: string): string {
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(minor / 10 ** minorDigits(currency))
+  } catch {
+    return formatMoney(minor, currency, locale)
+  }
+}

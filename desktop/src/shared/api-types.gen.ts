@@ -442,6 +442,34 @@ export interface RatingSummary {
 }
 
 /**
+ * From services/reviews/src/modules/reviews/model.ts MyReview.
+ */
+export interface MyReview {
+  /** uuid */
+  productId: string
+  canReview: boolean
+  reason: 'not_a_verified_buyer' | 'review_exists' | null
+  review: {
+    /** uuid */
+    id: string
+    /** uuid */
+    productId: string
+    /** integer */
+    rating: number
+    title: string | null
+    body: string
+    author: {
+      name: string
+    }
+    verifiedPurchase: boolean
+    /** date-time */
+    createdAt: string
+    /** date-time */
+    updatedAt: string
+  } | null
+}
+
+/**
  * The data of each `event: order` of GET /api/orders/events (text/event-stream).
  * From services/orders/src/modules/orders/model.ts OrderEvent.
  */

@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Category, LedgerEntry, Order, OrderEvent, Page, Product, User, Wallet } from './api-types.gen.ts'
+import type { Category, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -17,11 +17,14 @@ export type {
   Category,
   HistoryEntry,
   LedgerEntry,
+  MyReview,
   Order,
   OrderEvent,
   OrderStatus,
   Page,
   Product,
+  RatingSummary,
+  Review,
   Tokens,
   User,
   Wallet,
@@ -43,6 +46,8 @@ export class ApiError extends Error {
 
 /** What the catalog screen may ask for (the rest of GET /api/products' query is the client's). */
 export type ProductQuery = Pick<Wire.ProductListQuery, 'q' | 'category' | 'sort' | 'cursor'>
+
+export type ReviewSort = NonNullable<Wire.ReviewListQuery['sort']>
 
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
@@ -68,8 +73,16 @@ export interface ShopApi {
   deposit(amount: Wire.Deposit['amount']): Promise<LedgerEntry>
   transactions(cursor?: string): Promise<Page<LedgerEntry>>
 
+  /** Products; their image URLs are absolute (the server's), so they load in Electron too. */
   products(query: ProductQuery): Promise<Page<Product>>
+  product(id: string): Promise<Product>
   categories(): Promise<Category[]>
+
+  reviews(productId: string, sort?: ReviewSort, cursor?: string): Promise<Page<Review>>
+  reviewSummary(productId: string): Promise<RatingSummary>
+  /** Whether the signed-in customer may review the product, or why not. */
+  myReview(productId: string): Promise<MyReview>
+  writeReview(input: Wire.CreateReview): Promise<Review>
 
   orders(cursor?: string): Promise<Page<Order>>
   order(id: string): Promise<Order>

@@ -15,11 +15,12 @@ import {
   type Problem,
   type Product,
   type ProductQuery,
+  type ReviewSort,
   type ShopApi,
   type User,
   type Wallet,
 } from './api.ts'
-import type { CreateOrder, Login, Register, Tokens, Problem as WireProblem } from './api-types.gen.ts'
+import type { CreateOrder, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
 
 /** Where the refresh token lives between runs (encrypted on disk in Electron). */
@@ -229,10 +230,46 @@ export class ShopClient implements ShopApi {
 
   // --- Catalog --------------------------------------------------------------------------------
 
-  products(query: ProductQuery) {
+  /** The product with its image URLs made absolute (in Electron the page is not served by the shop). */
+  private absolute(product: Product): Product {
+    const at = (url: string) => (url.startsWith('/') ? `${this.serverUrl}${url}` : url)
+    return {
+      ...product,
+      imageUrl: product.imageUrl && at(product.imageUrl),
+      images: product.images.map((i) => ({ ...i, url: at(i.url), thumbnailUrl: at(i.thumbnailUrl) })),
+    }
+  }
+
+  async products(query: ProductQuery) {
     const params = new URLSearchParams({ limit: '24' })
     for (const [key, value] of Object.entries(query)) if (value) params.set(key, String(value))
-    return this.call<Page<Product>>('GET', `/api/products?${params}`)
+    const page = await this.call<Page<Product>>('GET', `/api/products?${params}`)
+    return { ...page, items: page.items.map((p) => this.absolute(p)) }
+  }
+
+  async product(id: string) {
+    return this.absolute(await this.call<Product>('GET', `/api/products/${encodeURIComponent(id)}`))
+  }
+
+  // --- Reviews --------------------------------------------------------------------------------
+
+  reviews(productId: string, sort?: ReviewSort, cursor?: string) {
+    const params = new URLSearchParams({ productId, limit: '10' })
+    if (sort) params.set('sort', sort)
+    if (cursor) params.set('cursor', cursor)
+    return this.call<Page<Review>>('GET', `/api/reviews?${params}`)
+  }
+
+  reviewSummary(productId: string) {
+    return this.call<RatingSummary>('GET', `/api/reviews/summary?productId=${encodeURIComponent(productId)}`)
+  }
+
+  myReview(productId: string) {
+    return this.call<MyReview>('GET', `/api/reviews/mine?productId=${encodeURIComponent(productId)}`)
+  }
+
+  writeReview(input: CreateReview) {
+    return this.call<Review>('POST', '/api/reviews', input)
   }
 
   async categories() {

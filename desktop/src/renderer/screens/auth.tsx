@@ -27,7 +27,7 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (user: User) => void })
 
   return (
     <main class="auth">
-      <h1>{mode === 'login' ? 'Sign in' : 'Create your account'}</h1>
+      <h1 tabIndex={-1}>{mode === 'login' ? 'Sign in' : 'Create your account'}</h1>
       <form onSubmit={submit}>
         {mode === 'register' && (
           <label>

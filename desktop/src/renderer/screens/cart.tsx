@@ -10,10 +10,12 @@ export interface CartLine {
 
 export function CartScreen({
   lines,
+  signedIn,
   setQuantity,
   onOrdered,
 }: {
   lines: CartLine[]
+  signedIn: boolean
   setQuantity: (productId: string, quantity: number) => void
   onOrdered: (order: Order) => void
 }) {
@@ -22,8 +24,10 @@ export function CartScreen({
   if (lines.length === 0)
     return (
       <main>
-        <h1>Cart</h1>
-        <Empty>Your cart is empty.</Empty>
+        <h1 tabIndex={-1}>Cart</h1>
+        <Empty>
+          Your cart is empty. <a href="#/">Browse the products</a>
+        </Empty>
       </main>
     )
   const currencies = new Set(lines.map((l) => l.product.currency))
@@ -46,12 +50,14 @@ export function CartScreen({
 
   return (
     <main>
-      <h1>Cart</h1>
+      <h1 tabIndex={-1}>Cart</h1>
       <table class="cart">
         <tbody>
           {lines.map((l) => (
             <tr key={l.product.id}>
-              <td>{l.product.name}</td>
+              <td>
+                <a href={`#/products/${l.product.id}`}>{l.product.name}</a>
+              </td>
               <td class="qty">
                 <button class="secondary" aria-label="One less" onClick={() => setQuantity(l.product.id, l.quantity - 1)}>
                   −
@@ -82,9 +88,18 @@ export function CartScreen({
       )}
       <p class="muted">Prices are confirmed by the shop when you pay; the wallet is charged once.</p>
       <ErrorBox error={error} />
-      <button class="pay" onClick={pay} disabled={busy || currencies.size > 1}>
-        {busy ? 'Paying…' : 'Pay'}
-      </button>
+      {signedIn ? (
+        <button class="pay" onClick={pay} disabled={busy || currencies.size > 1}>
+          {busy ? 'Paying…' : 'Pay'}
+        </button>
+      ) : (
+        <p>
+          <a class="button" href={`#/signin?next=${encodeURIComponent('/cart')}`}>
+            Sign in to pay
+          </a>{' '}
+          <span class="muted">Your cart is kept.</span>
+        </p>
+      )}
     </main>
   )
 }

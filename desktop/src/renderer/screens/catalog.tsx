@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Category, Product, ProductQuery } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { Empty, ErrorBox, Loading, Money } from '../ui.tsx'
+import { formatPrice } from '../money.ts'
+import { Empty, ErrorBox, Loading } from '../ui.tsx'
+import { Stars } from './product.tsx'
 
 export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => void; inCart: (id: string) => number }) {
   const [q, setQ] = useState('')
@@ -37,7 +39,7 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
 
   return (
     <main>
-      <h1>Shop</h1>
+      <h1 tabIndex={-1}>Shop</h1>
       <div class="filters">
         <input name="search" type="search" placeholder="Search products" value={q} onInput={(e) => setQ(e.currentTarget.value)} aria-label="Search" />
         <select name="category" value={category} onChange={(e) => setCategory(e.currentTarget.value)} aria-label="Category">
@@ -53,6 +55,7 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
           <option value="price">Price: low to high</option>
           <option value="-price">Price: high to low</option>
           <option value="name">Name</option>
+          <option value="rating">Best rated</option>
         </select>
       </div>
       <ErrorBox error={error} />
@@ -66,13 +69,19 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
             const left = p.available - inCart(p.id)
             return (
               <li key={p.id} class="card product" data-product={p.name}>
-                {p.imageUrl && <img src={p.imageUrl} alt="" loading="lazy" />}
-                <h3>{p.name}</h3>
+                <a class="product-link" href={`#/products/${p.id}`}>
+                  {p.images[0] ? (
+                    <img src={p.images[0].thumbnailUrl} width={p.images[0].thumbnailWidth} height={p.images[0].thumbnailHeight} alt="" loading="lazy" />
+                  ) : (
+                    <span class="placeholder" aria-hidden="true">
+                      {p.name.slice(0, 1)}
+                    </span>
+                  )}
+                  <h2 class="product-name">{p.name}</h2>
+                </a>
                 <p class="muted">{p.category}</p>
-                <p class="desc">{p.description}</p>
-                <p class="price">
-                  <Money minor={p.price} currency={p.currency} />
-                </p>
+                <Stars average={p.rating.average} count={p.rating.count} />
+                <p class="price">{formatPrice(p.price, p.currency)}</p>
                 <p class={p.available > 0 ? 'stock' : 'stock out'}>{p.available > 0 ? `${p.available} in stock` : 'Out of stock'}</p>
                 <button onClick={() => onAdd(p)} disabled={left <= 0}>
                   Add to cart

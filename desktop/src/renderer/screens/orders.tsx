@@ -15,7 +15,7 @@ export function OrdersScreen({ refreshKey, open }: { refreshKey: number; open: (
   }, [refreshKey])
   return (
     <main>
-      <h1>Orders</h1>
+      <h1 tabIndex={-1}>Orders</h1>
       <ErrorBox error={error} />
       {orders === null ? (
         <Loading />
@@ -51,7 +51,7 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
       <button class="link" onClick={back}>
         ← All orders
       </button>
-      <h1>
+      <h1 tabIndex={-1}>
         Order #{order.number} <StatusBadge status={order.status} />
       </h1>
       {order.shipment && (

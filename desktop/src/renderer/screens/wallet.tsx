@@ -34,7 +34,7 @@ export function WalletScreen({ refreshKey }: { refreshKey: number }) {
   if (wallet === undefined) return <Loading />
   return (
     <main>
-      <h1>Wallet</h1>
+      <h1 tabIndex={-1}>Wallet</h1>
       <ErrorBox error={error} />
       {wallet === null ? (
         <CreateWallet onCreated={load} />

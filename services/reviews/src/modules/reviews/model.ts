@@ -86,4 +86,14 @@ export const AdminListQuery = t.Object({
 })
 export type AdminListQuery = typeof AdminListQuery.static
 
+/** What the signed-in customer may do about a product: write a review, or why not, and their own review. */
+export const MyReview = t.Object({
+  productId: t.String({ format: 'uuid' }),
+  canReview: t.Boolean(),
+  /** Why not: they hold no delivered, unreturned order of it, or they reviewed it already (edit it instead). */
+  reason: t.Union([t.Literal('not_a_verified_buyer'), t.Literal('review_exists'), t.Null()]),
+  review: t.Union([Review, t.Null()]),
+})
+export type MyReview = typeof MyReview.static
+
 export const ReviewIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })

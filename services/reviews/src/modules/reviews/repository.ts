@@ -104,6 +104,11 @@ export async function insert(
   return row
 }
 
+export async function findOwn(db: Db, userId: string, productId: string): Promise<ReviewRow | undefined> {
+  const [row] = await db<ReviewRow[]>`select ${withVerified(db)} from reviews r where user_id = ${userId} and product_id = ${productId}`
+  return row
+}
+
 export async function lockById(db: Db, id: string): Promise<ReviewRow | undefined> {
   const [row] = await db<ReviewRow[]>`select ${withVerified(db)} from reviews r where id = ${id} for update of r`
   return row

@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
-import { AdminListQuery, AdminReview, CreateReview, ReviewListQuery, Review, ReviewIdParams, Summary, SummaryQuery, UpdateReview } from './model.ts'
+import { AdminListQuery, AdminReview, CreateReview, MyReview, ReviewListQuery, Review, ReviewIdParams, Summary, SummaryQuery, UpdateReview } from './model.ts'
 import type { ReviewsService } from './service.ts'
 
 export function reviewRoutes(reviews: ReviewsService, auth: ReturnType<typeof authPlugin>) {
@@ -17,6 +17,12 @@ export function reviewRoutes(reviews: ReviewsService, auth: ReturnType<typeof au
       query: SummaryQuery,
       response: { 200: Summary, 404: Problem, 422: Problem },
       detail: { summary: "Public: a product's rating over its visible reviews: average to one decimal, count, histogram 1-5" },
+    })
+    .get('/mine', ({ user, query }) => reviews.mine(user, query.productId), {
+      auth: true,
+      query: SummaryQuery,
+      response: { 200: MyReview, 401: Problem, 404: Problem, 422: Problem },
+      detail: { summary: "The caller and a product: whether they may review it (or why not) and their own review of it" },
     })
     .post('', async ({ user, body, status }) => status(201, await reviews.create(user, body)), {
       auth: true,

@@ -15,7 +15,7 @@ import { publish } from '@shop/shared/messaging/outbox'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { CatalogClient } from '../../catalog-client.ts'
-import { MAX_BODY, MAX_TITLE, type AdminListQuery, type AdminReview, type CreateReview, type ReviewListQuery, type Review, type Sort, type Summary, type UpdateReview } from './model.ts'
+import { MAX_BODY, MAX_TITLE, type AdminListQuery, type AdminReview, type CreateReview, type MyReview, type ReviewListQuery, type Review, type Sort, type Summary, type UpdateReview } from './model.ts'
 import * as repo from './repository.ts'
 
 export class NotAVerifiedBuyerError extends AppError<'not_a_verified_buyer'> {
@@ -243,6 +243,14 @@ export function createReviewsService(deps: ReviewsDeps) {
       const cursor = decodeCursor(query.cursor, (v): v is CursorKey => isCursorFor('admin', v))
       const rows = await repo.listAll(sql, { hidden: query.hidden, productId: query.productId }, cursor?.k[0] as string | undefined, limit + 1)
       return toPage(rows, limit, toAdminReview, (row): CursorKey => ({ s: 'admin', k: [row.id] }))
+    },
+
+    /** What the customer may do about the product (a product never heard of is a 404). */
+    async mine(user: AuthUser, productId: string): Promise<MyReview> {
+      const [own, holds] = await Promise.all([repo.findOwn(sql, user.id, productId), repo.holdsProduct(sql, user.id, productId)])
+      if (!own && !holds) await mustExist(productId)
+      const reason = own ? 'review_exists' : holds ? null : 'not_a_verified_buyer'
+      return { productId, canReview: reason === null, reason, review: own ? toReview(own) : null }
     },
 
     async adminGet(id: string): Promise<AdminReview> {

@@ -1,0 +1,189 @@
+/**
+ * The storefront for a visitor, in Debian's Chromium on the web build behind the real gateway, at
+ * a phone's width (390 px) and a desktop's (1440 px): browse without an account, open a product
+ * (its picture, rating, histogram and reviews), add to the cart, reload (the cart is kept), be sent
+ * to sign in at checkout and come back to the cart; a customer who received the product writes a
+ * review on the page. Every screen: axe finds no violation of any impact, and nothing is wider
+ * than the viewport. Screenshots go to desktop/test-results/storefront-<width>-*.png.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { noisyPng } from '../../services/catalog/src/testing.ts'
+import { startSystem, type System } from '../../tests/system.ts'
+
+const DESKTOP = join(import.meta.dir, '..')
+const WEB = mkdtempSync(join(tmpdir(), 'shop-web-store-'))
+const SHOTS = join(DESKTOP, 'test-results')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+let s: System
+let browser: Browser
+
+beforeAll(async () => {
+  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', WEB, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
+  if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
+  mkdirSync(SHOTS, { recursive: true })
+  s = await startSystem({ gateway: { webDir: WEB, writesPerMinute: 10_000 } })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await s?.stop()
+  rmSync(WEB, { recursive: true, force: true })
+}, 60_000)
+
+/** A product with a picture and two reviews by customers who received it (the real order flow). */
+async function seedProduct(name: string): Promise<{ id: string }> {
+  const product = await s.product({ name, price: 4990, stock: 20 })
+  const form = new FormData()
+  form.append('file', new File([new Uint8Array(await noisyPng(600, 450))], 'lamp.png', { type: 'image/png' }))
+  const uploaded = await fetch(`${s.urls.gateway}/api/products/${product.id}/images`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form })
+  if (uploaded.status !== 201) throw new Error(`image: ${uploaded.status}`)
+  for (const [buyer, rating, body] of [['Grace', 5, 'Warm light, sturdy base.'], ['Linus', 3, 'Nice, but the cable is short.']] as const) {
+    const c = await deliveredBuyer(product.id, buyer)
+    const res = await s.request(s.urls.reviews, 'POST', '/api/reviews', { token: c.token, body: { productId: product.id, rating, body } })
+    if (res.status !== 201) throw new Error(`review: ${res.status} ${JSON.stringify(res.body)}`)
+  }
+  // The catalog shows the rating a moment later (review.changed).
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline && (await s.request(s.urls.catalog, 'GET', `/api/products/${product.id}`)).body.rating.count < 2) await Bun.sleep(100)
+  return product
+}
+
+/** A customer with money whose order of the product was delivered (the reviews service knows it). */
+async function deliveredBuyer(productId: string, name: string) {
+  const c = await s.customer(100_000, name)
+  const order = (await s.order(c.token, [{ productId, quantity: 1 }])).body
+  await s.waitForOrder(c.token, order.id, 'PAID')
+  const admin = (path: string, body?: unknown) => s.request(s.urls.orders, 'POST', `/api/orders/${order.id}${path}`, { token: s.adminToken, body, key: crypto.randomUUID() })
+  await admin('/ship', { carrier: 'DHL', trackingNumber: `JD${Date.now()}` })
+  await admin('/deliver')
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline && (await s.db.reviews.sql`select 1 from purchases where user_id = ${c.id}`).length === 0) await Bun.sleep(100)
+  return c
+}
+
+/** axe on the whole page (any impact fails) and no sideways scrolling; then a screenshot. */
+async function check(page: Page, width: number, name: string) {
+  // (Not networkidle: a signed-in page keeps its live order stream open.)
+  await page.waitForFunction(() => [...document.images].every((img) => img.complete) && !document.querySelector('[aria-busy=true]'))
+  const results = await new AxeBuilder({ page }).analyze()
+  const violations = results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  expect({ screen: name, width, violations }).toEqual({ screen: name, width, violations: [] })
+  const wide = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    // What sticks out, to say where (empty when nothing does).
+    over: [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`),
+  }))
+  expect({ screen: name, width, scrollWidth: wide.page, over: wide.over }).toEqual({ screen: name, width, scrollWidth: wide.viewport, over: [] })
+  await page.screenshot({ path: join(SHOTS, `storefront-${width}-${name}.png`), fullPage: true })
+}
+
+for (const width of [390, 1440]) {
+  describe(`the storefront at ${width} px`, () => {
+    test('a visitor browses, opens a product with its reviews, keeps the cart over a reload, signs up at checkout and comes back to the cart', async () => {
+      const name = `Aurora Lamp ${width}`
+      const product = await seedProduct(name)
+      const context = await browser.newContext({ viewport: { width, height: 900 } })
+      const page = await context.newPage()
+      try {
+        await page.goto(s.urls.gateway)
+        await page.getByLabel('Search').fill(name)
+        const card = page.locator(`[data-product="${name}"]`)
+        await card.waitFor()
+        // The thumbnail has its size set, so nothing moves when it arrives.
+        const thumb = card.locator('img')
+        expect([await thumb.getAttribute('width'), await thumb.getAttribute('height')]).toEqual(['400', '300'])
+        await expect(card.getByRole('img', { name: /Rated 4 out of 5 by 2 customers/ }).count()).resolves.toBe(1)
+        await check(page, width, '1-catalog')
+
+        await card.getByRole('link', { name }).click()
+        await page.getByRole('heading', { level: 1, name }).waitFor()
+        expect(page.url()).toContain(`#/products/${product.id}`)
+        expect(await page.title()).toBe(`${name} · Shop`)
+        await page.locator('.review').first().waitFor()
+        expect(await page.locator('.review-body').allInnerTexts()).toEqual(['Nice, but the cable is short.', 'Warm light, sturdy base.'])
+        expect(await page.locator('.histogram td.num').allInnerTexts()).toEqual(['1', '0', '1', '0', '0'])
+        await page.getByLabel('Sort reviews').selectOption('highest')
+        await page.waitForFunction(() => document.querySelector('.review-body')?.textContent === 'Warm light, sturdy base.')
+        expect(await page.locator('.reviews').getByRole('link', { name: 'Sign in' }).isVisible()).toBe(true)
+        await check(page, width, '2-product')
+
+        await page.getByLabel('Quantity').selectOption('2')
+        await page.getByRole('button', { name: 'Add to cart' }).click()
+        await page.getByRole('status').filter({ hasText: 'Added' }).waitFor()
+        await page.reload()
+        if (width < 640) await page.getByRole('button', { name: 'Menu' }).click()
+        await page.getByRole('link', { name: 'Cart (2)' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Cart' }).waitFor()
+        await check(page, width, '3-cart')
+
+        await page.getByRole('link', { name: 'Sign in to pay' }).click()
+        await page.getByRole('button', { name: 'Create an account' }).click()
+        await check(page, width, '4-sign-up')
+        await page.getByLabel('Name').fill('Vera Visitor')
+        await page.getByLabel('Email').fill(`visitor-${width}-${Date.now()}@shop.test`)
+        await page.getByLabel('Password').fill('correct horse battery')
+        await page.getByRole('button', { name: 'Create account' }).click()
+        // Back in the cart, signed in, the lines kept.
+        await page.getByRole('button', { name: 'Pay' }).waitFor()
+        expect(page.url()).toContain('#/cart')
+        expect(await page.locator('table.cart tr').count()).toBe(1)
+
+        await page.goto(`${s.urls.gateway}/#/products/${crypto.randomUUID()}`)
+        await page.getByRole('heading', { level: 1, name: 'Product not found' }).waitFor()
+        await check(page, width, '5-not-found')
+      } finally {
+        await context.close()
+      }
+    }, 90_000)
+
+    test('a customer who received the product writes a review on its page; one who did not is told why', async () => {
+      const product = await s.product({ name: `Reviewed Lamp ${width}`, price: 2500, stock: 5 })
+      const buyer = await deliveredBuyer(product.id, `Buyer ${width}`)
+      const context = await browser.newContext({ viewport: { width, height: 900 } })
+      const page = await context.newPage()
+      try {
+        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/products/${product.id}`)}`)
+        const email = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${buyer.id}`)[0]!.email
+        await page.getByLabel('Email').fill(email)
+        await page.getByLabel('Password').fill('correct horse battery')
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.getByRole('heading', { name: 'Write a review' }).waitFor()
+        await check(page, width, '6-write-review')
+        await page.getByLabel('Your review').fill(`Bright enough to read by (${width}).`)
+        await page.getByRole('button', { name: 'Publish review' }).click()
+        await page.getByRole('alert').filter({ hasText: 'Choose a rating' }).waitFor()
+        await page.getByLabel('4 stars').check()
+        await page.getByRole('button', { name: 'Publish review' }).click()
+        await page.getByText('You have reviewed this product').waitFor()
+        expect(await page.locator('.review-body').first().innerText()).toBe(`Bright enough to read by (${width}).`)
+
+        // A customer who never received it: a plain word instead of the form.
+        await page.getByRole('button', { name: 'Sign out' }).or(page.getByRole('button', { name: 'Menu' })).first().click()
+        if (width < 640) await page.getByRole('button', { name: 'Sign out' }).click()
+        const stranger = await s.customer()
+        const strangerEmail = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${stranger.id}`)[0]!.email
+        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/products/${product.id}`)}`)
+        await page.getByLabel('Email').fill(strangerEmail)
+        await page.getByLabel('Password').fill('correct horse battery')
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.getByText('Only customers who received this product may review it').waitFor()
+      } finally {
+        await context.close()
+      }
+    }, 90_000)
+  })
+}
