@@ -103,14 +103,23 @@ describe('the customer journey in Chromium', () => {
     await page.getByRole('link', { name: 'Orders' }).click()
     await page.locator('.order-row button').first().click()
     await page.getByRole('button', { name: 'Cancel and refund' }).click()
+    // A confirmation first: the dialog's own button does it.
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel and refund' }).click()
     await page.getByTestId('refund').getByText('Refunded to your wallet').waitFor({ timeout: 15_000 })
     await page.screenshot({ path: join(SHOTS, '5-order-refunded.png'), fullPage: true })
+    expect(await page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-event')))).toEqual([
+      'created',
+      'paid',
+      'cancelled',
+      'refund_requested',
+      'refunded',
+    ])
     expect(await page.locator('.timeline li').allInnerTexts()).toEqual([
-      expect.stringContaining('created'),
-      expect.stringContaining('paid'),
-      expect.stringContaining('cancelled'),
-      expect.stringContaining('refund requested'),
-      expect.stringContaining('refunded'),
+      expect.stringContaining('Order placed'),
+      expect.stringContaining('Paid'),
+      expect.stringContaining('Cancelled (cancelled by you)'),
+      expect.stringContaining('Refund requested'),
+      expect.stringContaining('Refunded to your wallet'),
     ])
     await page.getByRole('link', { name: 'Wallet' }).click()
     await waitForBalance(page, '100.50')

@@ -185,5 +185,51 @@ for (const width of [390, 1440]) {
         await context.close()
       }
     }, 90_000)
+
+    test('the order page: shipped live with its tracking, a timeline with dates and times, a return asked through a confirmation', async () => {
+      const product = await s.product({ name: `Returned Kettle ${width}`, price: 3000, stock: 5 })
+      const c = await s.customer(100_000, `Orderer ${width}`)
+      const order = (await s.order(c.token, [{ productId: product.id, quantity: 1 }])).body
+      await s.waitForOrder(c.token, order.id, 'PAID')
+      const email = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${c.id}`)[0]!.email
+      const context = await browser.newContext({ viewport: { width, height: 900 } })
+      const page = await context.newPage()
+      try {
+        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/orders/${order.id}`)}`)
+        await page.getByLabel('Email').fill(email)
+        await page.getByLabel('Password').fill('correct horse battery')
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.getByRole('heading', { level: 1, name: new RegExp(`Order #${order.number}`) }).waitFor()
+        // The owner ships and delivers through the API; the page follows live, with a notice.
+        const admin = (path: string, body?: unknown) => s.request(s.urls.orders, 'POST', `/api/orders/${order.id}${path}`, { token: s.adminToken, body, key: crypto.randomUUID() })
+        await admin('/ship', { carrier: 'DHL', trackingNumber: 'JD014600006281234567' })
+        await page.getByRole('status').filter({ hasText: 'An order was shipped' }).waitFor()
+        await page.getByTestId('shipment').getByText('JD014600006281234567').waitFor()
+        await admin('/deliver')
+        await page.getByRole('button', { name: 'Request a return' }).waitFor()
+        const times = await page.locator('.timeline time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')))
+        expect(times.every((t) => !Number.isNaN(Date.parse(t ?? '')))).toBe(true)
+        expect(await page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-event')))).toEqual(['created', 'paid', 'shipped', 'delivered'])
+        await check(page, width, '7-order')
+
+        await page.getByRole('button', { name: 'Request a return' }).click()
+        const dialog = page.getByRole('dialog', { name: `Return order #${order.number}?` })
+        await dialog.waitFor()
+        expect(await dialog.getByRole('button', { name: 'Request the return' }).isDisabled()).toBe(true)
+        await dialog.getByLabel('Why are you returning it?').fill('It arrived dented')
+        await check(page, width, '8-return-dialog')
+        // Escape closes it and nothing is asked; then it is asked for real.
+        await page.keyboard.press('Escape')
+        await dialog.waitFor({ state: 'hidden' })
+        expect((await s.orderStatus(c.token, order.id)).status).toBe('DELIVERED')
+        await page.getByRole('button', { name: 'Request a return' }).click()
+        await dialog.getByLabel('Why are you returning it?').fill('It arrived dented')
+        await dialog.getByRole('button', { name: 'Request the return' }).click()
+        await page.locator('h1 [data-status="RETURN_REQUESTED"]').waitFor()
+        expect((await s.orderStatus(c.token, order.id)).return).toMatchObject({ reason: 'It arrived dented' })
+      } finally {
+        await context.close()
+      }
+    }, 90_000)
   })
 }

@@ -28,6 +28,7 @@ export const bridge: ShopApi = {
   order: (id) => ipcRenderer.invoke('shop:order', id),
   placeOrder: (items) => ipcRenderer.invoke('shop:placeOrder', items),
   cancelOrder: (id) => ipcRenderer.invoke('shop:cancelOrder', id),
+  requestReturn: (id, reason) => ipcRenderer.invoke('shop:requestReturn', id, reason),
   onOrderEvent(listener) {
     const forward = (_event: unknown, orderEvent: OrderEvent) => listener(orderEvent)
     ipcRenderer.on(EVENTS_CHANNEL, forward)

@@ -47,6 +47,17 @@ const TITLES: Record<Route['name'], string> = {
   signin: 'Sign in',
 }
 
+/** The notice each change of an order shows (in Electron also a native notification). */
+const NOTICES: Partial<Record<OrderEvent['event'], string>> = {
+  paid: 'An order was paid',
+  cancelled: 'An order was cancelled',
+  shipped: 'An order was shipped',
+  delivered: 'An order was delivered',
+  refunded: 'A refund reached your wallet',
+  return_requested: 'Your return request was received',
+  returned: 'Your returned goods arrived at the shop',
+}
+
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined)
   const [error, setError] = useState<unknown>(null)
@@ -79,9 +90,8 @@ export function App() {
     if (!user) return
     return api.onOrderEvent((event: OrderEvent) => {
       setTick((t) => t + 1)
-      if (event.event === 'paid') setToast('An order was paid')
-      else if (event.event === 'cancelled') setToast('An order was cancelled')
-      else if (event.event === 'refunded') setToast('A refund reached your wallet')
+      const notice = NOTICES[event.event]
+      if (notice) setToast(notice)
     })
   }, [user])
 

@@ -52,7 +52,7 @@ export type ReviewSort = NonNullable<Wire.ReviewListQuery['sort']>
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
   key: string
-  kind: 'deposit' | 'order' | 'cancel'
+  kind: 'deposit' | 'order' | 'cancel' | 'return'
   /** What the action is about (amount, items, order id), so a retry of the same action reuses the key. */
   fingerprint: string
   startedAt: string
@@ -88,6 +88,8 @@ export interface ShopApi {
   order(id: string): Promise<Order>
   placeOrder(items: Wire.CreateOrder['items']): Promise<Order>
   cancelOrder(id: string): Promise<Order>
+  /** Asks to send a delivered order back (within the shop's return window). */
+  requestReturn(id: string, reason: string): Promise<Order>
   /** Live order changes; returns the function that stops them. */
   onOrderEvent(listener: (event: OrderEvent) => void): () => void
 }

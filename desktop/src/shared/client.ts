@@ -12,6 +12,7 @@ import {
   type Order,
   type OrderEvent,
   type Page,
+  type PendingAction,
   type Problem,
   type Product,
   type ProductQuery,
@@ -117,7 +118,7 @@ export class ShopClient implements ShopApi {
   }
 
   /** A money-moving call: one Idempotency-Key per action until the server has answered. */
-  private async once<T>(kind: 'deposit' | 'order' | 'cancel', fingerprint: string, method: string, path: string, body?: unknown): Promise<T> {
+  private async once<T>(kind: PendingAction['kind'], fingerprint: string, method: string, path: string, body?: unknown): Promise<T> {
     const key = await this.pending.begin(kind, fingerprint)
     for (let attempt = 0; ; attempt++) {
       try {
@@ -293,6 +294,10 @@ export class ShopClient implements ShopApi {
 
   cancelOrder(id: string) {
     return this.once<Order>('cancel', id, 'POST', `/api/orders/${encodeURIComponent(id)}/cancel`)
+  }
+
+  requestReturn(id: string, reason: string) {
+    return this.once<Order>('return', id, 'POST', `/api/orders/${encodeURIComponent(id)}/return`, { reason })
   }
 
   // --- Live order events ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ export const OPERATIONS = [
   'order',
   'placeOrder',
   'cancelOrder',
+  'requestReturn',
 ] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent'>[]
 
 export type Operation = (typeof OPERATIONS)[number]

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks'
+import type { ComponentChildren } from 'preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { cancelReasonText } from '../reasons.ts'
@@ -37,15 +38,109 @@ export function OrdersScreen({ refreshKey, open }: { refreshKey: number; open: (
   )
 }
 
+/** A modal confirmation (the native dialog: focus stays inside, and returns where it was on close). */
+function Confirm({
+  id,
+  open,
+  title,
+  children,
+  confirm,
+  cancel,
+  busy,
+  onConfirm,
+  onClose,
+}: {
+  id: string
+  open: boolean
+  title: string
+  children: ComponentChildren
+  confirm: string
+  cancel: string
+  busy: boolean
+  onConfirm: () => void
+  onClose: () => void
+}) {
+  const ref = useRef<HTMLDialogElement>(null)
+  useEffect(() => {
+    const dialog = ref.current
+    if (!dialog) return
+    if (open && !dialog.open) dialog.showModal()
+    if (!open && dialog.open) dialog.close()
+  }, [open])
+  return (
+    <dialog ref={ref} aria-labelledby={`${id}-title`} onClose={onClose} onCancel={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault()
+          onConfirm()
+        }}
+      >
+        <h2 id={`${id}-title`}>{title}</h2>
+        {children}
+        <div class="dialog-actions">
+          <button type="button" class="secondary" onClick={onClose}>
+            {cancel}
+          </button>
+          <button type="submit" class="danger" disabled={busy}>
+            {confirm}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  )
+}
+
+const EVENT_TEXT: Record<string, string> = {
+  created: 'Order placed',
+  paid: 'Paid',
+  cancelled: 'Cancelled',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  refund_requested: 'Refund requested',
+  refunded: 'Refunded to your wallet',
+  return_requested: 'Return requested',
+  returned: 'Return received',
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+
 export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: number; back: () => void }) {
   const [order, setOrder] = useState<Order | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
+  const [asking, setAsking] = useState<'cancel' | 'return' | null>(null)
+  const [reason, setReason] = useState('')
   useEffect(() => {
     api.order(id).then(setOrder, setError)
   }, [id, refreshKey])
-  if (!order) return error ? <ErrorBox error={error} /> : <Loading />
+  if (!order)
+    return error ? (
+      <main>
+        <h1 tabIndex={-1}>Order not found</h1>
+        <ErrorBox error={error} />
+        <p>
+          <a href="#/orders">See your orders</a>
+        </p>
+      </main>
+    ) : (
+      <Loading />
+    )
   const cancellable = order.status === 'NEW' || order.status === 'PAID'
+  const returnable = order.status === 'DELIVERED'
+  const act = async (work: () => Promise<Order>) => {
+    setBusy(true)
+    setError(null)
+    try {
+      setOrder(await work())
+      setAsking(null)
+    } catch (e) {
+      setError(e)
+      setAsking(null)
+    } finally {
+      setBusy(false)
+    }
+  }
   return (
     <main>
       <button class="link" onClick={back}>
@@ -72,7 +167,7 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
           {order.items.map((i) => (
             <tr key={i.productId}>
               <td>
-                {i.quantity}× {i.name}
+                {i.quantity}× <a href={`#/products/${i.productId}`}>{i.name}</a>
               </td>
               <td class="num">
                 <Money minor={i.unitPrice * i.quantity} currency={order.currency} />
@@ -87,32 +182,53 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
       <h2>Timeline</h2>
       <ol class="timeline">
         {order.history.map((h) => (
-          <li key={h.seq}>
-            <time>{new Date(h.at).toLocaleTimeString()}</time> {h.event.replace('_', ' ')}
+          <li key={h.seq} data-event={h.event}>
+            <time dateTime={h.at}>{when(h.at)}</time> {EVENT_TEXT[h.event] ?? h.event.replace('_', ' ')}
             {h.reason && h.event === 'cancelled' ? ` (${cancelReasonText(h.reason)})` : ''}
           </li>
         ))}
       </ol>
       <ErrorBox error={error} />
-      {cancellable && (
-        <button
-          class="danger"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true)
-            setError(null)
-            try {
-              setOrder(await api.cancelOrder(order.id))
-            } catch (e) {
-              setError(e)
-            } finally {
-              setBusy(false)
-            }
-          }}
-        >
-          {order.status === 'PAID' ? 'Cancel and refund' : 'Cancel order'}
-        </button>
-      )}
+      <div class="actions">
+        {cancellable && (
+          <button class="danger" disabled={busy} onClick={() => setAsking('cancel')}>
+            {order.status === 'PAID' ? 'Cancel and refund' : 'Cancel order'}
+          </button>
+        )}
+        {returnable && (
+          <button class="secondary" disabled={busy} onClick={() => (setReason(''), setAsking('return'))}>
+            Request a return
+          </button>
+        )}
+      </div>
+      <Confirm
+        id="confirm-cancel"
+        open={asking === 'cancel'}
+        title={`Cancel order #${order.number}?`}
+        confirm={order.status === 'PAID' ? 'Cancel and refund' : 'Cancel order'}
+        cancel="Keep the order"
+        busy={busy}
+        onConfirm={() => act(() => api.cancelOrder(order.id))}
+        onClose={() => setAsking(null)}
+      >
+        <p>{order.status === 'PAID' ? 'The order is cancelled and its total goes back to your wallet, once.' : 'The order is cancelled; nothing is charged.'}</p>
+      </Confirm>
+      <Confirm
+        id="confirm-return"
+        open={asking === 'return'}
+        title={`Return order #${order.number}?`}
+        confirm="Request the return"
+        cancel="Keep it"
+        busy={busy || reason.trim() === ''}
+        onConfirm={() => act(() => api.requestReturn(order.id, reason.trim()))}
+        onClose={() => setAsking(null)}
+      >
+        <p>Send the goods back; when the shop receives them, the total goes back to your wallet.</p>
+        <label>
+          Why are you returning it?
+          <textarea name="reason" required maxLength={500} rows={3} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+        </label>
+      </Confirm>
     </main>
   )
 }
