@@ -63,6 +63,18 @@ async function openWalletAndTopUp(page: Page, amount: string) {
   await page.getByText(/^Added /).waitFor()
 }
 
+/** At checkout: adds an address to the book (it becomes the one the order ships to). */
+async function addAddress(page: Page) {
+  await page.getByRole('button', { name: 'Add an address' }).click()
+  await page.getByLabel('Full name').fill('Ada Customer')
+  await page.getByLabel('Street and number').fill('12 St James Square')
+  await page.getByLabel('Postal code').fill('SW1Y 4JH')
+  await page.getByLabel('City').fill('London')
+  await page.getByLabel(/Country code/).fill('gb')
+  await page.getByRole('button', { name: 'Save the address' }).click()
+  await page.getByRole('radio', { name: /Ada Customer, 12 St James Square/ }).waitFor()
+}
+
 /** Waits until the wallet screen shows `text` as the balance (it reloads after each change). */
 const waitForBalance = (page: Page, text: string) =>
   page.waitForFunction((t) => document.querySelector('[data-testid=balance]')?.textContent?.includes(t), text)
@@ -86,6 +98,7 @@ describe('the customer journey in Chromium', () => {
     await card.getByRole('button', { name: 'Add to cart' }).click()
     await page.getByRole('link', { name: /Cart \(1\)/ }).click()
     await page.screenshot({ path: join(SHOTS, '3-cart.png'), fullPage: true })
+    await addAddress(page)
     await page.getByRole('button', { name: 'Pay' }).click()
 
     // The order page turns PAID without a reload, pushed by the event stream.
@@ -134,6 +147,7 @@ describe('the customer journey in Chromium', () => {
     await page.getByLabel('Search').fill('double click mug')
     await page.locator('[data-product="Double Click Mug"]').getByRole('button', { name: 'Add to cart' }).click()
     await page.getByRole('link', { name: /Cart/ }).click()
+    await addAddress(page)
     await page.getByRole('button', { name: 'Pay' }).dblclick()
     await page.locator('h1 [data-status="PAID"]').waitFor({ timeout: 15_000 })
     const token = await tokenOf(page)

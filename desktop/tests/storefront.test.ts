@@ -137,10 +137,45 @@ for (const width of [390, 1440]) {
         await page.getByLabel('Email').fill(`visitor-${width}-${Date.now()}@shop.test`)
         await page.getByLabel('Password').fill('correct horse battery')
         await page.getByRole('button', { name: 'Create account' }).click()
-        // Back in the cart, signed in, the lines kept.
+        // Back in the cart, signed in, the lines kept; no wallet yet, so Pay waits.
         await page.getByRole('button', { name: 'Pay' }).waitFor()
         expect(page.url()).toContain('#/cart')
         expect(await page.locator('table.cart tr').count()).toBe(1)
+        expect(await page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true)
+
+        // Checkout: an address into the book, the wallet short, a top-up that comes back.
+        await page.getByRole('button', { name: 'Add an address' }).click()
+        await page.getByLabel('Full name').fill('Vera Visitor')
+        await page.getByLabel('Street and number').fill('1 Rue de Rivoli')
+        await page.getByLabel('Postal code').fill('75001')
+        await page.getByLabel('City').fill('Paris')
+        await page.getByLabel(/Country code/).fill('FR')
+        await page.getByRole('button', { name: 'Save the address' }).click()
+        await page.getByRole('radio', { name: /Vera Visitor, 1 Rue de Rivoli/ }).waitFor()
+        await page.getByRole('link', { name: 'Open one and top up' }).click()
+        await page.getByRole('button', { name: 'Open wallet' }).click()
+        await page.getByLabel('Top up (EUR)').waitFor()
+        expect(await page.getByLabel('Top up (EUR)').inputValue()).toBe('99.80')
+        await page.getByLabel('Top up (EUR)').fill('50')
+        await page.getByRole('button', { name: 'Top up' }).click()
+        await page.getByRole('link', { name: 'Back to checkout' }).click()
+        const short = page.getByTestId('wallet-check')
+        await short.getByText('49.80 EUR short').waitFor()
+        expect(await page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true)
+        await check(page, width, '3b-checkout-short')
+        await short.getByRole('link', { name: /Top up/ }).click()
+        expect(await page.getByLabel('Top up (EUR)').inputValue()).toBe('49.80')
+        await check(page, width, '3c-wallet-top-up')
+        await page.getByRole('button', { name: 'Top up' }).click()
+        await page.getByRole('link', { name: 'Back to checkout' }).click()
+        await page.getByRole('button', { name: 'Pay' }).click()
+        await page.locator('h1 [data-status="PAID"]').waitFor({ timeout: 15_000 })
+        const orderId = page.url().split('#/orders/')[1]!
+        const [placed] = await s.db.orders.sql<{ shippingAddress: { city: string; country: string } }[]>`select shipping_address from orders where id = ${orderId}`
+        expect(placed!.shippingAddress).toMatchObject({ city: 'Paris', country: 'FR' })
+        // Paid: the cart is empty now.
+        if (width < 640) await page.getByRole('button', { name: 'Menu' }).click()
+        await page.getByRole('link', { name: 'Cart', exact: true }).waitFor()
 
         await page.goto(`${s.urls.gateway}/#/products/${crypto.randomUUID()}`)
         await page.getByRole('heading', { level: 1, name: 'Product not found' }).waitFor()

@@ -26,7 +26,9 @@ export const bridge: ShopApi = {
   writeReview: (input) => ipcRenderer.invoke('shop:writeReview', input),
   orders: (cursor) => ipcRenderer.invoke('shop:orders', cursor),
   order: (id) => ipcRenderer.invoke('shop:order', id),
-  placeOrder: (items) => ipcRenderer.invoke('shop:placeOrder', items),
+  placeOrder: (items, shippingAddress) => ipcRenderer.invoke('shop:placeOrder', items, shippingAddress),
+  addresses: () => ipcRenderer.invoke('shop:addresses'),
+  addAddress: (input) => ipcRenderer.invoke('shop:addAddress', input),
   cancelOrder: (id) => ipcRenderer.invoke('shop:cancelOrder', id),
   requestReturn: (id, reason) => ipcRenderer.invoke('shop:requestReturn', id, reason),
   onOrderEvent(listener) {

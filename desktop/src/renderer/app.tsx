@@ -16,7 +16,7 @@ type Route =
   | { name: 'cart' }
   | { name: 'orders' }
   | { name: 'order'; id: string }
-  | { name: 'wallet' }
+  | { name: 'wallet'; next?: string; amount?: string }
   | { name: 'signin'; next: string }
 
 /** Screens that need a signed-in customer; the others are open to every visitor. */
@@ -27,12 +27,15 @@ export function parseRoute(hash: string): Route {
   const [name, id] = path.split('/')
   if (name === 'orders' && id) return { name: 'order', id }
   if (name === 'products' && id) return { name: 'product', id }
-  if (name === 'signin') {
-    const next = new URLSearchParams(query).get('next') ?? '/'
-    // Only a path of this app: never an address elsewhere.
-    return { name: 'signin', next: next.startsWith('/') && !next.startsWith('//') ? next : '/' }
+  const params = new URLSearchParams(query)
+  // Only a path of this app: never an address elsewhere.
+  const next = (fallback?: string) => {
+    const value = params.get('next')
+    return value && value.startsWith('/') && !value.startsWith('//') ? value : fallback
   }
-  if (name === 'cart' || name === 'orders' || name === 'wallet') return { name }
+  if (name === 'signin') return { name: 'signin', next: next('/')! }
+  if (name === 'wallet') return { name: 'wallet', next: next(), amount: params.get('amount') ?? undefined }
+  if (name === 'cart' || name === 'orders') return { name }
   return { name: 'catalog' }
 }
 
@@ -66,7 +69,11 @@ export function App() {
   const [tick, setTick] = useState(0)
   const [toast, setToast] = useState<string | null>(null)
   const [menuOpen, setMenuOpen] = useState(false)
+  /** The order the cart became: the cart empties when it is paid, and stays for a retry when it is declined. */
+  const [placed, setPlaced] = useState<string | null>(null)
   const first = useRef(true)
+  const placedRef = useRef<string | null>(null)
+  placedRef.current = placed
 
   useEffect(() => {
     const onHash = () => (setRoute(parseRoute(location.hash)), setMenuOpen(false))
@@ -90,6 +97,8 @@ export function App() {
     if (!user) return
     return api.onOrderEvent((event: OrderEvent) => {
       setTick((t) => t + 1)
+      if (event.orderId === placedRef.current && event.event === 'paid') (setCart([]), setPlaced(null))
+      if (event.orderId === placedRef.current && event.event === 'cancelled') (setPlaced(null), setToast('The order was declined; your cart is kept: top up and retry'))
       const notice = NOTICES[event.event]
       if (notice) setToast(notice)
     })
@@ -167,7 +176,9 @@ export function App() {
           signedIn={!!user}
           setQuantity={setQuantity}
           onOrdered={(order: Order) => {
-            setCart([])
+            // Paid at once (the usual case): the cart empties; else when the payment arrives.
+            if (order.status === 'PAID') setCart([])
+            else setPlaced(order.id)
             go(`/orders/${order.id}`)
           }}
         />
@@ -185,7 +196,7 @@ export function App() {
         ))}
       {user && route.name === 'orders' && <OrdersScreen refreshKey={tick} open={(id) => go(`/orders/${id}`)} />}
       {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
-      {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} />}
+      {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} next={route.next} amount={route.amount} />}
       </div>
     </>
   )

@@ -89,6 +89,45 @@ export interface Login {
 }
 
 /**
+ * From services/users/src/modules/addresses/model.ts Address.
+ */
+export interface Address {
+  /** uuid */
+  id: string
+  name: string
+  line1: string
+  line2: string | null
+  city: string
+  region: string | null
+  postalCode: string
+  country: string
+  phone: string | null
+  /** date-time */
+  createdAt: string
+  /** date-time */
+  updatedAt: string
+}
+
+/**
+ * From services/users/src/modules/addresses/model.ts CreateAddress (the shape orders take as shippingAddress).
+ */
+export interface CreateAddress {
+  /** 1 to 100 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+  name: string
+  /** 1 to 200 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+  line1: string
+  line2?: string | null
+  /** 1 to 100 characters as people count them (grapheme clusters), trimmed; maxLength counts UTF-16 units */
+  city: string
+  region?: string | null
+  /** 1 to 20 letters, digits, spaces or hyphens */
+  postalCode: string
+  /** an ISO 3166-1 alpha-2 country code in capitals, such as DE or US */
+  country: string
+  phone?: string | null
+}
+
+/**
  * From services/payments/src/modules/wallets/model.ts Wallet.
  * Answered by:
  * - GET /api/wallet (200)

@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Category, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
+import type { Address, Category, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -13,6 +13,7 @@ import type { Category, LedgerEntry, MyReview, Order, OrderEvent, Page, Product,
  * retyped in a service fails the desktop's typecheck where the app uses it, not on a screen.
  */
 export type {
+  Address,
   CancelReason,
   Category,
   HistoryEntry,
@@ -86,7 +87,11 @@ export interface ShopApi {
 
   orders(cursor?: string): Promise<Page<Order>>
   order(id: string): Promise<Order>
-  placeOrder(items: Wire.CreateOrder['items']): Promise<Order>
+  /** Places the order (shipped to `shippingAddress` when given); the key is kept until answered. */
+  placeOrder(items: Wire.CreateOrder['items'], shippingAddress?: Wire.CreateAddress): Promise<Order>
+  /** The signed-in customer's address book. */
+  addresses(): Promise<Address[]>
+  addAddress(input: Wire.CreateAddress): Promise<Address>
   cancelOrder(id: string): Promise<Order>
   /** Asks to send a delivered order back (within the shop's return window). */
   requestReturn(id: string, reason: string): Promise<Order>

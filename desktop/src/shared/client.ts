@@ -21,7 +21,7 @@ import {
   type User,
   type Wallet,
 } from './api.ts'
-import type { CreateOrder, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
+import type { Address, CreateAddress, CreateOrder, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
 
 /** Where the refresh token lives between runs (encrypted on disk in Electron). */
@@ -287,9 +287,20 @@ export class ShopClient implements ShopApi {
     return this.call<Order>('GET', `/api/orders/${encodeURIComponent(id)}`)
   }
 
-  placeOrder(items: CreateOrder['items']) {
-    const fingerprint = items.map((i) => `${i.productId}x${i.quantity}`).sort().join(',')
-    return this.once<Order>('order', fingerprint, 'POST', '/api/orders', { items })
+  placeOrder(items: CreateOrder['items'], shippingAddress?: CreateAddress) {
+    // The same cart to the same address is the same action (its key is reused until answered).
+    const fingerprint = items.map((i) => `${i.productId}x${i.quantity}`).sort().join(',') + (shippingAddress ? `@${JSON.stringify(shippingAddress)}` : '')
+    return this.once<Order>('order', fingerprint, 'POST', '/api/orders', { items, ...(shippingAddress ? { shippingAddress } : {}) })
+  }
+
+  // --- Address book ---------------------------------------------------------------------------
+
+  async addresses() {
+    return (await this.call<Page<Address>>('GET', '/api/users/me/addresses')).items
+  }
+
+  addAddress(input: CreateAddress) {
+    return this.call<Address>('POST', '/api/users/me/addresses', input)
   }
 
   cancelOrder(id: string) {

@@ -22,6 +22,8 @@ export const OPERATIONS = [
   'orders',
   'order',
   'placeOrder',
+  'addresses',
+  'addAddress',
   'cancelOrder',
   'requestReturn',
 ] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent'>[]

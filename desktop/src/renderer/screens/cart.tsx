@@ -1,6 +1,7 @@
-import { useState } from 'preact/hooks'
-import type { Order, Product } from '../../shared/api.ts'
+import { useEffect, useState } from 'preact/hooks'
+import type { Address, Order, Product, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
+import { formatMoney, minorDigits } from '../money.ts'
 import { Empty, ErrorBox, Money } from '../ui.tsx'
 
 export interface CartLine {
@@ -21,6 +22,15 @@ export function CartScreen({
 }) {
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
+  const [addresses, setAddresses] = useState<Address[] | undefined>(undefined)
+  const [addressId, setAddressId] = useState<string | null>(null)
+  const [adding, setAdding] = useState(false)
+  const [wallet, setWallet] = useState<Wallet | null | undefined>(undefined)
+  useEffect(() => {
+    if (!signedIn) return
+    api.addresses().then((list) => (setAddresses(list), setAddressId((id) => id ?? list[0]?.id ?? null)), (e) => (setError(e), setAddresses([])))
+    api.wallet().then(setWallet, (e) => (setError(e), setWallet(null)))
+  }, [signedIn])
   if (lines.length === 0)
     return (
       <main>
@@ -39,7 +49,21 @@ export function CartScreen({
     setError(null)
     try {
       // The key for this cart is kept until the server answers: a second click gets the same order.
-      const order = await api.placeOrder(lines.map((l) => ({ productId: l.product.id, quantity: l.quantity })))
+      const chosen = addresses?.find((a) => a.id === addressId)
+      const shippingAddress = chosen && {
+        name: chosen.name,
+        line1: chosen.line1,
+        city: chosen.city,
+        postalCode: chosen.postalCode,
+        country: chosen.country,
+        ...(chosen.line2 ? { line2: chosen.line2 } : {}),
+        ...(chosen.region ? { region: chosen.region } : {}),
+        ...(chosen.phone ? { phone: chosen.phone } : {}),
+      }
+      const order = await api.placeOrder(
+        lines.map((l) => ({ productId: l.product.id, quantity: l.quantity })),
+        shippingAddress,
+      )
       onOrdered(order)
     } catch (e) {
       setError(e)
@@ -89,9 +113,19 @@ export function CartScreen({
       <p class="muted">Prices are confirmed by the shop when you pay; the wallet is charged once.</p>
       <ErrorBox error={error} />
       {signedIn ? (
-        <button class="pay" onClick={pay} disabled={busy || currencies.size > 1}>
-          {busy ? 'Paying…' : 'Pay'}
-        </button>
+        <Checkout
+          total={total}
+          currency={currency}
+          addresses={addresses}
+          addressId={addressId}
+          setAddressId={setAddressId}
+          adding={adding}
+          setAdding={setAdding}
+          onAdded={(a) => (setAddresses((list) => [a, ...(list ?? [])]), setAddressId(a.id), setAdding(false))}
+          wallet={wallet}
+          pay={pay}
+          busy={busy || currencies.size > 1}
+        />
       ) : (
         <p>
           <a class="button" href={`#/signin?next=${encodeURIComponent('/cart')}`}>
@@ -101,5 +135,122 @@ export function CartScreen({
         </p>
       )}
     </main>
+  )
+}
+
+/** Where it goes and what pays for it: the address book, the wallet beside the total, and Pay. */
+function Checkout(props: {
+  total: number
+  currency: string
+  addresses: Address[] | undefined
+  addressId: string | null
+  setAddressId: (id: string) => void
+  adding: boolean
+  setAdding: (adding: boolean) => void
+  onAdded: (address: Address) => void
+  wallet: Wallet | null | undefined
+  pay: () => void
+  busy: boolean
+}) {
+  const { total, currency, addresses, wallet } = props
+  if (addresses === undefined || wallet === undefined)
+    return (
+      <p class="muted" aria-busy="true">
+        Loading your addresses and wallet…
+      </p>
+    )
+  const short = wallet === null || wallet.currency !== currency ? null : Math.max(0, total - wallet.available)
+  const topUp = (amount: number) => `#/wallet?next=${encodeURIComponent('/cart')}&amount=${(amount / 10 ** minorDigits(currency)).toFixed(minorDigits(currency))}`
+  return (
+    <div class="checkout">
+      <fieldset class="addresses">
+        <legend>Ship to</legend>
+        {addresses.length === 0 && !props.adding && <p class="muted">Your address book is empty: add where the order should go.</p>}
+        {addresses.map((a) => (
+          <label key={a.id} class="address-option">
+            <input type="radio" name="address" value={a.id} checked={props.addressId === a.id} onChange={() => props.setAddressId(a.id)} />
+            <span>
+              <strong>{a.name}</strong>, {a.line1}
+              {a.line2 ? `, ${a.line2}` : ''}, {a.postalCode} {a.city}, {a.country}
+            </span>
+          </label>
+        ))}
+        {props.adding ? (
+          <AddAddress onAdded={props.onAdded} onCancel={() => props.setAdding(false)} />
+        ) : (
+          <button type="button" class="secondary" onClick={() => props.setAdding(true)}>
+            Add an address
+          </button>
+        )}
+      </fieldset>
+      {wallet === null ? (
+        <p class="error" role="status">
+          You have no wallet yet. <a href={topUp(total)}>Open one and top up</a> to pay.
+        </p>
+      ) : wallet.currency !== currency ? (
+        <p class="error" role="status">
+          Your wallet is in {wallet.currency}; this cart is priced in {currency}.
+        </p>
+      ) : (
+        <p class={short ? 'error' : 'muted'} role="status" data-testid="wallet-check">
+          Your wallet: {formatMoney(wallet.available, wallet.currency)}
+          {short ? (
+            <>
+              {' '}
+              — {formatMoney(short, currency)} short. <a href={topUp(short)}>Top up {formatMoney(short, currency)}</a> and come back to pay.
+            </>
+          ) : null}
+        </p>
+      )}
+      <button class="pay" onClick={props.pay} disabled={props.busy || !props.addressId || short === null || short > 0}>
+        Pay
+      </button>
+    </div>
+  )
+}
+
+function AddAddress({ onAdded, onCancel }: { onAdded: (address: Address) => void; onCancel: () => void }) {
+  const [fields, setFields] = useState({ name: '', line1: '', line2: '', city: '', postalCode: '', country: '' })
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const field = (key: keyof typeof fields, label: string, extra: Record<string, unknown> = {}) => (
+    <label>
+      {label}
+      <input name={key} value={fields[key]} onInput={(e) => setFields((f) => ({ ...f, [key]: e.currentTarget.value }))} {...extra} />
+    </label>
+  )
+  return (
+    <div class="card add-address">
+      {field('name', 'Full name', { required: true, autocomplete: 'name' })}
+      {field('line1', 'Street and number', { required: true, autocomplete: 'address-line1' })}
+      {field('line2', 'Apartment, floor (optional)', { autocomplete: 'address-line2' })}
+      {field('postalCode', 'Postal code', { required: true, autocomplete: 'postal-code' })}
+      {field('city', 'City', { required: true, autocomplete: 'address-level2' })}
+      {field('country', 'Country code (two letters, such as GB)', { required: true, maxLength: 2, autocomplete: 'country' })}
+      <ErrorBox error={error} />
+      <div class="actions">
+        <button
+          type="button"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true)
+            setError(null)
+            try {
+              const { line2, country, ...rest } = fields
+              onAdded(await api.addAddress({ ...rest, country: country.trim().toUpperCase(), ...(line2.trim() ? { line2 } : {}) }))
+            } catch (e) {
+              setError(e)
+            } finally {
+              setBusy(false)
+            }
+          }}
+        >
+          Save the address
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
   )
 }

@@ -6,7 +6,8 @@ import { Empty, ErrorBox, Loading, Money } from '../ui.tsx'
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'PLN']
 
-export function WalletScreen({ refreshKey }: { refreshKey: number }) {
+/** `next`: where to go back after a top-up (the cart's checkout); `amount`: what it asked for. */
+export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number; next?: string; amount?: string }) {
   const [wallet, setWallet] = useState<Wallet | null | undefined>(undefined)
   const [entries, setEntries] = useState<LedgerEntry[]>([])
   const [cursor, setCursor] = useState<string | null>(null)
@@ -46,7 +47,7 @@ export function WalletScreen({ refreshKey }: { refreshKey: number }) {
             </div>
             <div class="muted">Available {formatMoney(wallet.available, wallet.currency)}</div>
           </section>
-          <TopUp currency={wallet.currency} onDone={load} />
+          <TopUp currency={wallet.currency} onDone={load} initial={amount} next={next} />
           <h2>History</h2>
           {entries.length === 0 ? (
             <Empty>No movements yet. Top up to start shopping.</Empty>
@@ -136,8 +137,8 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
   )
 }
 
-function TopUp({ currency, onDone }: { currency: string; onDone: () => void }) {
-  const [text, setText] = useState('')
+function TopUp({ currency, onDone, initial, next }: { currency: string; onDone: () => void; initial?: string; next?: string }) {
+  const [text, setText] = useState(initial ?? '')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const [done, setDone] = useState<string | null>(null)
@@ -174,7 +175,17 @@ function TopUp({ currency, onDone }: { currency: string; onDone: () => void }) {
       <button type="submit" disabled={busy || !parsed?.ok}>
         {busy ? 'Adding…' : 'Top up'}
       </button>
-      {done && <p class="success">{done}</p>}
+      {done && (
+        <p class="success" role="status">
+          {done}
+          {next && (
+            <>
+              {' '}
+              <a href={`#${next}`}>Back to checkout</a>
+            </>
+          )}
+        </p>
+      )}
     </form>
   )
 }
