@@ -18,7 +18,7 @@ import { Category_, ListQuery, Product } from '../services/catalog/src/modules/p
 import { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
-import { User } from '../services/users/src/modules/users/model.ts'
+import { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
 import { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
 import { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 
@@ -51,6 +51,7 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'Tokens', schema: Tokens, from: 'services/users/src/modules/auth/model.ts Tokens' },
   { name: 'Register', schema: Register, from: 'services/users/src/modules/auth/model.ts Register' },
   { name: 'Login', schema: Login, from: 'services/users/src/modules/auth/model.ts Login' },
+  { name: 'UpdateMe', schema: UpdateMe, from: 'services/users/src/modules/users/model.ts UpdateMe' },
   { name: 'Address', schema: Address, from: 'services/users/src/modules/addresses/model.ts Address' },
   { name: 'CreateAddress', schema: CreateAddress, from: 'services/users/src/modules/addresses/model.ts CreateAddress (the shape orders take as shippingAddress)' },
   { name: 'Wallet', schema: Wallet, from: 'services/payments/src/modules/wallets/model.ts Wallet' },

@@ -21,7 +21,7 @@ import type { StreamEvent } from '../services/orders/src/modules/events/hub.ts'
 import type { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
-import type { User } from '../services/users/src/modules/users/model.ts'
+import type { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
 import type { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
 import type { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 import { COMMAND, HTTP_OPERATIONS, OUTPUT, SchemaRenderer, WIRE_TYPES, generate, schemaOf } from '../scripts/gen-api-types.ts'
@@ -38,6 +38,7 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.Tokens, Tokens>>,
   Check<Same<Gen.Register, Register>>,
   Check<Same<Gen.Login, typeof Login.static>>,
+  Check<Same<Gen.UpdateMe, UpdateMe>>,
   Check<Same<Gen.Address, Address>>,
   Check<Same<Gen.CreateAddress, CreateAddress>>,
   Check<Same<Gen.Wallet, Wallet>>,

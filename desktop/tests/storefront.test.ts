@@ -266,5 +266,54 @@ for (const width of [390, 1440]) {
         await context.close()
       }
     }, 90_000)
+
+    test('the profile: a new name shows at once, an address added and deleted, a new password signs in', async () => {
+      const c = await s.customer(0, `Pat ${width}`)
+      const email = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${c.id}`)[0]!.email
+      const context = await browser.newContext({ viewport: { width, height: 900 } })
+      const page = await context.newPage()
+      try {
+        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent('/profile')}`)
+        await page.getByLabel('Email').fill(email)
+        await page.getByLabel('Password').fill('correct horse battery')
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Your profile' }).waitFor()
+        await page.getByText('No addresses yet').waitFor()
+        await check(page, width, '9-profile')
+
+        await page.getByLabel('Name', { exact: true }).fill(`Patricia ${width}`)
+        await page.locator('form').filter({ hasText: 'Name' }).first().getByRole('button', { name: 'Save' }).click()
+        await page.getByText('Your name is changed.').waitFor()
+        if (width < 640) await page.getByRole('button', { name: 'Menu' }).click()
+        await page.getByRole('link', { name: `Patricia ${width}` }).waitFor()
+        if (width < 640) await page.getByRole('button', { name: 'Menu' }).click()
+
+        await page.getByRole('button', { name: 'Add an address' }).click()
+        await page.getByLabel('Full name').fill(`Patricia ${width}`)
+        await page.getByLabel('Street and number').fill('5 Kungsgatan')
+        await page.getByLabel('Postal code').fill('111 43')
+        await page.getByLabel('City').fill('Stockholm')
+        await page.getByLabel(/Country code/).fill('se')
+        await page.getByRole('button', { name: 'Save the address' }).click()
+        const remove = page.getByRole('button', { name: `Delete the address Patricia ${width}, 5 Kungsgatan` })
+        await remove.waitFor()
+        expect((await s.request(s.urls.users, 'GET', '/api/users/me/addresses', { token: c.token })).body.items.map((a: { country: string }) => a.country)).toEqual(['SE'])
+        await remove.click()
+        await page.getByText('No addresses yet').waitFor()
+
+        const passwordForm = page.locator('form').filter({ has: page.getByLabel('New password') })
+        await passwordForm.getByLabel('Current password').fill('wrong password here')
+        await passwordForm.getByLabel('New password').fill('a brand new passphrase')
+        await passwordForm.getByRole('button', { name: 'Save' }).click()
+        await passwordForm.getByRole('alert').waitFor()
+        await passwordForm.getByLabel('Current password').fill('correct horse battery')
+        await passwordForm.getByRole('button', { name: 'Save' }).click()
+        await page.getByText('every other device was signed out').waitFor()
+        const login = await s.request(s.urls.users, 'POST', '/api/auth/login', { body: { email, password: 'a brand new passphrase' } })
+        expect(login.status).toBe(200)
+      } finally {
+        await context.close()
+      }
+    }, 90_000)
   })
 }

@@ -29,6 +29,8 @@ export const bridge: ShopApi = {
   placeOrder: (items, shippingAddress) => ipcRenderer.invoke('shop:placeOrder', items, shippingAddress),
   addresses: () => ipcRenderer.invoke('shop:addresses'),
   addAddress: (input) => ipcRenderer.invoke('shop:addAddress', input),
+  deleteAddress: (id) => ipcRenderer.invoke('shop:deleteAddress', id),
+  updateMe: (changes) => ipcRenderer.invoke('shop:updateMe', changes),
   cancelOrder: (id) => ipcRenderer.invoke('shop:cancelOrder', id),
   requestReturn: (id, reason) => ipcRenderer.invoke('shop:requestReturn', id, reason),
   onOrderEvent(listener) {

@@ -7,6 +7,7 @@ import { CartScreen, type CartLine } from './screens/cart.tsx'
 import { CatalogScreen } from './screens/catalog.tsx'
 import { OrderDetail, OrdersScreen } from './screens/orders.tsx'
 import { ProductScreen } from './screens/product.tsx'
+import { ProfileScreen } from './screens/profile.tsx'
 import { WalletScreen } from './screens/wallet.tsx'
 import { ErrorBox, Loading } from './ui.tsx'
 
@@ -17,10 +18,11 @@ type Route =
   | { name: 'orders' }
   | { name: 'order'; id: string }
   | { name: 'wallet'; next?: string; amount?: string }
+  | { name: 'profile' }
   | { name: 'signin'; next: string }
 
 /** Screens that need a signed-in customer; the others are open to every visitor. */
-const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet'])
+const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet', 'profile'])
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?')
@@ -35,7 +37,7 @@ export function parseRoute(hash: string): Route {
   }
   if (name === 'signin') return { name: 'signin', next: next('/')! }
   if (name === 'wallet') return { name: 'wallet', next: next(), amount: params.get('amount') ?? undefined }
-  if (name === 'cart' || name === 'orders') return { name }
+  if (name === 'cart' || name === 'orders' || name === 'profile') return { name }
   return { name: 'catalog' }
 }
 
@@ -47,6 +49,7 @@ const TITLES: Record<Route['name'], string> = {
   orders: 'Your orders',
   order: 'Order',
   wallet: 'Your wallet',
+  profile: 'Your profile',
   signin: 'Sign in',
 }
 
@@ -125,6 +128,7 @@ export function App() {
   const setQuantity = (productId: string, quantity: number) =>
     setCart((lines) => (quantity <= 0 ? lines.filter((l) => l.product.id !== productId) : lines.map((l) => (l.product.id === productId ? { ...l, quantity } : l))))
   const count = cart.reduce((n, l) => n + l.quantity, 0)
+  const signOut = async () => (await api.logout(), setUser(null), go('/'))
   const inCart = (id: string) => cart.find((l) => l.product.id === id)?.quantity ?? 0
   const link = (href: string, label: string, active: boolean) => (
     <a href={href} class={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
@@ -151,8 +155,8 @@ export function App() {
           {user && link('#/wallet', 'Wallet', route.name === 'wallet')}
           {user ? (
             <span class="user">
-              <span class="user-name">{user.name}</span>{' '}
-              <button class="link" onClick={async () => (await api.logout(), setUser(null), go('/'))}>
+              {link('#/profile', user.name, route.name === 'profile')}
+              <button class="link" onClick={signOut}>
                 Sign out
               </button>
             </span>
@@ -196,6 +200,7 @@ export function App() {
         ))}
       {user && route.name === 'orders' && <OrdersScreen refreshKey={tick} open={(id) => go(`/orders/${id}`)} />}
       {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
+      {user && route.name === 'profile' && <ProfileScreen user={user} onChanged={setUser} onSignOut={signOut} />}
       {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} next={route.next} amount={route.amount} />}
       </div>
     </>

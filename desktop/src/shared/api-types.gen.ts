@@ -89,6 +89,16 @@ export interface Login {
 }
 
 /**
+ * From services/users/src/modules/users/model.ts UpdateMe.
+ */
+export interface UpdateMe {
+  name?: string
+  email?: string
+  password?: string
+  currentPassword?: string
+}
+
+/**
  * From services/users/src/modules/addresses/model.ts Address.
  */
 export interface Address {

@@ -92,6 +92,9 @@ export interface ShopApi {
   /** The signed-in customer's address book. */
   addresses(): Promise<Address[]>
   addAddress(input: Wire.CreateAddress): Promise<Address>
+  deleteAddress(id: string): Promise<void>
+  /** Changes the signed-in user's name, email or password (the last two need the current password). */
+  updateMe(changes: Wire.UpdateMe): Promise<User>
   cancelOrder(id: string): Promise<Order>
   /** Asks to send a delivered order back (within the shop's return window). */
   requestReturn(id: string, reason: string): Promise<Order>

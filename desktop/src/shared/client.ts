@@ -21,7 +21,7 @@ import {
   type User,
   type Wallet,
 } from './api.ts'
-import type { Address, CreateAddress, CreateOrder, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
+import type { Address, CreateAddress, CreateOrder, UpdateMe, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
 
 /** Where the refresh token lives between runs (encrypted on disk in Electron). */
@@ -301,6 +301,15 @@ export class ShopClient implements ShopApi {
 
   addAddress(input: CreateAddress) {
     return this.call<Address>('POST', '/api/users/me/addresses', input)
+  }
+
+  async deleteAddress(id: string) {
+    await this.call<void>('DELETE', `/api/users/me/addresses/${encodeURIComponent(id)}`)
+  }
+
+  async updateMe(changes: UpdateMe) {
+    this.user = await this.call<User>('PATCH', '/api/users/me', changes)
+    return this.user
   }
 
   cancelOrder(id: string) {

@@ -24,6 +24,8 @@ export const OPERATIONS = [
   'placeOrder',
   'addresses',
   'addAddress',
+  'deleteAddress',
+  'updateMe',
   'cancelOrder',
   'requestReturn',
 ] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent'>[]

@@ -209,7 +209,7 @@ function Checkout(props: {
   )
 }
 
-function AddAddress({ onAdded, onCancel }: { onAdded: (address: Address) => void; onCancel: () => void }) {
+export function AddAddress({ onAdded, onCancel }: { onAdded: (address: Address) => void; onCancel: () => void }) {
   const [fields, setFields] = useState({ name: '', line1: '', line2: '', city: '', postalCode: '', country: '' })
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
