@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Order, OrderEvent, Product, User } from '../shared/api.ts'
 import { api } from './api.ts'
 import { loadCart, saveCart } from './cart-store.ts'
@@ -85,7 +85,8 @@ export function App() {
     return () => removeEventListener('hashchange', onHash)
   }, [])
 
-  useEffect(() => saveCart(cart), [cart])
+  // Saved before the browser paints the change: a reload or a closed tab right after "Added" keeps it.
+  useLayoutEffect(() => saveCart(cart), [cart])
 
   // Each screen has its own title, and focus moves to its heading (not on the first load).
   useEffect(() => {
