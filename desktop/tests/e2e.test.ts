@@ -5,37 +5,20 @@
  * shows a readable message. Screenshots of each main screen go to desktop/test-results/.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { startSystem, type System } from '../../tests/system.ts'
-
-const DESKTOP = join(import.meta.dir, '..')
-// A build of its own: a shop running from this checkout keeps serving desktop/dist-web untouched.
-const WEB = mkdtempSync(join(tmpdir(), 'shop-web-e2e-'))
-const SHOTS = join(DESKTOP, 'test-results')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+import type { Browser, Page } from 'playwright-core'
+import type { System } from '../../tests/system.ts'
+import { SHOTS, addAddress, startWebShop } from './web-shop.ts'
 
 let s: System
 let browser: Browser
+let stop: () => Promise<void> = async () => {}
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', WEB, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
-  if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
-  mkdirSync(SHOTS, { recursive: true })
-  s = await startSystem({ gateway: { webDir: WEB, writesPerMinute: 10_000 } })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  ;({ s, browser, stop } = await startWebShop('e2e'))
 }, 120_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await s?.stop()
-  rmSync(WEB, { recursive: true, force: true })
-}, 60_000)
+afterAll(() => stop(), 60_000)
 
 async function newCustomerPage(): Promise<{ page: Page; email: string }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 860 } })
@@ -61,18 +44,6 @@ async function openWalletAndTopUp(page: Page, amount: string) {
   await page.getByLabel(/Top up/).fill(amount)
   await page.getByRole('button', { name: 'Top up' }).click()
   await page.getByText(/^Added /).waitFor()
-}
-
-/** At checkout: adds an address to the book (it becomes the one the order ships to). */
-async function addAddress(page: Page) {
-  await page.getByRole('button', { name: 'Add an address' }).click()
-  await page.getByLabel('Full name').fill('Ada Customer')
-  await page.getByLabel('Street and number').fill('12 St James Square')
-  await page.getByLabel('Postal code').fill('SW1Y 4JH')
-  await page.getByLabel('City').fill('London')
-  await page.getByLabel(/Country code/).fill('gb')
-  await page.getByRole('button', { name: 'Save the address' }).click()
-  await page.getByRole('radio', { name: /Ada Customer, 12 St James Square/ }).waitFor()
 }
 
 /** Waits until the wallet screen shows `text` as the balance (it reloads after each change). */

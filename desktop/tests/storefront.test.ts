@@ -7,38 +7,22 @@
  * than the viewport. Screenshots go to desktop/test-results/storefront-<width>-*.png.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { noisyPng } from '../../services/catalog/src/testing.ts'
-import { startSystem, type System } from '../../tests/system.ts'
-
-const DESKTOP = join(import.meta.dir, '..')
-const WEB = mkdtempSync(join(tmpdir(), 'shop-web-store-'))
-const SHOTS = join(DESKTOP, 'test-results')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+import type { System } from '../../tests/system.ts'
+import { SHOTS, addAddress, signIn, startWebShop } from './web-shop.ts'
 
 let s: System
 let browser: Browser
+let stop: () => Promise<void> = async () => {}
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', WEB, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
-  if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
-  mkdirSync(SHOTS, { recursive: true })
-  s = await startSystem({ gateway: { webDir: WEB, writesPerMinute: 10_000 } })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  ;({ s, browser, stop } = await startWebShop('store'))
 }, 180_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await s?.stop()
-  rmSync(WEB, { recursive: true, force: true })
-}, 60_000)
+afterAll(() => stop(), 60_000)
 
 /** A product with a picture and two reviews by customers who received it (the real order flow). */
 async function seedProduct(name: string): Promise<{ id: string }> {
@@ -144,14 +128,7 @@ for (const width of [390, 1440]) {
         expect(await page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true)
 
         // Checkout: an address into the book, the wallet short, a top-up that comes back.
-        await page.getByRole('button', { name: 'Add an address' }).click()
-        await page.getByLabel('Full name').fill('Vera Visitor')
-        await page.getByLabel('Street and number').fill('1 Rue de Rivoli')
-        await page.getByLabel('Postal code').fill('75001')
-        await page.getByLabel('City').fill('Paris')
-        await page.getByLabel(/Country code/).fill('FR')
-        await page.getByRole('button', { name: 'Save the address' }).click()
-        await page.getByRole('radio', { name: /Vera Visitor, 1 Rue de Rivoli/ }).waitFor()
+        await addAddress(page, { name: 'Vera Visitor', line1: '1 Rue de Rivoli', postalCode: '75001', city: 'Paris', country: 'FR' })
         await page.getByRole('link', { name: 'Open one and top up' }).click()
         await page.getByRole('button', { name: 'Open wallet' }).click()
         await page.getByLabel('Top up (EUR)').waitFor()
@@ -191,11 +168,8 @@ for (const width of [390, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 900 } })
       const page = await context.newPage()
       try {
-        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/products/${product.id}`)}`)
         const email = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${buyer.id}`)[0]!.email
-        await page.getByLabel('Email').fill(email)
-        await page.getByLabel('Password').fill('correct horse battery')
-        await page.getByRole('button', { name: 'Sign in' }).click()
+        await signIn(page, s.urls.gateway, email, `/products/${product.id}`)
         await page.getByRole('heading', { name: 'Write a review' }).waitFor()
         await check(page, width, '6-write-review')
         await page.getByLabel('Your review').fill(`Bright enough to read by (${width}).`)
@@ -211,10 +185,7 @@ for (const width of [390, 1440]) {
         if (width < 640) await page.getByRole('button', { name: 'Sign out' }).click()
         const stranger = await s.customer()
         const strangerEmail = (await s.db.users.sql<{ email: string }[]>`select email from users where id = ${stranger.id}`)[0]!.email
-        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/products/${product.id}`)}`)
-        await page.getByLabel('Email').fill(strangerEmail)
-        await page.getByLabel('Password').fill('correct horse battery')
-        await page.getByRole('button', { name: 'Sign in' }).click()
+        await signIn(page, s.urls.gateway, strangerEmail, `/products/${product.id}`)
         await page.getByText('Only customers who received this product may review it').waitFor()
       } finally {
         await context.close()
@@ -230,10 +201,7 @@ for (const width of [390, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 900 } })
       const page = await context.newPage()
       try {
-        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent(`/orders/${order.id}`)}`)
-        await page.getByLabel('Email').fill(email)
-        await page.getByLabel('Password').fill('correct horse battery')
-        await page.getByRole('button', { name: 'Sign in' }).click()
+        await signIn(page, s.urls.gateway, email, `/orders/${order.id}`)
         await page.getByRole('heading', { level: 1, name: new RegExp(`Order #${order.number}`) }).waitFor()
         // The owner ships and delivers through the API; the page follows live, with a notice.
         const admin = (path: string, body?: unknown) => s.request(s.urls.orders, 'POST', `/api/orders/${order.id}${path}`, { token: s.adminToken, body, key: crypto.randomUUID() })
@@ -273,10 +241,7 @@ for (const width of [390, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 900 } })
       const page = await context.newPage()
       try {
-        await page.goto(`${s.urls.gateway}/#/signin?next=${encodeURIComponent('/profile')}`)
-        await page.getByLabel('Email').fill(email)
-        await page.getByLabel('Password').fill('correct horse battery')
-        await page.getByRole('button', { name: 'Sign in' }).click()
+        await signIn(page, s.urls.gateway, email, '/profile')
         await page.getByRole('heading', { level: 1, name: 'Your profile' }).waitFor()
         await page.getByText('No addresses yet').waitFor()
         await check(page, width, '9-profile')

@@ -27,14 +27,9 @@ export interface ProductRow {
 
 const COLUMNS = 'id, name, description, category, price, currency, image_url, active, stock, reserved, rating_count, rating_sum::int, rating_score::float8, created_at, updated_at'
 
-/** A product row's images (ids and sizes, never bytes), in order, as a JSON array: `p` is the row's alias. */
-const IMAGES = `(select coalesce(json_agg(json_build_object('id', i.id, 'width', i.width, 'height', i.height,
-    'thumbnailWidth', i.thumbnail_width, 'thumbnailHeight', i.thumbnail_height) order by i.position, i.id), '[]'::json)
-  from product_images i where i.product_id = p.id) as images`
-
 export async function findById(db: Db, id: string): Promise<ProductRow | undefined> {
-  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)}, ${db.unsafe(IMAGES)} from products p where id = ${id}`
-  return row
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id}`
+  return row && (await withImages(db, [row]))[0]
 }
 
 /**
@@ -61,8 +56,8 @@ export async function insert(
 }
 
 export async function lockById(db: Db, id: string): Promise<ProductRow | undefined> {
-  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)}, ${db.unsafe(IMAGES)} from products p where id = ${id} for update of p`
-  return row
+  const [row] = await db<ProductRow[]>`select ${db.unsafe(COLUMNS)} from products where id = ${id} for update`
+  return row && (await withImages(db, [row]))[0]
 }
 
 /**
@@ -89,8 +84,8 @@ export async function update(
       select u.id, 'adjustment', u.stock - old.stock, 'product update', ${actorId}
       from updated u, old where u.stock <> old.stock
     )
-    select p.*, ${db.unsafe(IMAGES)} from updated p`
-  return row
+    select * from updated`
+  return row && (await withImages(db, [row]))[0]
 }
 
 export interface ListFilter {
@@ -156,8 +151,9 @@ export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
 }
 
 /**
- * `rows` with their images, read in one query for the whole page (as a column of the list's
- * query, a JSON array per row cost the search 27 % of its requests/s: bun run bench:catalog-search).
+ * `rows` with their images (ids and sizes, never bytes), read in one query for all of them (as a
+ * column of the list's query, a JSON array per row cost the search 27 % of its requests/s: bun run
+ * bench:catalog-search).
  */
 async function withImages(db: Db, rows: ProductRow[]): Promise<ProductRow[]> {
   if (rows.length === 0) return rows
