@@ -14,7 +14,7 @@
 import { isCoercedNumber } from '@shop/shared/http/api-docs'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
-import { Category_, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
+import { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
 import { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
@@ -62,6 +62,7 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'Product', schema: Product, from: 'services/catalog/src/modules/products/model.ts Product' },
   { name: 'ProductListQuery', schema: ListQuery, from: 'services/catalog/src/modules/products/model.ts ListQuery' },
   { name: 'Category', schema: Category_, from: 'services/catalog/src/modules/products/model.ts Category_' },
+  { name: 'CurrencyUse', schema: CurrencyUse, from: 'services/catalog/src/modules/products/model.ts CurrencyUse' },
   { name: 'OrderStatus', schema: Order.properties.status, reuse: true, from: 'services/orders/src/modules/orders/model.ts Order.status' },
   {
     name: 'CancelReason',
@@ -102,6 +103,7 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'GET /api/wallet/transactions', status: 200, answer: 'Page<LedgerEntry>' },
   { operation: 'GET /api/products', query: 'ProductListQuery', status: 200, answer: 'Page<Product>' },
   { operation: 'GET /api/categories', status: 200, answer: 'Page<Category>' },
+  { operation: 'GET /api/currencies', status: 200, answer: 'Page<CurrencyUse>' },
   { operation: 'GET /api/orders', status: 200, answer: 'Page<Order>' },
   { operation: 'GET /api/orders/{id}', status: 200, answer: 'Order' },
   { operation: 'POST /api/orders', body: 'CreateOrder', status: 202, answer: 'Order' },

@@ -16,7 +16,7 @@ import type { Page } from '@shop/shared/http/pagination'
 import type * as Gen from '../desktop/src/shared/api-types.gen.ts'
 import { ShopClient } from '../desktop/src/shared/client.ts'
 import type { OrderEvent as Event } from '../desktop/src/shared/api.ts'
-import type { Category_, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
+import type { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
 import type { StreamEvent } from '../services/orders/src/modules/events/hub.ts'
 import type { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
@@ -48,6 +48,7 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.Product, Product>>,
   Check<Same<Gen.ProductListQuery, ListQuery>>,
   Check<Same<Gen.Category, typeof Category_.static>>,
+  Check<Same<Gen.CurrencyUse, typeof CurrencyUse.static>>,
   Check<Same<Gen.OrderStatus, Order['status']>>,
   Check<Same<Gen.CancelReason | null, Order['reason']>>,
   Check<Same<Gen.HistoryEntry, typeof HistoryEntry.static>>,

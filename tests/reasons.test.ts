@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { CANCEL_REASONS, DECLINE_REASONS } from '@shop/shared/domain/contracts'
 import { testLog, testSchema, type TestSchema } from '@shop/shared/testing'
-import { CANCEL_REASON_TEXT } from '../desktop/src/renderer/reasons.ts'
+import { CANCEL_REASON_TEXT } from '../desktop/src/shared/reasons.ts'
 import { migrateOrders } from '../services/orders/src/bootstrap.ts'
 import { migratePayments } from '../services/payments/src/bootstrap.ts'
 

@@ -85,7 +85,7 @@ describe('the customer journey in Chromium', () => {
     expect(await page.locator('tr[data-kind="payment"]').count()).toBe(1)
 
     await page.getByRole('link', { name: 'Orders' }).click()
-    await page.locator('.order-row button').first().click()
+    await page.locator('.order-row a').first().click()
     await page.getByRole('button', { name: 'Cancel and refund' }).click()
     // A confirmation first: the dialog's own button does it.
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel and refund' }).click()

@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, mock, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ApiError, type ShopApi } from '../src/shared/api.ts'
-import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
-import { registerIpc } from '../src/main/ipc.ts'
+import { ApiError, type OrderEvent, type ShopApi } from '../src/shared/api.ts'
+import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
+import { registerCartIpc, registerIpc } from '../src/main/ipc.ts'
+import { notifyOrderEvent } from '../src/main/notify.ts'
+import { noticeFor } from '../src/shared/notices.ts'
 import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, isSafeExternalUrl, isTrustedSender, webPreferences } from '../src/main/security.ts'
-import { pendingStore, tokenStore } from '../src/main/stores.ts'
+import { MAX_CART_BYTES, cartStore, pendingStore, tokenStore } from '../src/main/stores.ts'
 
 const APP_URL = 'file:///opt/Shop/resources/app.asar/dist/renderer/index.html'
 
@@ -139,6 +141,21 @@ describe('IPC', () => {
     expect(JSON.parse(internal as string).code).toBe('internal_error')
   })
 
+  test('the cart channels serve the app page only', async () => {
+    const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>()
+    const saved: unknown[] = []
+    const store = { load: async () => [{ quantity: 1 }], save: async (lines: unknown) => void saved.push(lines) }
+    let trusted = false
+    registerCartIpc({ handle: (name: string, fn: never) => handlers.set(name, fn) } as never, store, () => trusted)
+    await expect(handlers.get(CART_LOAD)!({})).rejects.toThrow('untrusted_sender')
+    await expect(handlers.get(CART_SAVE)!({}, [])).rejects.toThrow('untrusted_sender')
+    expect(saved).toEqual([])
+    trusted = true
+    expect(await handlers.get(CART_LOAD)!({})).toEqual([{ quantity: 1 }])
+    await handlers.get(CART_SAVE)!({}, [{ quantity: 2 }])
+    expect(saved).toEqual([[{ quantity: 2 }]])
+  })
+
   test('order events are forwarded to the subscribing window', async () => {
     const { handlers } = setup(true)
     const sent: [string, unknown][] = []
@@ -150,10 +167,10 @@ describe('IPC', () => {
 
 describe('the preload bridge', () => {
   const invoked: [string, unknown[]][] = []
-  let exposed: { name: string; api: ShopApi } | undefined
+  const exposed = new Map<string, unknown>()
   beforeAll(() => {
     mock.module('electron', () => ({
-      contextBridge: { exposeInMainWorld: (name: string, api: ShopApi) => (exposed = { name, api }) },
+      contextBridge: { exposeInMainWorld: (name: string, api: unknown) => exposed.set(name, api) },
       ipcRenderer: {
         invoke: async (ch: string, ...args: unknown[]) => void invoked.push([ch, args]),
         on: () => {},
@@ -165,8 +182,8 @@ describe('the preload bridge', () => {
 
   test('exposes window.shop with one function per operation, each on its own channel', async () => {
     await import('../src/preload/preload.ts')
-    expect(exposed?.name).toBe('shop')
-    const api = exposed!.api as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+    expect([...exposed.keys()].sort()).toEqual(['shop', 'shopCart'])
+    const api = exposed.get('shop') as Record<string, (...a: unknown[]) => Promise<unknown>>
     for (const op of OPERATIONS) {
       invoked.length = 0
       await api[op]!('arg')
@@ -174,6 +191,70 @@ describe('the preload bridge', () => {
     }
     // Nothing else leaks through the bridge: no ipcRenderer, no generic invoke.
     expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent'].sort())
+  })
+
+  test('exposes window.shopCart: the cart file, read and written through its two channels', async () => {
+    const cart = exposed.get('shopCart') as Record<string, (...a: unknown[]) => Promise<unknown>>
+    expect(Object.keys(cart).sort()).toEqual(['load', 'save'])
+    invoked.length = 0
+    await cart.load!()
+    await cart.save!([{ product: { id: 'p' }, quantity: 1 }])
+    expect(invoked).toEqual([
+      [CART_LOAD, []],
+      [CART_SAVE, [[{ product: { id: 'p' }, quantity: 1 }]]],
+    ])
+  })
+})
+
+describe('native notifications', () => {
+  const event = (name: OrderEvent['event'], extra: Partial<OrderEvent> = {}): OrderEvent => ({
+    seq: 1,
+    orderId: crypto.randomUUID(),
+    event: name,
+    status: 'PAID',
+    reason: null,
+    shipment: null,
+    at: new Date().toISOString(),
+    ...extra,
+  })
+  function fakeNotification(supported = true) {
+    const shown: { title: string; body: string }[] = []
+    class FakeNotification {
+      static isSupported = () => supported
+      constructor(private options: { title: string; body: string }) {}
+      show() {
+        shown.push(this.options)
+      }
+    }
+    return { Notification: FakeNotification, shown }
+  }
+
+  test('every status the customer waits for shows one, in the same words as the window', () => {
+    const { Notification, shown } = fakeNotification()
+    const shipment = { carrier: 'DHL', trackingNumber: 'JD0001', shippedAt: new Date().toISOString(), deliveredAt: null }
+    const events = [
+      event('paid'),
+      event('cancelled', { reason: 'insufficient_funds' }),
+      event('shipped', { shipment }),
+      event('delivered'),
+      event('refunded'),
+      event('return_requested'),
+      event('returned'),
+    ]
+    for (const e of events) expect(notifyOrderEvent(Notification, e)).toBe(true)
+    expect(shown).toEqual(events.map((e) => noticeFor(e)!))
+    expect(shown.map((n) => n.title)).toEqual(['Order paid', 'Order cancelled', 'Order shipped', 'Order delivered', 'Refund received', 'Return requested', 'Return received'])
+    expect(shown[1]!.body).toContain('not enough money in the wallet')
+    expect(shown[2]!.body).toContain('DHL, tracking number JD0001')
+  })
+
+  test('steps nobody waits for show none; neither does a system without notifications', () => {
+    const { Notification, shown } = fakeNotification()
+    expect(notifyOrderEvent(Notification, event('created'))).toBe(false)
+    expect(notifyOrderEvent(Notification, event('refund_requested'))).toBe(false)
+    const off = fakeNotification(false)
+    expect(notifyOrderEvent(off.Notification, event('paid'))).toBe(false)
+    expect([shown, off.shown]).toEqual([[], []])
   })
 })
 
@@ -205,6 +286,28 @@ describe('stores on disk', () => {
     const sub = mkdtempSync(join(dir, 'noenc-'))
     await tokenStore(fakeSafeStorage(false), sub).save('token')
     expect(existsSync(join(sub, 'session.bin'))).toBe(false)
+  })
+
+  test('the cart file: kept across a restart, emptied, refused when not a list or too large', async () => {
+    const sub = mkdtempSync(join(dir, 'cart-'))
+    const lines = [{ product: { id: 'p1', name: 'Mug', price: 1299 }, quantity: 2 }]
+    await cartStore(sub).save(lines)
+    expect(await cartStore(sub).load()).toEqual(lines)
+    await expect(cartStore(sub).save({ not: 'a list' })).rejects.toThrow('must be a list')
+    await expect(cartStore(sub).save([{ blob: 'x'.repeat(MAX_CART_BYTES) }])).rejects.toThrow('too large')
+    expect(await cartStore(sub).load()).toEqual(lines)
+    await cartStore(sub).save([])
+    expect(existsSync(join(sub, 'cart.json'))).toBe(false)
+    // A damaged file reads as an empty cart, never as an error.
+    await Bun.write(join(sub, 'cart.json'), '{ half a fi')
+    expect(await cartStore(sub).load()).toEqual([])
+  })
+
+  test('rapid cart writes land in order: the last change is the one kept', async () => {
+    const sub = mkdtempSync(join(dir, 'cart-order-'))
+    const store = cartStore(sub)
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.save([{ product: { id: 'p' }, quantity: i + 1 }])))
+    expect(await store.load()).toEqual([{ product: { id: 'p' }, quantity: 20 }])
   })
 
   test('pending actions survive a restart of the app', async () => {

@@ -206,7 +206,7 @@ for (const width of [390, 1440]) {
         // The owner ships and delivers through the API; the page follows live, with a notice.
         const admin = (path: string, body?: unknown) => s.request(s.urls.orders, 'POST', `/api/orders/${order.id}${path}`, { token: s.adminToken, body, key: crypto.randomUUID() })
         await admin('/ship', { carrier: 'DHL', trackingNumber: 'JD014600006281234567' })
-        await page.getByRole('status').filter({ hasText: 'An order was shipped' }).waitFor()
+        await page.getByRole('status').filter({ hasText: 'Order shipped' }).waitFor()
         await page.getByTestId('shipment').getByText('JD014600006281234567').waitFor()
         await admin('/deliver')
         await page.getByRole('button', { name: 'Request a return' }).waitFor()

@@ -5,7 +5,7 @@
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
 import { ApiError, type OrderEvent, type ShopApi } from '../shared/api.ts'
-import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, OPERATIONS, channel } from '../shared/operations.ts'
+import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, OPERATIONS, channel } from '../shared/operations.ts'
 
 export class UntrustedSenderError extends Error {
   constructor() {
@@ -55,5 +55,21 @@ export function registerIpc(
     if (!isTrusted(event)) throw new UntrustedSenderError()
     subscriptions.get(event.sender.id)?.()
     subscriptions.delete(event.sender.id)
+  })
+}
+
+/** The cart file's two channels, for the app's own page only. */
+export function registerCartIpc(
+  ipcMain: Pick<IpcMain, 'handle'>,
+  store: { load(): Promise<unknown[]>; save(lines: unknown): Promise<void> },
+  isTrusted: (event: IpcMainInvokeEvent) => boolean,
+): void {
+  ipcMain.handle(CART_LOAD, async (event) => {
+    if (!isTrusted(event)) throw new UntrustedSenderError()
+    return store.load()
+  })
+  ipcMain.handle(CART_SAVE, async (event, lines: unknown) => {
+    if (!isTrusted(event)) throw new UntrustedSenderError()
+    await store.save(lines)
   })
 }

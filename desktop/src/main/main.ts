@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { BrowserWindow, Notification, app, ipcMain, safeStorage, session, shell } from 'electron'
 import { ShopClient } from '../shared/client.ts'
-import { registerIpc } from './ipc.ts'
+import { registerCartIpc, registerIpc } from './ipc.ts'
+import { notifyOrderEvent } from './notify.ts'
 import { hardenSession, hardenWebContents, isSafeExternalUrl, isTrustedSender, webPreferences } from './security.ts'
-import { pendingStore, settingsStore, tokenStore } from './stores.ts'
+import { cartStore, pendingStore, settingsStore, tokenStore } from './stores.ts'
 
 const RENDERER = join(__dirname, '..', 'renderer', 'index.html')
 const PRELOAD = join(__dirname, '..', 'preload', 'preload.js')
@@ -31,13 +32,9 @@ app.whenReady().then(async () => {
     ipcMain,
     client,
     (event) => isTrustedSender(event.senderFrame, APP_URL),
-    (event) => {
-      if (!Notification.isSupported()) return
-      if (event.event === 'paid') new Notification({ title: 'Order paid', body: 'Your order was paid and is being prepared.' }).show()
-      else if (event.event === 'cancelled') new Notification({ title: 'Order cancelled', body: 'One of your orders was cancelled.' }).show()
-      else if (event.event === 'refunded') new Notification({ title: 'Refund received', body: 'The money is back in your wallet.' }).show()
-    },
+    (event) => notifyOrderEvent(Notification, event),
   )
+  registerCartIpc(ipcMain, cartStore(dir), (event) => isTrustedSender(event.senderFrame, APP_URL))
 
   const window = new BrowserWindow({
     width: 1200,

@@ -78,3 +78,33 @@ export function settingsStore(dir: string) {
     save: (settings: Settings) => writeAtomically(path, JSON.stringify(settings)),
   }
 }
+
+/** The cart's largest file: a cart of a hundred lines is far below it; anything larger is refused. */
+export const MAX_CART_BYTES = 1_000_000
+
+/**
+ * The cart, kept in a file across restarts. The page sends its lines as they are; they are stored
+ * as JSON (an array, at most MAX_CART_BYTES), one write after another so the last change wins.
+ */
+export function cartStore(dir: string) {
+  const path = join(dir, 'cart.json')
+  let queue: Promise<void> = Promise.resolve()
+  return {
+    async load(): Promise<unknown[]> {
+      try {
+        const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown
+        return Array.isArray(parsed) ? parsed : []
+      } catch {
+        return []
+      }
+    },
+    save(lines: unknown): Promise<void> {
+      if (!Array.isArray(lines)) return Promise.reject(new Error('the cart must be a list'))
+      const text = JSON.stringify(lines)
+      if (text.length > MAX_CART_BYTES) return Promise.reject(new Error('the cart is too large'))
+      const write = () => (lines.length === 0 ? rm(path, { force: true }) : writeAtomically(path, text))
+      queue = queue.then(write, write)
+      return queue
+    },
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { contextBridge, ipcRenderer } from 'electron'
 import type { OrderEvent, ShopApi } from '../shared/api.ts'
-import { EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE } from '../shared/operations.ts'
+import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE } from '../shared/operations.ts'
 
 export const bridge: ShopApi = {
   getServerUrl: () => ipcRenderer.invoke('shop:getServerUrl'),
@@ -20,6 +20,7 @@ export const bridge: ShopApi = {
   products: (query) => ipcRenderer.invoke('shop:products', query),
   product: (id) => ipcRenderer.invoke('shop:product', id),
   categories: () => ipcRenderer.invoke('shop:categories'),
+  currencies: () => ipcRenderer.invoke('shop:currencies'),
   reviews: (productId, sort, cursor) => ipcRenderer.invoke('shop:reviews', productId, sort, cursor),
   reviewSummary: (productId) => ipcRenderer.invoke('shop:reviewSummary', productId),
   myReview: (productId) => ipcRenderer.invoke('shop:myReview', productId),
@@ -44,4 +45,11 @@ export const bridge: ShopApi = {
   },
 }
 
+/** The cart file: the page reads it at start and writes every change (window.shopCart). */
+export const cartBridge = {
+  load: (): Promise<unknown[]> => ipcRenderer.invoke(CART_LOAD),
+  save: (lines: unknown[]): Promise<void> => ipcRenderer.invoke(CART_SAVE, lines),
+}
+
 contextBridge.exposeInMainWorld('shop', bridge)
+contextBridge.exposeInMainWorld('shopCart', cartBridge)

@@ -1,7 +1,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Order, OrderEvent, Product, User } from '../shared/api.ts'
+import { noticeFor } from '../shared/notices.ts'
+import { cancelReasonText } from '../shared/reasons.ts'
 import { api } from './api.ts'
-import { loadCart, saveCart } from './cart-store.ts'
+import { initialCart, loadCart, mergeLines, saveCart } from './cart-store.ts'
 import { AuthScreen } from './screens/auth.tsx'
 import { CartScreen, type CartLine } from './screens/cart.tsx'
 import { CatalogScreen } from './screens/catalog.tsx'
@@ -9,7 +11,7 @@ import { OrderDetail, OrdersScreen } from './screens/orders.tsx'
 import { ProductScreen } from './screens/product.tsx'
 import { ProfileScreen } from './screens/profile.tsx'
 import { WalletScreen } from './screens/wallet.tsx'
-import { ErrorBox, Loading } from './ui.tsx'
+import { ErrorBox, NotFound, SkeletonRows } from './ui.tsx'
 
 type Route =
   | { name: 'catalog' }
@@ -20,6 +22,7 @@ type Route =
   | { name: 'wallet'; next?: string; amount?: string }
   | { name: 'profile' }
   | { name: 'signin'; next: string }
+  | { name: 'notfound' }
 
 /** Screens that need a signed-in customer; the others are open to every visitor. */
 const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet', 'profile'])
@@ -38,7 +41,8 @@ export function parseRoute(hash: string): Route {
   if (name === 'signin') return { name: 'signin', next: next('/')! }
   if (name === 'wallet') return { name: 'wallet', next: next(), amount: params.get('amount') ?? undefined }
   if (name === 'cart' || name === 'orders' || name === 'profile') return { name }
-  return { name: 'catalog' }
+  if (name === '' || name === 'products') return { name: 'catalog' }
+  return { name: 'notfound' }
 }
 
 const go = (path: string) => (location.hash = path)
@@ -51,24 +55,17 @@ const TITLES: Record<Route['name'], string> = {
   wallet: 'Your wallet',
   profile: 'Your profile',
   signin: 'Sign in',
+  notfound: 'Page not found',
 }
 
-/** The notice each change of an order shows (in Electron also a native notification). */
-const NOTICES: Partial<Record<OrderEvent['event'], string>> = {
-  paid: 'An order was paid',
-  cancelled: 'An order was cancelled',
-  shipped: 'An order was shipped',
-  delivered: 'An order was delivered',
-  refunded: 'A refund reached your wallet',
-  return_requested: 'Your return request was received',
-  returned: 'Your returned goods arrived at the shop',
-}
 
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined)
   const [error, setError] = useState<unknown>(null)
   const [route, setRoute] = useState<Route>(parseRoute(location.hash))
-  const [cart, setCart] = useState<CartLine[]>(loadCart)
+  const [cart, setCart] = useState<CartLine[]>(initialCart)
+  /** In Electron the cart file is read after the first paint: nothing is written before it was. */
+  const cartRead = useRef(!window.shopCart)
   const [tick, setTick] = useState(0)
   const [toast, setToast] = useState<string | null>(null)
   const [menuOpen, setMenuOpen] = useState(false)
@@ -85,8 +82,15 @@ export function App() {
     return () => removeEventListener('hashchange', onHash)
   }, [])
 
+  useEffect(() => {
+    if (cartRead.current) return
+    void loadCart().then((stored) => ((cartRead.current = true), setCart((current) => mergeLines(stored, current))))
+  }, [])
+
   // Saved before the browser paints the change: a reload or a closed tab right after "Added" keeps it.
-  useLayoutEffect(() => saveCart(cart), [cart])
+  useLayoutEffect(() => {
+    if (cartRead.current) saveCart(cart)
+  }, [cart])
 
   // Each screen has its own title, and focus moves to its heading (not on the first load).
   useEffect(() => {
@@ -102,9 +106,13 @@ export function App() {
     return api.onOrderEvent((event: OrderEvent) => {
       setTick((t) => t + 1)
       if (event.orderId === placedRef.current && event.event === 'paid') (setCart([]), setPlaced(null))
-      if (event.orderId === placedRef.current && event.event === 'cancelled') (setPlaced(null), setToast('The order was declined; your cart is kept: top up and retry'))
-      const notice = NOTICES[event.event]
-      if (notice) setToast(notice)
+      if (event.orderId === placedRef.current && event.event === 'cancelled') {
+        setPlaced(null)
+        return setToast(`The order was declined (${event.reason ? cancelReasonText(event.reason) : 'not paid'}); your cart is kept: top up and retry`)
+      }
+      // The same words as Electron's native notification (shared/notices.ts).
+      const notice = noticeFor(event)
+      if (notice) setToast(`${notice.title}. ${notice.body}`)
     })
   }, [user])
 
@@ -118,8 +126,6 @@ export function App() {
   useEffect(() => {
     if (user === null && PRIVATE.has(route.name)) go(`/signin?next=${encodeURIComponent(location.hash.replace(/^#/, '') || '/')}`)
   }, [user, route])
-
-  if (user === undefined) return <Loading label="Starting…" />
 
   const add = (product: Product, quantity = 1) =>
     setCart((lines) => {
@@ -154,7 +160,9 @@ export function App() {
           {link('#/cart', `Cart${count > 0 ? ` (${count})` : ''}`, route.name === 'cart')}
           {user && link('#/orders', 'Orders', route.name === 'orders' || route.name === 'order')}
           {user && link('#/wallet', 'Wallet', route.name === 'wallet')}
-          {user ? (
+          {user === undefined ? (
+            <span class="user" aria-hidden="true" />
+          ) : user ? (
             <span class="user">
               {link('#/profile', user.name, route.name === 'profile')}
               <button class="link" onClick={signOut}>
@@ -172,38 +180,67 @@ export function App() {
         </div>
       )}
       <div id="main" tabIndex={-1}>
-      <ErrorBox error={error} />
-      {route.name === 'catalog' && <CatalogScreen onAdd={(p) => add(p)} inCart={inCart} />}
-      {route.name === 'product' && <ProductScreen id={route.id} user={user} onAdd={add} inCart={inCart} />}
-      {route.name === 'cart' && (
-        <CartScreen
-          lines={cart}
-          signedIn={!!user}
-          setQuantity={setQuantity}
-          onOrdered={(order: Order) => {
-            // Paid at once (the usual case): the cart empties; else when the payment arrives.
-            if (order.status === 'PAID') setCart([])
-            else setPlaced(order.id)
-            go(`/orders/${order.id}`)
-          }}
-        />
-      )}
-      {route.name === 'signin' &&
-        (user ? (
-          <main>
-            <h1 tabIndex={-1}>You are signed in</h1>
-            <p>
-              <a href={`#${route.next}`}>Continue</a>
-            </p>
-          </main>
+        <ErrorBox error={error} />
+        {route.name === 'catalog' ? (
+          // The catalog needs no account: it shows while the session is still being read.
+          <CatalogScreen onAdd={(p) => add(p)} inCart={inCart} />
+        ) : user === undefined ? (
+          <Starting />
         ) : (
-          <AuthScreen onSignedIn={(u) => (setUser(u), setError(null), go(route.next))} />
-        ))}
-      {user && route.name === 'orders' && <OrdersScreen refreshKey={tick} open={(id) => go(`/orders/${id}`)} />}
-      {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
-      {user && route.name === 'profile' && <ProfileScreen user={user} onChanged={setUser} onSignOut={signOut} />}
-      {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} next={route.next} amount={route.amount} />}
+          <>
+            {route.name === 'notfound' && <NotFound />}
+            {route.name === 'product' && <ProductScreen id={route.id} user={user} onAdd={add} inCart={inCart} />}
+            {route.name === 'cart' && (
+              <CartScreen
+                lines={cart}
+                signedIn={!!user}
+                setQuantity={setQuantity}
+                onChecked={(checked) =>
+                  setCart((lines) =>
+                    lines.flatMap((line) => {
+                      const now = checked.find((c) => c.productId === line.product.id)
+                      if (!now) return [line]
+                      if (!now.product || now.product.available <= 0) return []
+                      return [{ product: now.product, quantity: Math.min(line.quantity, now.product.available) }]
+                    }),
+                  )
+                }
+                onOrdered={(order: Order) => {
+                  // Paid at once (the usual case): the cart empties; else when the payment arrives.
+                  if (order.status === 'PAID') setCart([])
+                  else setPlaced(order.id)
+                  go(`/orders/${order.id}`)
+                }}
+              />
+            )}
+            {route.name === 'signin' &&
+              (user ? (
+                <main>
+                  <h1 tabIndex={-1}>You are signed in</h1>
+                  <p>
+                    <a href={`#${route.next}`}>Continue</a>
+                  </p>
+                </main>
+              ) : (
+                <AuthScreen onSignedIn={(u) => (setUser(u), setError(null), go(route.next))} />
+              ))}
+            {user && route.name === 'orders' && <OrdersScreen refreshKey={tick} />}
+            {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
+            {user && route.name === 'profile' && <ProfileScreen user={user} onChanged={setUser} onSignOut={signOut} />}
+            {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} next={route.next} amount={route.amount} />}
+          </>
+        )}
       </div>
     </>
+  )
+}
+
+/** While the session is read (a moment): a heading's and a few rows' room, so little jumps. */
+function Starting() {
+  return (
+    <main aria-busy="true">
+      <h1 class="skeleton-text">Loading…</h1>
+      <SkeletonRows count={3} label="Starting…" />
+    </main>
   )
 }

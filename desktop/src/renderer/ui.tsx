@@ -3,27 +3,51 @@ import type { ComponentChildren } from 'preact'
 import { ApiError, type OrderStatus } from '../shared/api.ts'
 import { formatMoney } from './money.ts'
 
-/** A readable message for anything thrown: the problem's detail, never a raw dump. */
-export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.problem.detail
-  if (error && typeof error === 'object' && 'problem' in error) return String((error as { problem: { detail: string } }).problem.detail)
-  // Errors crossing the Electron bridge arrive as plain Errors carrying the problem as JSON.
-  if (error instanceof Error) {
-    try {
-      const problem = JSON.parse(error.message.replace(/^.*?(\{.*\})$/s, '$1')) as { detail?: string }
-      if (problem.detail) return problem.detail
-    } catch {}
-    return 'Something went wrong. Please try again.'
-  }
-  return 'Something went wrong. Please try again.'
+interface ProblemLike {
+  status?: number
+  code?: string
+  detail: string
 }
 
-export function ErrorBox({ error }: { error: unknown }) {
+/** The problem behind anything thrown, in the browser (an ApiError) or across the Electron bridge (JSON in the message). */
+export function problemOf(error: unknown): ProblemLike | null {
+  if (error instanceof ApiError) return error.problem
+  if (error && typeof error === 'object' && 'problem' in error) return (error as { problem: ProblemLike }).problem
+  if (error instanceof Error) {
+    try {
+      const problem = JSON.parse(error.message.replace(/^.*?(\{.*\})$/s, '$1')) as Partial<ProblemLike>
+      if (typeof problem.detail === 'string') return problem as ProblemLike
+    } catch {}
+  }
+  return null
+}
+
+/** A readable message for anything thrown: the problem's detail, never a raw dump. */
+export function messageOf(error: unknown): string {
+  return problemOf(error)?.detail ?? 'Something went wrong. Please try again.'
+}
+
+/** Nothing there for this address: not found, or an id that cannot be one (422). */
+export const isNotFound = (error: unknown) => [404, 422].includes(problemOf(error)?.status ?? 0)
+
+/** The error in words; with `onRetry`, a "Try again" beside it (a failed load, not a refused form). */
+export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   if (!error) return null
+  if (!onRetry)
+    return (
+      <p class="error" role="alert">
+        {messageOf(error)}
+      </p>
+    )
   return (
-    <p class="error" role="alert">
-      {messageOf(error)}
-    </p>
+    <div class="error-box">
+      <p class="error" role="alert">
+        {messageOf(error)}
+      </p>
+      <button type="button" class="secondary retry" onClick={onRetry}>
+        Try again
+      </button>
+    </div>
   )
 }
 
@@ -32,6 +56,59 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
     <p class="muted" aria-busy="true">
       {label}
     </p>
+  )
+}
+
+/**
+ * Placeholders the size of what they stand for, so nothing moves when it arrives: product cards
+ * (a square picture and the card's lines), or rows of a given height. Screen readers hear the label.
+ */
+export function SkeletonCards({ count = 8, label = 'Loading products…' }: { count?: number; label?: string }) {
+  return (
+    <div aria-busy="true">
+      <p class="visually-hidden" role="status">
+        {label}
+      </p>
+      <ul class="grid" aria-hidden="true">
+        {Array.from({ length: count }, (_, i) => (
+          <li key={i} class="card product skeleton-card">
+            <span class="picture skeleton" />
+            <span class="line skeleton" style="width: 70%" />
+            <span class="line skeleton" style="width: 40%" />
+            <span class="line skeleton" style="width: 50%" />
+            <span class="line skeleton" style="width: 30%" />
+            <span class="line skeleton" style="width: 45%" />
+            <span class="button skeleton" />
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
+export function SkeletonRows({ count = 3, height = '3.5rem', label = 'Loading…' }: { count?: number; height?: string; label?: string }) {
+  return (
+    <div aria-busy="true">
+      <p class="visually-hidden" role="status">
+        {label}
+      </p>
+      {Array.from({ length: count }, (_, i) => (
+        <div key={i} class="skeleton skeleton-row" style={{ height }} aria-hidden="true" />
+      ))}
+    </div>
+  )
+}
+
+/** A page that does not exist (an unknown address, an order or product that is not there). */
+export function NotFound({ title = 'Page not found', children }: { title?: string; children?: ComponentChildren }) {
+  return (
+    <main class="not-found">
+      <h1 tabIndex={-1}>{title}</h1>
+      {children ?? <p>The address may be mistyped, or the page was moved.</p>}
+      <p>
+        <a href="#/">Go to the shop</a>
+      </p>
+    </main>
   )
 }
 

@@ -28,6 +28,7 @@ export interface Problem {
  * - GET /api/wallet/transactions (200, as Page<LedgerEntry>)
  * - GET /api/products (200, as Page<Product>)
  * - GET /api/categories (200, as Page<Category>)
+ * - GET /api/currencies (200, as Page<CurrencyUse>)
  * - GET /api/orders (200, as Page<Order>)
  */
 export interface Page<T> {
@@ -151,6 +152,8 @@ export interface Wallet {
   balance: number
   /** integer */
   available: number
+  /** integer */
+  maxDeposit: number
   /** date-time */
   createdAt: string
 }
@@ -266,6 +269,18 @@ export interface ProductListQuery {
  */
 export interface Category {
   name: string
+  /** integer */
+  productCount: number
+}
+
+/**
+ * From services/catalog/src/modules/products/model.ts CurrencyUse.
+ * Answered by:
+ * - GET /api/currencies (200, as Page<CurrencyUse>)
+ */
+export interface CurrencyUse {
+  /** ISO 4217 */
+  code: string
   /** integer */
   productCount: number
 }

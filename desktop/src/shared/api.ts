@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Address, Category, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
+import type { Address, Category, CurrencyUse, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -16,6 +16,7 @@ export type {
   Address,
   CancelReason,
   Category,
+  CurrencyUse,
   HistoryEntry,
   LedgerEntry,
   MyReview,
@@ -78,6 +79,8 @@ export interface ShopApi {
   products(query: ProductQuery): Promise<Page<Product>>
   product(id: string): Promise<Product>
   categories(): Promise<Category[]>
+  /** The currencies the shop's products are priced in, most products first. */
+  currencies(): Promise<CurrencyUse[]>
 
   reviews(productId: string, sort?: ReviewSort, cursor?: string): Promise<Page<Review>>
   reviewSummary(productId: string): Promise<RatingSummary>

@@ -8,6 +8,7 @@
 import {
   ApiError,
   type Category,
+  type CurrencyUse,
   type LedgerEntry,
   type Order,
   type OrderEvent,
@@ -275,6 +276,10 @@ export class ShopClient implements ShopApi {
 
   async categories() {
     return (await this.call<Page<Category>>('GET', '/api/categories')).items
+  }
+
+  async currencies() {
+    return (await this.call<Page<CurrencyUse>>('GET', '/api/currencies')).items
   }
 
   // --- Orders ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ export const OPERATIONS = [
   'products',
   'product',
   'categories',
+  'currencies',
   'reviews',
   'reviewSummary',
   'myReview',
@@ -36,3 +37,7 @@ export const channel = (operation: Operation) => `shop:${operation}`
 export const EVENTS_SUBSCRIBE = 'shop:orders:subscribe'
 export const EVENTS_UNSUBSCRIBE = 'shop:orders:unsubscribe'
 export const EVENTS_CHANNEL = 'shop:orders:event'
+
+/** The cart file (Electron): read once at start, written on every change. */
+export const CART_LOAD = 'shop:cart:load'
+export const CART_SAVE = 'shop:cart:save'

@@ -19,7 +19,7 @@ export interface PaymentsDeps {
 
 /** Builds the payments API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: PaymentsDeps) {
-  const wallets = createWalletsService({ sql: deps.sql, log: deps.log, currencies: deps.currencies })
+  const wallets = createWalletsService({ sql: deps.sql, log: deps.log, currencies: deps.currencies, maxDeposit: deps.maxDeposit })
   return createServiceApp({
     service: 'payments',
     title: 'Shop payments service',

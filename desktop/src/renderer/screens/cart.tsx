@@ -1,25 +1,67 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Address, Order, Product, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { formatMoney, minorDigits } from '../money.ts'
-import { Empty, ErrorBox, Money } from '../ui.tsx'
+import { formatMoney, formatPrice, minorDigits } from '../money.ts'
+import { Empty, ErrorBox, Money, isNotFound } from '../ui.tsx'
 
 export interface CartLine {
   product: Product
   quantity: number
 }
 
+/** A line as the shop has it now: its product today, or null when it is no longer sold. */
+export interface CheckedLine {
+  productId: string
+  product: Product | null
+}
+
+/** What changed since the line was added, in words (nothing: null). */
+export function changeOf(line: CartLine, now: Product | null): string | null {
+  const was = line.product
+  if (!now) return `${was.name} is no longer sold, so it left your cart.`
+  if (now.available <= 0) return `${now.name} is sold out, so it left your cart.`
+  const notes: string[] = []
+  if (now.price !== was.price || now.currency !== was.currency)
+    notes.push(`${now.name} now costs ${formatPrice(now.price, now.currency)} (was ${formatPrice(was.price, was.currency)}).`)
+  if (line.quantity > now.available) notes.push(`Only ${now.available} of ${now.name} left: your quantity was lowered.`)
+  return notes.length ? notes.join(' ') : null
+}
+
 export function CartScreen({
   lines,
   signedIn,
   setQuantity,
+  onChecked,
   onOrdered,
 }: {
   lines: CartLine[]
   signedIn: boolean
   setQuantity: (productId: string, quantity: number) => void
+  /** The shop's current products for the lines (stock and prices re-read when the cart opens). */
+  onChecked: (checked: CheckedLine[]) => void
   onOrdered: (order: Order) => void
 }) {
+  const [checking, setChecking] = useState(lines.length > 0)
+  const [changes, setChanges] = useState<string[]>([])
+  useEffect(() => {
+    if (lines.length === 0) return
+    let live = true
+    // Each line's product as it is now: a price or stock that changed since it was added is said.
+    void Promise.all(
+      lines.map((line) =>
+        api.product(line.product.id).then(
+          (product) => ({ line, product: product as Product | null }),
+          (e) => ({ line, product: isNotFound(e) ? null : line.product }),
+        ),
+      ),
+    ).then((results) => {
+      if (!live) return
+      setChanges(results.map((r) => changeOf(r.line, r.product)).filter((c): c is string => c !== null))
+      onChecked(results.map((r) => ({ productId: r.line.product.id, product: r.product })))
+      setChecking(false)
+    })
+    return () => void (live = false)
+  }, [])
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const [addresses, setAddresses] = useState<Address[] | undefined>(undefined)
@@ -35,6 +77,7 @@ export function CartScreen({
     return (
       <main>
         <h1 tabIndex={-1}>Cart</h1>
+        <Changes changes={changes} />
         <Empty>
           Your cart is empty. <a href="#/">Browse the products</a>
         </Empty>
@@ -75,6 +118,7 @@ export function CartScreen({
   return (
     <main>
       <h1 tabIndex={-1}>Cart</h1>
+      <Changes changes={changes} />
       <table class="cart">
         <tbody>
           {lines.map((l) => (
@@ -124,7 +168,7 @@ export function CartScreen({
           onAdded={(a) => (setAddresses((list) => [a, ...(list ?? [])]), setAddressId(a.id), setAdding(false))}
           wallet={wallet}
           pay={pay}
-          busy={busy || currencies.size > 1}
+          busy={busy || checking || currencies.size > 1}
         />
       ) : (
         <p>
@@ -135,6 +179,20 @@ export function CartScreen({
         </p>
       )}
     </main>
+  )
+}
+
+function Changes({ changes }: { changes: string[] }) {
+  if (changes.length === 0) return null
+  return (
+    <div class="card notice" role="status" data-testid="cart-changes">
+      <p>Since you added them:</p>
+      <ul>
+        {changes.map((c) => (
+          <li key={c}>{c}</li>
+        ))}
+      </ul>
+    </div>
   )
 }
 

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { Category, Product, ProductQuery } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { formatPrice } from '../money.ts'
-import { Empty, ErrorBox, Loading } from '../ui.tsx'
+import { Empty, ErrorBox, SkeletonCards } from '../ui.tsx'
 import { Stars } from './product.tsx'
 
 export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => void; inCart: (id: string) => number }) {
@@ -13,10 +13,11 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
   const [products, setProducts] = useState<Product[] | null>(null)
   const [cursor, setCursor] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
+  const [attempt, setAttempt] = useState(0)
 
   useEffect(() => {
     api.categories().then(setCategories, setError)
-  }, [])
+  }, [attempt])
 
   useEffect(() => {
     let cancelled = false
@@ -30,12 +31,12 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
       } catch (e) {
         if (!cancelled) (setError(e), setProducts([]))
       }
-    }, 200)
+    }, products === null ? 0 : 200)
     return () => {
       cancelled = true
       clearTimeout(timer)
     }
-  }, [q, category, sort])
+  }, [q, category, sort, attempt])
 
   return (
     <main>
@@ -58,11 +59,21 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
           <option value="rating">Best rated</option>
         </select>
       </div>
-      <ErrorBox error={error} />
+      <ErrorBox error={error} onRetry={() => (setProducts(null), setAttempt((n) => n + 1))} />
       {products === null ? (
-        <Loading />
+        <SkeletonCards />
       ) : products.length === 0 ? (
-        !error && <Empty>No products match. Try another search or category.</Empty>
+        !error &&
+        (q || category ? (
+          <Empty>
+            No products match.{' '}
+            <button class="secondary" onClick={() => (setQ(''), setCategory(''))}>
+              Clear the search
+            </button>
+          </Empty>
+        ) : (
+          <Empty>The shop has no products yet. Come back soon.</Empty>
+        ))
       ) : (
         <ul class="grid">
           {products.map((p) => {

@@ -2,37 +2,66 @@ import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { cancelReasonText } from '../reasons.ts'
-import { Empty, ErrorBox, Loading, Money, StatusBadge } from '../ui.tsx'
+import { cancelReasonText } from '../../shared/reasons.ts'
+import { Empty, ErrorBox, Money, NotFound, isNotFound, SkeletonRows, StatusBadge } from '../ui.tsx'
 
-export function OrdersScreen({ refreshKey, open }: { refreshKey: number; open: (id: string) => void }) {
+export function OrdersScreen({ refreshKey }: { refreshKey: number }) {
   const [orders, setOrders] = useState<Order[] | null>(null)
+  const [cursor, setCursor] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
+  const [attempt, setAttempt] = useState(0)
   useEffect(() => {
+    setError(null)
     api.orders().then(
-      (page) => setOrders(page.items),
-      (e) => (setError(e), setOrders([])),
+      (page) => (setOrders(page.items), setCursor(page.nextCursor)),
+      (e) => (setError(e), setOrders((list) => list ?? [])),
     )
-  }, [refreshKey])
+  }, [refreshKey, attempt])
   return (
     <main>
       <h1 tabIndex={-1}>Orders</h1>
-      <ErrorBox error={error} />
+      <ErrorBox error={error} onRetry={() => (setOrders(null), setAttempt((n) => n + 1))} />
       {orders === null ? (
-        <Loading />
+        <SkeletonRows count={4} height="4.5rem" label="Loading your orders…" />
       ) : orders.length === 0 ? (
-        <Empty>No orders yet.</Empty>
+        !error && (
+          <Empty>
+            No orders yet. <a href="#/">Find something in the shop</a>
+          </Empty>
+        )
       ) : (
         <ul class="orders">
           {orders.map((o) => (
             <li key={o.id} class="card order-row" data-order={o.id}>
-              <button class="link" onClick={() => open(o.id)}>
-                #{o.number} · {new Date(o.createdAt).toLocaleString()} · {o.items.map((i) => `${i.quantity}× ${i.name}`).join(', ')}
-              </button>
-              <Money minor={o.total} currency={o.currency} /> <StatusBadge status={o.status} />
+              <a class="order-link" href={`#/orders/${o.id}`}>
+                <strong>Order #{o.number}</strong>
+                <span class="muted">
+                  <time dateTime={o.createdAt}>{when(o.createdAt)}</time>
+                </span>
+                <span class="order-items">{o.items.map((i) => `${i.quantity}× ${i.name}`).join(', ')}</span>
+              </a>
+              <span class="order-side">
+                <Money minor={o.total} currency={o.currency} /> <StatusBadge status={o.status} />
+              </span>
             </li>
           ))}
         </ul>
+      )}
+      {cursor && (
+        <button
+          class="secondary"
+          onClick={async () => {
+            try {
+              const page = await api.orders(cursor)
+              setOrders((list) => [...(list ?? []), ...page.items])
+              setCursor(page.nextCursor)
+            } catch (e) {
+              setError(e)
+            }
+          }}
+        >
+          Show older orders
+        </button>
       )}
     </main>
   )
@@ -116,15 +145,23 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
   }, [id, refreshKey])
   if (!order)
     return error ? (
-      <main>
-        <h1 tabIndex={-1}>Order not found</h1>
-        <ErrorBox error={error} />
-        <p>
-          <a href="#/orders">See your orders</a>
-        </p>
-      </main>
+      isNotFound(error) ? (
+        <NotFound title="Order not found">
+          <p>
+            There is no such order among yours. <a href="#/orders">See your orders</a>
+          </p>
+        </NotFound>
+      ) : (
+        <main>
+          <h1 tabIndex={-1}>Order</h1>
+          <ErrorBox error={error} onRetry={() => (setError(null), api.order(id).then(setOrder, setError))} />
+        </main>
+      )
     ) : (
-      <Loading />
+      <main aria-busy="true">
+        <h1 class="skeleton-text">Loading the order…</h1>
+        <SkeletonRows count={3} height="3rem" label="Loading the order…" />
+      </main>
     )
   const cancellable = order.status === 'NEW' || order.status === 'PAID'
   const returnable = order.status === 'DELIVERED'

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { MyReview, Product, RatingSummary, Review, ReviewSort, User } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { formatPrice } from '../money.ts'
-import { Empty, ErrorBox, messageOf } from '../ui.tsx'
+import { Empty, ErrorBox, NotFound, isNotFound } from '../ui.tsx'
 
 export function Stars({ average, count }: { average: number | null; count: number }) {
   if (count === 0 || average === null) return <span class="stars muted">No reviews yet</span>
@@ -166,6 +166,7 @@ export function ProductScreen({ id, user, onAdd, inCart }: { id: string; user: U
   const [cursor, setCursor] = useState<string | null>(null)
   const [mine, setMine] = useState<MyReview | null | undefined>(undefined)
   const [added, setAdded] = useState(false)
+  const [attempt, setAttempt] = useState(0)
 
   useEffect(() => {
     setProduct(undefined)
@@ -175,10 +176,10 @@ export function ProductScreen({ id, user, onAdd, inCart }: { id: string; user: U
         setProduct(p)
         document.title = `${p.name} · Shop`
       },
-      (e) => (e?.problem?.status === 404 || /No such product/.test(messageOf(e)) ? setProduct(null) : (setError(e), setProduct(null))),
+      (e) => (setError(e), setProduct(null)),
     )
     api.reviewSummary(id).then(setSummary, () => setSummary(null))
-  }, [id])
+  }, [id, attempt])
 
   useEffect(() => {
     setReviews(null)
@@ -196,22 +197,28 @@ export function ProductScreen({ id, user, onAdd, inCart }: { id: string; user: U
   if (product === undefined)
     return (
       <main class="product-page" aria-busy="true">
+        <p class="breadcrumb skeleton-text">All products</p>
         <div class="product-layout">
           <div class="gallery-main skeleton" />
-          <div>
-            <h1 class="skeleton-text">Loading product…</h1>
+          <div class="buy">
+            <h1 class="skeleton-text">Loading the product…</h1>
+            <p class="skeleton-text">Rating</p>
+            <p class="price big skeleton-text">Price</p>
+            <p class="skeleton-text">In stock</p>
+            <div class="add skeleton" style={{ height: '44px' }} />
           </div>
         </div>
       </main>
     )
   if (product === null)
-    return (
+    return isNotFound(error) ? (
+      <NotFound title="Product not found">
+        <p>It may have been removed from the shop.</p>
+      </NotFound>
+    ) : (
       <main>
-        <h1 tabIndex={-1}>Product not found</h1>
-        <ErrorBox error={error} />
-        <p>
-          It may have been removed. <a href="#/">See all products</a>
-        </p>
+        <h1 tabIndex={-1}>Product</h1>
+        <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
       </main>
     )
 

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { LedgerEntry, Wallet } from '../../shared/api.ts'
+import type { CurrencyUse, LedgerEntry, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { formatMoney, parseAmount } from '../money.ts'
-import { Empty, ErrorBox, Loading, Money } from '../ui.tsx'
+import { Empty, ErrorBox, Money, SkeletonRows } from '../ui.tsx'
 
-const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'PLN']
+/** Offered only while the shop has no products to say which currencies it sells in. */
+const FALLBACK_CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'PLN']
 
 /** `next`: where to go back after a top-up (the cart's checkout); `amount`: what it asked for. */
 export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number; next?: string; amount?: string }) {
@@ -32,13 +33,23 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
     void load()
   }, [refreshKey])
 
-  if (wallet === undefined) return <Loading />
+  if (wallet === undefined)
+    return (
+      <main aria-busy="true">
+        <h1 tabIndex={-1}>Wallet</h1>
+        <SkeletonRows count={1} height="4rem" label="Loading your wallet…" />
+        <SkeletonRows count={1} height="9rem" />
+        <SkeletonRows count={3} height="2.5rem" />
+      </main>
+    )
   return (
     <main>
       <h1 tabIndex={-1}>Wallet</h1>
-      <ErrorBox error={error} />
+      <ErrorBox error={error} onRetry={load} />
       {wallet === null ? (
+        error ? null : (
         <CreateWallet onCreated={load} />
+        )
       ) : (
         <>
           <section class="balance">
@@ -47,7 +58,7 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
             </div>
             <div class="muted">Available {formatMoney(wallet.available, wallet.currency)}</div>
           </section>
-          <TopUp currency={wallet.currency} onDone={load} initial={amount} next={next} />
+          <TopUp currency={wallet.currency} max={wallet.maxDeposit} onDone={load} initial={amount} next={next} />
           <h2>History</h2>
           {entries.length === 0 ? (
             <Empty>No movements yet. Top up to start shopping.</Empty>
@@ -65,7 +76,17 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
                 {entries.map((e) => (
                   <tr key={e.id} data-kind={e.kind}>
                     <td>{new Date(e.createdAt).toLocaleString()}</td>
-                    <td>{e.kind === 'deposit' ? 'Top-up' : e.kind === 'payment' ? 'Payment' : 'Refund'}</td>
+                    <td>
+                      {e.orderId ? (
+                        <a href={`#/orders/${e.orderId}`}>{e.kind === 'payment' ? 'Payment for an order' : 'Refund of an order'}</a>
+                      ) : e.kind === 'deposit' ? (
+                        'Top-up'
+                      ) : e.kind === 'payment' ? (
+                        'Payment'
+                      ) : (
+                        'Refund'
+                      )}
+                    </td>
                     <td class={`num ${e.amount < 0 ? 'debit' : 'credit'}`}>
                       <Money minor={e.amount} currency={e.currency} />
                     </td>
@@ -100,9 +121,21 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
 }
 
 function CreateWallet({ onCreated }: { onCreated: () => void }) {
-  const [currency, setCurrency] = useState('EUR')
+  const [offered, setOffered] = useState<CurrencyUse[] | null | undefined>(undefined)
+  const [currency, setCurrency] = useState('')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
+  const load = () => {
+    setError(null)
+    api.currencies().then(
+      (list) => (setOffered(list), setCurrency(list[0]?.code ?? 'EUR')),
+      (e) => (setError(e), setOffered(null)),
+    )
+  }
+  useEffect(load, [])
+  if (offered === undefined) return <SkeletonRows count={1} height="12rem" label="Loading the shop's currencies…" />
+  if (offered === null) return <ErrorBox error={error} onRetry={load} />
+  const codes = offered.length > 0 ? offered.map((c) => c.code) : FALLBACK_CURRENCIES
   return (
     <form
       class="card"
@@ -120,15 +153,26 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
         }
       }}
     >
-      <p>You have no wallet yet. Its currency cannot be changed later.</p>
-      <label>
-        Currency
-        <select name="currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>
-          {CURRENCIES.map((c) => (
-            <option key={c}>{c}</option>
-          ))}
-        </select>
-      </label>
+      <p>You have no wallet yet. Its currency cannot be changed later{offered.length > 0 ? ': pay in the one the shop prices its products in.' : '.'}</p>
+      {codes.length === 1 ? (
+        <p>
+          Currency: <strong data-testid="wallet-currency">{codes[0]}</strong>, the shop's currency.
+        </p>
+      ) : (
+        <label>
+          Currency
+          <select name="currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>
+            {codes.map((c) => {
+              const use = offered.find((o) => o.code === c)
+              return (
+                <option key={c} value={c}>
+                  {use ? `${c} (${use.productCount} ${use.productCount === 1 ? 'product' : 'products'})` : c}
+                </option>
+              )
+            })}
+          </select>
+        </label>
+      )}
       <ErrorBox error={error} />
       <button type="submit" disabled={busy}>
         Open wallet
@@ -137,12 +181,14 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
   )
 }
 
-function TopUp({ currency, onDone, initial, next }: { currency: string; onDone: () => void; initial?: string; next?: string }) {
+function TopUp({ currency, max, onDone, initial, next }: { currency: string; max: number; onDone: () => void; initial?: string; next?: string }) {
   const [text, setText] = useState(initial ?? '')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const [done, setDone] = useState<string | null>(null)
-  const parsed = text ? parseAmount(text, currency) : null
+  const read = text ? parseAmount(text, currency) : null
+  // The largest top-up is known before sending: the form says so instead of a refusal afterwards.
+  const parsed = read?.ok && read.minor > max ? { ok: false as const, error: `At most ${formatMoney(max, currency)} per top-up` } : read
 
   return (
     <form
@@ -167,10 +213,19 @@ function TopUp({ currency, onDone, initial, next }: { currency: string; onDone: 
     >
       <label>
         Top up ({currency})
-        <input name="amount" inputMode="decimal" placeholder="25.00" value={text} onInput={(e) => (setText(e.currentTarget.value), setDone(null))} />
+        <input
+          name="amount"
+          inputMode="decimal"
+          placeholder="25.00"
+          aria-describedby="topup-hint"
+          aria-invalid={parsed ? !parsed.ok : undefined}
+          value={text}
+          onInput={(e) => (setText(e.currentTarget.value), setDone(null))}
+        />
       </label>
-      {parsed && !parsed.ok && <p class="hint error">{parsed.error}</p>}
-      {parsed?.ok && <p class="hint">You will add {formatMoney(parsed.minor, currency)}</p>}
+      <p id="topup-hint" class={`hint ${parsed && !parsed.ok ? 'error' : ''}`}>
+        {parsed && !parsed.ok ? parsed.error : parsed?.ok ? `You will add ${formatMoney(parsed.minor, currency)}` : `Up to ${formatMoney(max, currency)} at a time`}
+      </p>
       <ErrorBox error={error} />
       <button type="submit" disabled={busy || !parsed?.ok}>
         {busy ? 'Adding…' : 'Top up'}

@@ -79,4 +79,5 @@ export const ListQuery = t.Object({
 export type ListQuery = typeof ListQuery.static
 
 export const Category_ = t.Object({ name: t.String(), productCount: t.Integer() })
+export const CurrencyUse = t.Object({ code: t.String({ description: 'ISO 4217' }), productCount: t.Integer() })
 export const ProductIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })

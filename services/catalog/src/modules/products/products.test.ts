@@ -43,6 +43,8 @@ describe('demo data', () => {
     const expected = new Map<string, number>()
     for (const [, category] of DEMO_PRODUCTS) expected.set(category, (expected.get(category) ?? 0) + 1)
     for (const c of categories.body.items as { name: string; productCount: number }[]) expect(c.productCount).toBe(expected.get(c.name)!)
+    // The demo shop sells in euros only.
+    expect((await call(t.app, 'GET', '/api/currencies')).body).toEqual({ items: [{ code: 'EUR', productCount: DEMO_PRODUCTS.length }], nextCursor: null })
     // Each with an illustration made at seeding: an 800 px WebP and its 400 px thumbnail.
     const products = (await call(t.app, 'GET', '/api/products?limit=100')).body.items as { images: { url: string; width: number; thumbnailUrl: string; thumbnailWidth: number }[] }[]
     expect(products.map((p) => p.images.map((i) => [i.width, i.thumbnailWidth]))).toEqual(DEMO_PRODUCTS.map(() => [[800, 400]]))
@@ -190,6 +192,19 @@ describe('product administration', () => {
     expect((await call(t.app, 'GET', `/api/products/${p.id}`)).status).toBe(404)
     expect((await list('?q=temporary')).body.items).toEqual([])
     expect((await call(t.app, 'GET', '/api/categories')).body.items.map((c: { name: string }) => c.name)).not.toContain('Gadgets')
+  })
+
+  test('currencies: those of active products, most products first', async () => {
+    const before = new Map(((await call(t.app, 'GET', '/api/currencies')).body.items as { code: string; productCount: number }[]).map((c) => [c.code, c.productCount]))
+    await t.product({ currency: 'CHF' })
+    await t.product({ currency: 'CHF' })
+    const gone = await t.product({ currency: 'JPY', price: 500 })
+    expect((await call(t.app, 'PATCH', `/api/products/${gone.id}`, { token: t.adminToken, body: { active: false } })).status).toBe(200)
+    const items = (await call(t.app, 'GET', '/api/currencies')).body.items as { code: string; productCount: number }[]
+    expect(items.find((c) => c.code === 'CHF')?.productCount).toBe((before.get('CHF') ?? 0) + 2)
+    expect(items.map((c) => c.code)).not.toContain('JPY')
+    const counts = items.map((c) => c.productCount)
+    expect(counts).toEqual([...counts].sort((x, y) => y - x))
   })
 
   test('PATCH with nothing, an unknown id or a bad id', async () => {

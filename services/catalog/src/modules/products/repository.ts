@@ -192,3 +192,12 @@ export async function categories(db: Db): Promise<{ name: string; productCount: 
     group by lower(category)
     order by lower(min(category))`
 }
+
+/** The currencies active products are priced in, most products first: what a wallet can pay with here. */
+export async function currencies(db: Db): Promise<{ code: string; productCount: number }[]> {
+  return db<{ code: string; productCount: number }[]>`
+    select currency as code, count(*)::int as product_count
+    from products where active
+    group by currency
+    order by count(*) desc, currency`
+}

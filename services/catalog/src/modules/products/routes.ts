@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
-import { Category_, CreateProduct, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
+import { Category_, CreateProduct, CurrencyUse, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
 import type { ProductsService } from './service.ts'
 
 export function productRoutes(products: ProductsService, auth: ReturnType<typeof authPlugin>) {
@@ -23,6 +23,10 @@ export function productRoutes(products: ProductsService, auth: ReturnType<typeof
     .get('/api/categories', () => products.categories(), {
       response: { 200: Page(Category_) },
       detail: { summary: 'Categories of active products, with how many each has' },
+    })
+    .get('/api/currencies', () => products.currencies(), {
+      response: { 200: Page(CurrencyUse) },
+      detail: { summary: 'Currencies active products are priced in, most products first (the wallet currencies worth opening here)' },
     })
     .post('/api/products', async ({ user, body, status }) => status(201, await products.create(body, user.id)), {
       auth: 'admin',

@@ -120,6 +120,10 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
       return { items: await repo.categories(sql), nextCursor: null }
     },
 
+    async currencies() {
+      return { items: await repo.currencies(sql), nextCursor: null }
+    },
+
     /** Adds a product; its stock enters the ledger as an `initial` movement by `actorId`. */
     async create(input: CreateProduct, actorId: string): Promise<Product> {
       for (const field of ['name', 'category'] as const) if (!input[field].trim()) throw invalid(field, 'must not be blank')

@@ -7,6 +7,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/admin/users', 'users'],
   ['/api/products', 'catalog'],
   ['/api/categories', 'catalog'],
+  ['/api/currencies', 'catalog'],
   ['/api/inventory', 'catalog'],
   ['/api/images', 'catalog'],
   ['/api/wallet', 'payments'],

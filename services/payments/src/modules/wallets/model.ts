@@ -8,6 +8,8 @@ export const Wallet = t.Object({
   balance: t.Integer(),
   /** What can be spent now: the balance less funds on hold (no flow holds funds today). */
   available: t.Integer(),
+  /** The largest single top-up (MAX_DEPOSIT), in minor units: a form can say so before sending. */
+  maxDeposit: t.Integer(),
   createdAt: t.String({ format: 'date-time' }),
 })
 export type Wallet = typeof Wallet.static

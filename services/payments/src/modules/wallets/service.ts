@@ -11,8 +11,8 @@ export class NoWalletError extends AppError<'no_wallet'> {
   }
 }
 
-export function toWallet(row: repo.WalletRow): Wallet {
-  return { id: row.id, currency: row.currency, balance: row.balance, available: row.balance, createdAt: row.createdAt.toISOString() }
+export function toWallet(row: repo.WalletRow, maxDeposit: number): Wallet {
+  return { id: row.id, currency: row.currency, balance: row.balance, available: row.balance, maxDeposit, createdAt: row.createdAt.toISOString() }
 }
 
 export function toEntry(row: repo.LedgerRow): LedgerEntry {
@@ -30,7 +30,7 @@ export function toEntry(row: repo.LedgerRow): LedgerEntry {
 
 const isUuid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)
 
-export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: string[] }) {
+export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: string[]; maxDeposit: number }) {
   const { sql, log } = deps
 
   async function requireWallet(userId: string): Promise<repo.WalletRow> {
@@ -48,11 +48,11 @@ export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: 
       const row = await repo.insert(sql, { id: Bun.randomUUIDv7(), userId, currency })
       if (!row) throw new ConflictError('You already have a wallet', 'wallet_exists')
       log.info('wallet created', { userId, walletId: row.id, currency })
-      return toWallet(row)
+      return toWallet(row, deps.maxDeposit)
     },
 
     async get(userId: string): Promise<Wallet> {
-      return toWallet(await requireWallet(userId))
+      return toWallet(await requireWallet(userId), deps.maxDeposit)
     },
 
     /**

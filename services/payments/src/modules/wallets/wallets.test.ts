@@ -33,7 +33,8 @@ describe('wallet', () => {
     expect(missing.body.code).toBe('no_wallet')
     const created = await call(t.app, 'POST', '/api/wallet', { token, body: { currency: 'USD' } })
     expect(created.status).toBe(201)
-    expect(created.body).toMatchObject({ currency: 'USD', balance: 0, available: 0 })
+    // The largest top-up comes with the wallet, so a form can say it before sending.
+    expect(created.body).toMatchObject({ currency: 'USD', balance: 0, available: 0, maxDeposit: 500_000 })
     const again = await call(t.app, 'POST', '/api/wallet', { token, body: { currency: 'EUR' } })
     expect(again.status).toBe(409)
     expect(again.body.code).toBe('wallet_exists')

@@ -1,4 +1,4 @@
-import type { CancelReason } from '../shared/api.ts'
+import type { CancelReason } from './api.ts'
 
 /**
  * Why an order was cancelled, in the customer's words: one entry per reason of the contract
