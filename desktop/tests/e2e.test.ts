@@ -136,9 +136,9 @@ describe('the customer journey in Chromium', () => {
     await page.getByText('At most 2 decimals').waitFor()
     expect(await page.getByRole('button', { name: 'Top up' }).isDisabled()).toBe(true)
     await field.fill('0.10')
-    await page.getByText('You will add 0.10 EUR').waitFor()
+    await page.getByText('You will add €0.10').waitFor()
     await page.getByRole('button', { name: 'Top up' }).click()
-    await page.getByText('Added 0.10 EUR').waitFor()
+    await page.getByText('Added €0.10').waitFor()
     expect(await s.balance(await tokenOf(page))).toBe(10)
   }, 60_000)
 

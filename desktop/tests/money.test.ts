@@ -53,18 +53,28 @@ describe('parseAmount (decimal text → integer minor units)', () => {
 })
 
 describe('formatMoney (integer minor units → text)', () => {
-  test('uses the currency decimals and integer arithmetic only', () => {
-    expect(formatMoney(1999, 'EUR', 'en-US')).toBe('19.99 EUR')
-    expect(formatMoney(5, 'EUR', 'en-US')).toBe('0.05 EUR')
-    expect(formatMoney(-4250, 'EUR', 'en-US')).toBe('−42.50 EUR')
-    expect(formatMoney(123456789, 'USD', 'en-US')).toBe('1,234,567.89 USD')
-    expect(formatMoney(1500, 'JPY', 'en-US')).toBe('1,500 JPY')
-    expect(formatMoney(1999, 'EUR', 'de-DE')).toBe('19,99 EUR')
+  test('the locale\'s currency format, with the currency\'s decimals', () => {
+    expect(formatMoney(1999, 'EUR', 'en-US')).toBe('€19.99')
+    expect(formatMoney(5, 'EUR', 'en-US')).toBe('€0.05')
+    expect(formatMoney(-4250, 'EUR', 'en-US')).toBe('-€42.50')
+    expect(formatMoney(123456789, 'USD', 'en-US')).toBe('$1,234,567.89')
+    expect(formatMoney(1500, 'JPY', 'en-US')).toBe('¥1,500')
+    expect(formatMoney(1999, 'EUR', 'de-DE')).toBe('19,99\u00a0€')
+    expect(formatMoney(1234, 'BHD', 'en-US')).toBe('BHD\u00a01.234')
+  })
+
+  test('exact beyond a float\'s cents: integer arithmetic and a decimal string, never a division', () => {
+    // The largest safe integer: divided as a float it would print …409.90.
+    expect(formatMoney(Number.MAX_SAFE_INTEGER, 'EUR', 'en-US')).toBe('€90,071,992,547,409.91')
+  })
+
+  test('a code Intl does not know is written after the amount', () => {
+    expect(formatMoney(1999, 'XQZ1', 'en-US')).toBe('19.99 XQZ1')
   })
 
   test('round-trips with parseAmount', () => {
     for (const value of [1, 10, 99, 100, 1999, 250000, 987654321]) {
-      const text = formatMoney(value, 'EUR', 'en-US').replace(' EUR', '').replaceAll(',', '')
+      const text = formatMoney(value, 'EUR', 'en-US').replace('€', '').replaceAll(',', '')
       expect(minor(text)).toBe(value)
     }
   })

@@ -76,7 +76,8 @@ export function App() {
   placedRef.current = placed
 
   useEffect(() => {
-    const onHash = () => (setRoute(parseRoute(location.hash)), setMenuOpen(false))
+    // A new page: the menu closes and a notice about the last one goes.
+    const onHash = () => (setRoute(parseRoute(location.hash)), setMenuOpen(false), setToast(null))
     addEventListener('hashchange', onHash)
     api.session().then(setUser, (e) => (setError(e), setUser(null)))
     return () => removeEventListener('hashchange', onHash)
@@ -151,6 +152,9 @@ export function App() {
         </a>
         <a class="brand" href="#/">
           Shop
+        </a>
+        <a class="cart-phone" href="#/cart">
+          Cart{count > 0 ? ` (${count})` : ''}
         </a>
         <button class="menu-toggle secondary" aria-expanded={menuOpen} aria-controls="site-nav" onClick={() => setMenuOpen((open) => !open)}>
           Menu

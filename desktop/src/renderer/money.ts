@@ -32,7 +32,11 @@ export function parseAmount(text: string, currency: string): ParseResult {
   return { ok: true, minor }
 }
 
-/** 123456 EUR → "1,234.56 EUR" style text, in the user's locale. Integer arithmetic only. */
+/**
+ * Money for people, in the locale's own currency format ("€1,234.56", "1.234,56 €", "¥1,500"),
+ * from integer minor units: the amount goes to Intl as a decimal string built with integer
+ * arithmetic, never through a float. A code Intl does not know falls back to "1,234.56 XYZ".
+ */
 export function formatMoney(minor: number, currency: string, locale?: string): string {
   const digits = minorDigits(currency)
   const negative = minor < 0
@@ -40,20 +44,14 @@ export function formatMoney(minor: number, currency: string, locale?: string): s
   const unit = 10 ** digits
   const whole = Math.trunc(abs / unit)
   const fraction = String(abs % unit).padStart(digits, '0')
-  const format = new Intl.NumberFormat(locale, { useGrouping: true })
-  const decimal = new Intl.NumberFormat(locale).formatToParts(1.1).find((p) => p.type === 'decimal')?.value ?? '.'
-  const text = digits > 0 ? `${format.format(whole)}${decimal}${fraction}` : format.format(whole)
-  return `${negative ? '−' : ''}${text} ${currency}`
-}
-
-/**
- * A price for shoppers, in the locale's own currency format ("€12.99", "12,99 €"): display only,
- * from integer minor units (the division is exact enough for the few decimals a currency has).
- */
-export function formatPrice(minor: number, currency: string, locale?: string): string {
+  const decimalText = `${negative ? '-' : ''}${whole}${digits > 0 ? `.${fraction}` : ''}`
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(minor / 10 ** minorDigits(currency))
+    // A decimal string is formatted exactly (Intl.NumberFormat v3); the type says number only.
+    return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(decimalText as unknown as number)
   } catch {
-    return formatMoney(minor, currency, locale)
+    const format = new Intl.NumberFormat(locale, { useGrouping: true })
+    const decimal = new Intl.NumberFormat(locale).formatToParts(1.1).find((p) => p.type === 'decimal')?.value ?? '.'
+    const text = digits > 0 ? `${format.format(whole)}${decimal}${fraction}` : format.format(whole)
+    return `${negative ? '−' : ''}${text} ${currency}`
   }
 }

@@ -63,7 +63,7 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
  * Placeholders the size of what they stand for, so nothing moves when it arrives: product cards
  * (a square picture and the card's lines), or rows of a given height. Screen readers hear the label.
  */
-export function SkeletonCards({ count = 8, label = 'Loading products…' }: { count?: number; label?: string }) {
+export function SkeletonCards({ count = 6, label = 'Loading products…' }: { count?: number; label?: string }) {
   return (
     <div aria-busy="true">
       <p class="visually-hidden" role="status">
@@ -72,12 +72,25 @@ export function SkeletonCards({ count = 8, label = 'Loading products…' }: { co
       <ul class="grid" aria-hidden="true">
         {Array.from({ length: count }, (_, i) => (
           <li key={i} class="card product skeleton-card">
-            <span class="picture skeleton" />
-            <span class="line skeleton" style="width: 70%" />
-            <span class="line skeleton" style="width: 40%" />
-            <span class="line skeleton" style="width: 50%" />
-            <span class="line skeleton" style="width: 30%" />
-            <span class="line skeleton" style="width: 45%" />
+            {/* The lines of a real card (catalog.tsx) with their classes, so the heights are the same. */}
+            <span class="product-link">
+              <span class="picture skeleton" />
+              <h2 class="product-name">
+                <span class="skeleton-text">Product name</span>
+              </h2>
+            </span>
+            <p class="muted">
+              <span class="skeleton-text">Category</span>
+            </p>
+            <span class="stars">
+              <span class="skeleton-text">★★★★★ 0.0 (0)</span>
+            </span>
+            <p class="price">
+              <span class="skeleton-text">€00.00</span>
+            </p>
+            <p class="stock">
+              <span class="skeleton-text">00 in stock</span>
+            </p>
             <span class="button skeleton" />
           </li>
         ))}
@@ -115,6 +128,11 @@ export function NotFound({ title = 'Page not found', children }: { title?: strin
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>
 }
+
+/** A moment, the same way on every screen: "Dec 1, 2026, 10:53 AM" in the reader's locale. */
+export const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+/** A day: "Dec 1, 2026". */
+export const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' })
 
 export function Money({ minor, currency }: { minor: number; currency: string }) {
   return <span class="money">{formatMoney(minor, currency)}</span>

@@ -62,7 +62,8 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (user: User) => void })
           {mode === 'login' ? 'Create an account' : 'Sign in'}
         </button>
       </p>
-      <ServerSetting />
+      {/* In a browser the shop is the server the page came from; the app asks which. */}
+      {window.shop && <ServerSetting />}
     </main>
   )
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Address, Order, Product, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { formatMoney, formatPrice, minorDigits } from '../money.ts'
+import { formatMoney, minorDigits } from '../money.ts'
 import { Empty, ErrorBox, Money, isNotFound } from '../ui.tsx'
 
 export interface CartLine {
@@ -22,7 +22,7 @@ export function changeOf(line: CartLine, now: Product | null): string | null {
   if (now.available <= 0) return `${now.name} is sold out, so it left your cart.`
   const notes: string[] = []
   if (now.price !== was.price || now.currency !== was.currency)
-    notes.push(`${now.name} now costs ${formatPrice(now.price, now.currency)} (was ${formatPrice(was.price, was.currency)}).`)
+    notes.push(`${now.name} now costs ${formatMoney(now.price, now.currency)} (was ${formatMoney(was.price, was.currency)}).`)
   if (line.quantity > now.available) notes.push(`Only ${now.available} of ${now.name} left: your quantity was lowered.`)
   return notes.length ? notes.join(' ') : null
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Category, Product, ProductQuery } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { formatPrice } from '../money.ts'
+import { formatMoney } from '../money.ts'
 import { Empty, ErrorBox, SkeletonCards } from '../ui.tsx'
 import { Stars } from './product.tsx'
 
@@ -92,7 +92,7 @@ export function CatalogScreen({ onAdd, inCart }: { onAdd: (product: Product) => 
                 </a>
                 <p class="muted">{p.category}</p>
                 <Stars average={p.rating.average} count={p.rating.count} />
-                <p class="price">{formatPrice(p.price, p.currency)}</p>
+                <p class="price">{formatMoney(p.price, p.currency)}</p>
                 <p class={p.available > 0 ? 'stock' : 'stock out'}>{p.available > 0 ? `${p.available} in stock` : 'Out of stock'}</p>
                 <button onClick={() => onAdd(p)} disabled={left <= 0}>
                   Add to cart

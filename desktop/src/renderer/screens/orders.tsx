@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { cancelReasonText } from '../../shared/reasons.ts'
-import { Empty, ErrorBox, Money, NotFound, isNotFound, SkeletonRows, StatusBadge } from '../ui.tsx'
+import { Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, day, isNotFound, when } from '../ui.tsx'
 
 export function OrdersScreen({ refreshKey }: { refreshKey: number }) {
   const [orders, setOrders] = useState<Order[] | null>(null)
@@ -132,7 +132,6 @@ const EVENT_TEXT: Record<string, string> = {
   returned: 'Return received',
 }
 
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 
 export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: number; back: () => void }) {
   const [order, setOrder] = useState<Order | null>(null)
@@ -188,9 +187,9 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
       </h1>
       {order.shipment && (
         <p data-testid="shipment">
-          Shipped {new Date(order.shipment.shippedAt).toLocaleDateString()} with {order.shipment.carrier}, tracking number{' '}
+          Shipped {day(order.shipment.shippedAt)} with {order.shipment.carrier}, tracking number{' '}
           <strong class="tracking">{order.shipment.trackingNumber}</strong>
-          {order.shipment.deliveredAt && <> · delivered {new Date(order.shipment.deliveredAt).toLocaleDateString()}</>}
+          {order.shipment.deliveredAt && <span class="delivered-on">Delivered {day(order.shipment.deliveredAt)}</span>}
         </p>
       )}
       {order.reason && <p class="muted">Cancelled: {cancelReasonText(order.reason)}</p>}
@@ -205,6 +204,14 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
             <tr key={i.productId}>
               <td>
                 {i.quantity}× <a href={`#/products/${i.productId}`}>{i.name}</a>
+                {order.status === 'DELIVERED' && (
+                  <>
+                    {' · '}
+                    <a href={`#/products/${i.productId}`}>
+                      Write a review<span class="visually-hidden"> of {i.name}</span>
+                    </a>
+                  </>
+                )}
               </td>
               <td class="num">
                 <Money minor={i.unitPrice * i.quantity} currency={order.currency} />

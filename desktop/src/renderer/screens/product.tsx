@@ -6,21 +6,28 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { MyReview, Product, RatingSummary, Review, ReviewSort, User } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { formatPrice } from '../money.ts'
-import { Empty, ErrorBox, NotFound, isNotFound } from '../ui.tsx'
+import { formatMoney } from '../money.ts'
+import { Empty, ErrorBox, NotFound, day, isNotFound } from '../ui.tsx'
 
-export function Stars({ average, count }: { average: number | null; count: number }) {
+/** An average over `count` reviews; without `count`, one review's rating (stars only). */
+export function Stars({ average, count }: { average: number | null; count?: number }) {
   if (count === 0 || average === null) return <span class="stars muted">No reviews yet</span>
   const full = Math.round(average)
+  const label = count === undefined ? `Rated ${average} out of 5` : `Rated ${average} out of 5 by ${count} ${count === 1 ? 'customer' : 'customers'}`
   return (
-    <span class="stars" role="img" aria-label={`Rated ${average} out of 5 by ${count} ${count === 1 ? 'customer' : 'customers'}`}>
+    <span class="stars" role="img" aria-label={label}>
       <span aria-hidden="true">
         {'★'.repeat(full)}
         <span class="off">{'★'.repeat(5 - full)}</span>
-      </span>{' '}
-      <span aria-hidden="true" class="muted">
-        {average.toFixed(1)} ({count})
       </span>
+      {count !== undefined && (
+        <>
+          {' '}
+          <span aria-hidden="true" class="muted">
+            {average.toFixed(1)} ({count})
+          </span>
+        </>
+      )}
     </span>
   )
 }
@@ -36,7 +43,7 @@ function Gallery({ product }: { product: Product }) {
     )
   return (
     <div class="gallery">
-      <img class="gallery-main" src={image.url} width={image.width} height={image.height} alt={product.name} />
+      <img class="gallery-main" src={image.url} width={image.width} height={image.height} alt={product.name} style={{ aspectRatio: `${image.width} / ${image.height}` }} />
       {product.images.length > 1 && (
         <ul class="thumbs">
           {product.images.map((img, i) => (
@@ -64,7 +71,7 @@ function Histogram({ summary }: { summary: RatingSummary }) {
             <tr key={stars}>
               <th scope="row">{stars} ★</th>
               <td class="bar-cell">
-                <span class="bar" style={{ width: `${share}%` }} />
+                <span class="track">{n > 0 && <span class="bar" style={{ width: `${share}%` }} />}</span>
               </td>
               <td class="num">{n}</td>
             </tr>
@@ -78,12 +85,12 @@ function Histogram({ summary }: { summary: RatingSummary }) {
 function ReviewItem({ review }: { review: Review }) {
   return (
     <li class="review">
-      <Stars average={review.rating} count={1} />
+      <Stars average={review.rating} />
       {review.title && <h3>{review.title}</h3>}
       <p class="review-body">{review.body}</p>
       <p class="muted small">
         {review.author.name}
-        {review.verifiedPurchase && <span class="verified"> · Verified purchase</span>} · <time dateTime={review.createdAt}>{new Date(review.createdAt).toLocaleDateString()}</time>
+        {review.verifiedPurchase && <span class="verified"> · Verified purchase</span>} · <time dateTime={review.createdAt}>{day(review.createdAt)}</time>
       </p>
     </li>
   )
@@ -111,7 +118,7 @@ function WriteReview({ product, user, mine, onWritten }: { product: Product; use
   async function submit(event: Event) {
     event.preventDefault()
     setInvalid(rating === 0 ? 'Choose a rating from 1 to 5 stars' : null)
-    if (rating === 0) return
+    if (rating === 0) return void (event.currentTarget as HTMLFormElement).querySelector<HTMLInputElement>('input[name=rating]')?.focus()
     setBusy(true)
     setError(null)
     try {
@@ -126,15 +133,20 @@ function WriteReview({ product, user, mine, onWritten }: { product: Product; use
   return (
     <form class="card write-review" onSubmit={submit}>
       <h3>Write a review</h3>
-      <fieldset class="rating-input">
+      <fieldset class={`rating-input ${invalid ? 'invalid' : ''}`} aria-describedby={invalid ? 'rating-error' : undefined}>
         <legend>Your rating</legend>
         {[1, 2, 3, 4, 5].map((n) => (
           <label key={n}>
-            <input type="radio" name="rating" value={n} checked={rating === n} onChange={() => setRating(n)} />
+            <input type="radio" name="rating" value={n} checked={rating === n} onChange={() => (setRating(n), setInvalid(null))} />
             {n} {n === 1 ? 'star' : 'stars'}
           </label>
         ))}
       </fieldset>
+      {invalid && (
+        <p class="error field-error" id="rating-error" role="alert">
+          {invalid}
+        </p>
+      )}
       <label>
         Title (optional)
         <input name="title" maxLength={120} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
@@ -143,11 +155,6 @@ function WriteReview({ product, user, mine, onWritten }: { product: Product; use
         Your review
         <textarea name="body" required maxLength={5000} rows={4} value={body} onInput={(e) => setBody(e.currentTarget.value)} />
       </label>
-      {invalid && (
-        <p class="error" role="alert">
-          {invalid}
-        </p>
-      )}
       <ErrorBox error={error} />
       <button type="submit" disabled={busy}>
         {busy ? 'Sending…' : 'Publish review'}
@@ -234,7 +241,7 @@ export function ProductScreen({ id, user, onAdd, inCart }: { id: string; user: U
         <div class="buy">
           <h1 tabIndex={-1}>{product.name}</h1>
           <Stars average={product.rating.average} count={product.rating.count} />
-          <p class="price big">{formatPrice(product.price, product.currency)}</p>
+          <p class="price big">{formatMoney(product.price, product.currency)}</p>
           <p class={product.available > 0 ? 'stock' : 'stock out'}>{product.available > 0 ? `${product.available} in stock` : 'Out of stock'}</p>
           {max > 0 && (
             <div class="add">

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { CurrencyUse, LedgerEntry, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { formatMoney, parseAmount } from '../money.ts'
-import { Empty, ErrorBox, Money, SkeletonRows } from '../ui.tsx'
+import { Empty, ErrorBox, Money, SkeletonRows, when } from '../ui.tsx'
 
 /** Offered only while the shop has no products to say which currencies it sells in. */
 const FALLBACK_CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'PLN']
@@ -75,7 +75,7 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id} data-kind={e.kind}>
-                    <td>{new Date(e.createdAt).toLocaleString()}</td>
+                    <td class="when">{when(e.createdAt)}</td>
                     <td>
                       {e.orderId ? (
                         <a href={`#/orders/${e.orderId}`}>{e.kind === 'payment' ? 'Payment for an order' : 'Refund of an order'}</a>
@@ -153,12 +153,13 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
         }
       }}
     >
-      <p>You have no wallet yet. Its currency cannot be changed later{offered.length > 0 ? ': pay in the one the shop prices its products in.' : '.'}</p>
       {codes.length === 1 ? (
         <p>
-          Currency: <strong data-testid="wallet-currency">{codes[0]}</strong>, the shop's currency.
+          You have no wallet yet. It will hold <strong data-testid="wallet-currency">{codes[0]}</strong>, the currency the shop's prices are in; this cannot be changed later.
         </p>
       ) : (
+        <>
+        <p>You have no wallet yet. Choose its currency: this cannot be changed later{offered.length > 0 ? ', so pick the one the products you want are priced in' : ''}.</p>
         <label>
           Currency
           <select name="currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>
@@ -172,6 +173,7 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
             })}
           </select>
         </label>
+        </>
       )}
       <ErrorBox error={error} />
       <button type="submit" disabled={busy}>
