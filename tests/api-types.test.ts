@@ -265,6 +265,7 @@ describe('desktop wire types, on the wire', () => {
       await shop.transactions()
       await shop.products({ q: 'lamp' })
       await shop.categories()
+      expect(await shop.currencies()).toContainEqual(expect.objectContaining({ code: 'EUR' }))
       const placed = await shop.placeOrder([{ productId: product.id, quantity: 2 }])
       await shop.order(placed.id)
       await shop.cancelOrder(placed.id)

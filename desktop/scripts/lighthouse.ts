@@ -6,8 +6,10 @@
  * tests, its gateway serving a fresh web build, with the demo catalog (a picture per product) and
  * two reviews on the measured product.
  *
- * `bun run desktop:lighthouse` prints one line per page and form factor and exits 1 when a score is
- * under TARGET or CLS is 0.1 or more. `LIGHTHOUSE_REPORTS=dir` keeps the JSON reports.
+ * Each page is measured RUNS times (default 3) and the run with the median performance score is
+ * reported, as Lighthouse's own guidance on variability advises. `bun run desktop:lighthouse`
+ * prints one line per page and form factor and exits 1 when a score is under TARGET or CLS is 0.1
+ * or more. `LIGHTHOUSE_REPORTS=dir` keeps the JSON reports of the reported runs.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,6 +25,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 const DESKTOP = join(import.meta.dir, '..')
 const LIGHTHOUSE = join(DESKTOP, 'node_modules', 'lighthouse', 'cli', 'index.js')
 const reports = process.env.LIGHTHOUSE_REPORTS
+const RUNS = Number(process.env.RUNS ?? 3)
 
 const web = mkdtempSync(join(tmpdir(), 'shop-web-lighthouse-'))
 const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', web, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
@@ -56,8 +59,16 @@ try {
   ]
   for (const formFactor of ['mobile', 'desktop'] as const) {
     for (const [name, url, profile] of pages) {
-      console.error(`lighthouse ${name} ${formFactor}…`)
-      const result = await lighthouse(url, formFactor, profile, `${name}-${formFactor}`)
+      console.error(`lighthouse ${name} ${formFactor} (${RUNS} runs)…`)
+      const runs: LighthouseResult[] = []
+      for (let i = 0; i < RUNS; i++) runs.push(await lighthouse(url, formFactor, profile))
+      runs.sort((a, b) => (a.categories.performance?.score ?? 0) - (b.categories.performance?.score ?? 0))
+      const result = runs[Math.floor(runs.length / 2)]!
+      if (reports) {
+        mkdirSync(reports, { recursive: true })
+        await Bun.write(join(reports, `${name}-${formFactor}.json`), JSON.stringify(result))
+      }
+      const performanceScores = runs.map((r) => Math.round((r.categories.performance?.score ?? 0) * 100))
       const score = (id: string) => Math.round((result.categories[id]?.score ?? 0) * 100)
       const cls = result.audits['cumulative-layout-shift']?.numericValue ?? Number.NaN
       const figures = {
@@ -80,7 +91,9 @@ try {
           }
         }
       }
-      console.log(`lighthouse page=${name} form_factor=${formFactor} ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}${below ? ' BELOW TARGET' : ''}`)
+      console.log(
+        `lighthouse page=${name} form_factor=${formFactor} ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')} performance_runs=${performanceScores.join(',')}${below ? ' BELOW TARGET' : ''}`,
+      )
     }
   }
 } finally {
@@ -96,7 +109,7 @@ interface LighthouseResult {
 }
 
 /** One Lighthouse run in a Chromium of its own (with a copy of `profile` when given). */
-async function lighthouse(url: string, formFactor: 'mobile' | 'desktop', profile: string | undefined, label: string): Promise<LighthouseResult> {
+async function lighthouse(url: string, formFactor: 'mobile' | 'desktop', profile: string | undefined): Promise<LighthouseResult> {
   const out = mkdtempSync(join(tmpdir(), 'shop-lh-'))
   const flags = [...FLAGS]
   if (profile) {
@@ -121,11 +134,7 @@ async function lighthouse(url: string, formFactor: 'mobile' | 'desktop', profile
     const timer = setTimeout(() => run.kill(), 180_000)
     const [code, stderr] = await Promise.all([run.exited, new Response(run.stderr).text()])
     clearTimeout(timer)
-    if (code !== 0) throw new Error(`lighthouse ${label} failed (${code}): ${stderr.slice(-2000)}`)
-    if (reports) {
-      mkdirSync(reports, { recursive: true })
-      cpSync(join(out, 'report.json'), join(reports, `${label}.json`))
-    }
+    if (code !== 0) throw new Error(`lighthouse ${url} ${formFactor} failed (${code}): ${stderr.slice(-2000)}`)
     return (await Bun.file(join(out, 'report.json')).json()) as LighthouseResult
   } finally {
     rmSync(out, { recursive: true, force: true })

@@ -130,9 +130,12 @@ export function Empty({ children }: { children: ComponentChildren }) {
 }
 
 /** A moment, the same way on every screen: "Dec 1, 2026, 10:53 AM" in the reader's locale. */
-export const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+let momentFormat: Intl.DateTimeFormat | undefined
+let dayFormat: Intl.DateTimeFormat | undefined
+/** A moment, the same way on every screen: "Dec 1, 2026, 10:53 AM" in the reader's locale (one formatter, made when first needed). */
+export const when = (iso: string) => (momentFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(iso))
 /** A day: "Dec 1, 2026". */
-export const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' })
+export const day = (iso: string) => (dayFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' })).format(new Date(iso))
 
 export function Money({ minor, currency }: { minor: number; currency: string }) {
   return <span class="money">{formatMoney(minor, currency)}</span>
