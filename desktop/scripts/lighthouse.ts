@@ -108,8 +108,23 @@ interface LighthouseResult {
   audits: Record<string, { score: number | null; numericValue?: number; displayValue?: string }>
 }
 
-/** One Lighthouse run in a Chromium of its own (with a copy of `profile` when given). */
+/**
+ * One Lighthouse run; a run Lighthouse itself calls broken ("Please run Lighthouse again", such
+ * as NO_NAVSTART when the trace misses the navigation) is run again, at most twice.
+ */
 async function lighthouse(url: string, formFactor: 'mobile' | 'desktop', profile: string | undefined): Promise<LighthouseResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lighthouseOnce(url, formFactor, profile)
+    } catch (e) {
+      if (attempt > 2 || !String(e).includes('run Lighthouse again')) throw e
+      console.error(`  Lighthouse asked to run again (${String(e).match(/\(([A-Z_]+)\)/)?.[1] ?? 'runtime error'}); attempt ${attempt + 1}`)
+    }
+  }
+}
+
+/** One Lighthouse run in a Chromium of its own (with a copy of `profile` when given). */
+async function lighthouseOnce(url: string, formFactor: 'mobile' | 'desktop', profile: string | undefined): Promise<LighthouseResult> {
   const out = mkdtempSync(join(tmpdir(), 'shop-lh-'))
   const flags = [...FLAGS]
   if (profile) {
