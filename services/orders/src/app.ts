@@ -10,6 +10,8 @@ import type { OrderEventHub } from './modules/events/hub.ts'
 import { eventRoutes } from './modules/events/routes.ts'
 import { adminOrderRoutes, orderRoutes } from './modules/orders/routes.ts'
 import { createOrdersService } from './modules/orders/service.ts'
+import { statsRoutes } from './modules/stats/routes.ts'
+import { createStatsService } from './modules/stats/service.ts'
 
 export interface OrdersAppDeps {
   sql: Sql
@@ -40,6 +42,7 @@ export function createApp(deps: OrdersAppDeps) {
     .use(eventRoutes(deps.hub, auth, deps.heartbeatMs))
     .use(orderRoutes(orders, { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(adminOrderRoutes(orders, auth))
+    .use(statsRoutes(createStatsService(deps.sql), auth))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -31,8 +31,12 @@ function parseNotification(payload: string): repo.HistoryNotification | undefine
   }
 }
 
+/** The owner's stream: every customer's entries, as their notifications arrive. */
+type Watcher = (userId: string, entries: repo.HistoryNotification['e']) => void
+
 export class OrderEventHub {
   private readonly wakers = new Map<string, Set<Waker>>()
+  private readonly watchers = new Set<Watcher>()
   private unlisten: (() => Promise<void>) | undefined
 
   constructor(
@@ -45,6 +49,7 @@ export class OrderEventHub {
     const listener = await this.sql.listen(repo.eventsChannel(this.schema), (payload) => {
       const notification = parseNotification(payload)
       for (const wake of this.wakers.get(notification?.u ?? payload) ?? []) wake(notification?.e ?? undefined)
+      if (notification) for (const watch of this.watchers) watch(notification.u, notification.e)
     })
     this.unlisten = listener.unlisten
   }
@@ -157,6 +162,61 @@ export class OrderEventHub {
           drain()
         }, heartbeatMs)
         drain()
+      },
+      cancel: cleanup,
+    })
+  }
+
+  /**
+   * The owner's SSE body: every customer's order changes as they commit (`event: order`, the
+   * entry with its `userId`), a comment every `heartbeatMs`, and `event: end` when the token that
+   * opened it expires. It does not replay: the per-customer sequence numbers do not order the
+   * whole shop, so a console reads its lists when it connects and after each event.
+   */
+  streamAll(heartbeatMs: number, signal: AbortSignal, endsAt?: number): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder()
+    const watchers = this.watchers
+    let watcher: Watcher | undefined
+    let heartbeat: ReturnType<typeof setInterval> | undefined
+    let ending: ReturnType<typeof setTimeout> | undefined
+    let closed = false
+    const cleanup = () => {
+      if (closed) return
+      closed = true
+      clearInterval(heartbeat)
+      clearTimeout(ending)
+      if (watcher) watchers.delete(watcher)
+    }
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const write = (text: string) => {
+          if (closed) return
+          try {
+            controller.enqueue(encoder.encode(text))
+          } catch {
+            cleanup()
+          }
+        }
+        const close = () => {
+          cleanup()
+          try {
+            controller.close()
+          } catch {}
+        }
+        if (signal.aborted) return close()
+        signal.addEventListener('abort', close)
+        watcher = (userId, entries) => {
+          for (const e of entries)
+            write(`event: order\ndata: ${JSON.stringify({ seq: e.seq, orderId: e.orderId, userId, event: e.event, status: e.status, reason: e.reason, shipment: e.shipment ?? null, at: new Date(e.at).toISOString() })}\n\n`)
+        }
+        watchers.add(watcher)
+        if (endsAt !== undefined)
+          ending = setTimeout(() => {
+            write(`event: end\ndata: {"reason":"token_expired"}\n\n`)
+            close()
+          }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1))
+        write(`retry: 2000\n: connected\n\n`)
+        heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs)
       },
       cancel: cleanup,
     })

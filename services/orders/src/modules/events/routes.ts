@@ -12,17 +12,21 @@ function parseLastEventId(value: string | undefined): number | undefined {
   return Number(value)
 }
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+}
+
 export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlugin>, heartbeatMs: number) {
-  return new Elysia({ name: 'orders.events' }).use(auth).get(
+  return new Elysia({ name: 'orders.events' })
+    .use(auth)
+    .get(
     '/api/orders/events',
     ({ user, headers, request }) =>
       new Response(hub.stream(user.id, parseLastEventId(headers['last-event-id']), heartbeatMs, request.signal, user.expiresAt), {
-        headers: {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        },
+        headers: SSE_HEADERS,
       }),
     {
       auth: true,
@@ -36,5 +40,16 @@ export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlug
       },
       detail: { tags: ['orders'], summary: 'Server-Sent Events of the caller order changes, resumable with Last-Event-ID' },
     },
-  )
+  )    .get('/api/admin/orders/events', ({ user, request }) => new Response(hub.streamAll(heartbeatMs, request.signal, user.expiresAt), { headers: SSE_HEADERS }), {
+      auth: 'admin',
+      response: {
+        200: t.String({
+          description:
+            'text/event-stream: `event: order`, data `{ seq, orderId, userId, event, status, reason, shipment, at }` for every customer order change as it commits (no replay: read the lists on connect). `event: end` with `{ "reason": "token_expired" }` when the token that opened it expires',
+        }),
+        401: Problem,
+        403: Problem,
+      },
+      detail: { tags: ['admin'], summary: "Admin: Server-Sent Events of every customer's order changes (the console's live queue)" },
+    })
 }

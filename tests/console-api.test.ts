@@ -1,0 +1,110 @@
+/**
+ * What the owner's console reads beyond the customers' API (real Postgres, Redis, every service):
+ * the dashboard's figures, computed in SQL, against orders whose fate the test decides; and the
+ * owner's live stream of every customer's order changes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { openSse } from './sse.ts'
+import { startSystem, type System } from './system.ts'
+
+let s: System
+beforeAll(async () => {
+  s = await startSystem({ gateway: {}, heartbeatMs: 1000 })
+}, 60_000)
+afterAll(() => s?.stop(), 60_000)
+
+const stats = (query = '', token = s.adminToken) => s.request(s.urls.gateway, 'GET', `/api/admin/orders/stats${query}`, { token })
+
+describe('GET /api/admin/orders/stats', () => {
+  test('counts every outcome and the money kept, per window and per day', async () => {
+    const empty = await stats()
+    expect(empty.status).toBe(200)
+    expect(empty.body.timeZone).toBe('UTC')
+    expect(empty.body.windows.map((w: { window: string }) => w.window)).toEqual(['today', '7d', '30d'])
+    expect(empty.body.windows[0]).toMatchObject({ orders: 0, paid: 0, declined: 0, cancelled: 0, revenue: [] })
+    expect(empty.body.days).toHaveLength(30)
+    expect(empty.body.days.at(-1).day).toBe(new Date().toISOString().slice(0, 10))
+
+    const p = await s.product({ price: 1500, stock: 50 })
+    const rich = await s.customer(100_000)
+    // Two paid orders (1 and 3 units), one of them then cancelled by the customer (refunded).
+    const kept = (await s.order(rich.token, [{ productId: p.id, quantity: 3 }])).body
+    const refunded = (await s.order(rich.token, [{ productId: p.id, quantity: 1 }])).body
+    expect((await s.waitForOrder(rich.token, kept.id, 'PAID')).status).toBe('PAID')
+    expect((await s.waitForOrder(rich.token, refunded.id, 'PAID')).status).toBe('PAID')
+    expect((await s.request(s.urls.gateway, 'POST', `/api/orders/${refunded.id}/cancel`, { token: rich.token, key: crypto.randomUUID() })).status).toBe(200)
+    // One declined: the wallet is empty.
+    const poor = await s.customer(0)
+    const declined = (await s.order(poor.token, [{ productId: p.id, quantity: 1 }])).body
+    expect((await s.waitForFinal(poor.token, declined.id)).reason).toBe('insufficient_funds')
+    await s.waitForOrder(rich.token, refunded.id, 'CANCELLED', 'refunded')
+
+    const res = await stats()
+    expect(res.status).toBe(200)
+    for (const w of res.body.windows) {
+      expect(w).toMatchObject({ orders: 3, paid: 2, declined: 1, cancelled: 1 })
+      // Only the order still paid counts as money kept: 3 × 15.00.
+      expect(w.revenue).toEqual([{ currency: 'EUR', amount: 4500, orders: 1, averageOrderValue: 4500 }])
+    }
+    const today = res.body.days.at(-1)
+    expect(today).toEqual({ day: new Date().toISOString().slice(0, 10), orders: 3, paid: 2, revenue: [{ currency: 'EUR', amount: 4500 }] })
+    expect(res.body.days.slice(0, -1).every((d: { orders: number }) => d.orders === 0)).toBe(true)
+
+    // Days begin where the owner is: at UTC+14 "today" may be tomorrow in UTC; the orders are in it.
+    const kiritimati = await stats('?timeZone=Pacific/Kiritimati&days=7')
+    expect(kiritimati.status).toBe(200)
+    expect(kiritimati.body.timeZone).toBe('Pacific/Kiritimati')
+    expect(kiritimati.body.days).toHaveLength(7)
+    expect(kiritimati.body.days.at(-1).day).toBe(new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(new Date()))
+    expect(kiritimati.body.windows[2].orders).toBe(3)
+  }, 60_000)
+
+  test('refuses a bad query, a customer and a visitor', async () => {
+    const zone = await stats('?timeZone=Mars/Olympus')
+    expect(zone.status).toBe(422)
+    expect(zone.body.errors[0].field).toBe('timeZone')
+    expect((await stats('?days=0')).status).toBe(422)
+    expect((await stats('?days=91')).status).toBe(422)
+    const c = await s.customer()
+    expect((await stats('', c.token)).status).toBe(403)
+    expect((await s.request(s.urls.gateway, 'GET', '/api/admin/orders/stats')).status).toBe(401)
+  })
+})
+
+describe('GET /api/admin/orders/events', () => {
+  test("every customer's order changes reach the owner as they commit", async () => {
+    const stream = await openSse(`${s.urls.gateway}/api/admin/orders/events`, { authorization: `Bearer ${s.adminToken}` })
+    try {
+      expect(stream.status).toBe(200)
+      expect(stream.contentType).toContain('text/event-stream')
+      const p = await s.product({ price: 700, stock: 5 })
+      const a = await s.customer(10_000)
+      const b = await s.customer(10_000)
+      const first = (await s.order(a.token, [{ productId: p.id, quantity: 1 }])).body
+      const second = (await s.order(b.token, [{ productId: p.id, quantity: 1 }])).body
+      const seen: { orderId: string; userId: string; event: string; status: string }[] = []
+      while (seen.filter((e) => e.event === 'paid').length < 2) {
+        const event = await stream.next(15_000)
+        expect(event.event).toBe('order')
+        seen.push(JSON.parse(event.data))
+      }
+      for (const [order, customer] of [[first, a], [second, b]] as const) {
+        const mine = seen.filter((e) => e.orderId === order.id)
+        expect(mine.map((e) => e.event)).toEqual(['created', 'paid'])
+        expect(mine.every((e) => e.userId === customer.id)).toBe(true)
+      }
+    } finally {
+      stream.close()
+    }
+  }, 60_000)
+
+  test('is for the owner only', async () => {
+    const c = await s.customer()
+    const res = await fetch(`${s.urls.gateway}/api/admin/orders/events`, { headers: { authorization: `Bearer ${c.token}` } })
+    expect(res.status).toBe(403)
+    await res.body?.cancel()
+    const anonymous = await fetch(`${s.urls.gateway}/api/admin/orders/events`)
+    expect(anonymous.status).toBe(401)
+    await anonymous.body?.cancel()
+  })
+})
