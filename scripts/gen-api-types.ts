@@ -15,7 +15,9 @@ import { isCoercedNumber } from '@shop/shared/http/api-docs'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
 import { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
-import { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
+import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
+import { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
+import { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
@@ -73,6 +75,16 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'HistoryEntry', schema: HistoryEntry, reuse: true, from: 'services/orders/src/modules/orders/model.ts HistoryEntry' },
   { name: 'Order', schema: Order, from: 'services/orders/src/modules/orders/model.ts Order' },
   { name: 'CreateOrder', schema: CreateOrder, from: 'services/orders/src/modules/orders/model.ts CreateOrder' },
+  { name: 'ShipOrder', schema: ShipOrder, from: 'services/orders/src/modules/orders/model.ts ShipOrder' },
+  { name: 'AdminOrderQuery', schema: AdminListOrdersQuery, from: 'services/orders/src/modules/orders/model.ts AdminListOrdersQuery' },
+  { name: 'OrderStats', schema: OrderStats, from: 'services/orders/src/modules/stats/model.ts OrderStats' },
+  {
+    name: 'AdminOrderEvent',
+    schema: AdminOrderEvent,
+    from: 'services/orders/src/modules/stats/model.ts AdminOrderEvent',
+    doc: 'The data of each `event: order` of GET /api/admin/orders/events (text/event-stream).',
+  },
+  { name: 'LowStockItem', schema: LowStockItem, from: 'services/catalog/src/modules/inventory/model.ts LowStockItem' },
   { name: 'Review', schema: Review, from: 'services/reviews/src/modules/reviews/model.ts Review' },
   { name: 'AdminReview', schema: AdminReview, from: 'services/reviews/src/modules/reviews/model.ts AdminReview' },
   { name: 'CreateReview', schema: CreateReview, from: 'services/reviews/src/modules/reviews/model.ts CreateReview' },
@@ -108,6 +120,13 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'GET /api/orders/{id}', status: 200, answer: 'Order' },
   { operation: 'POST /api/orders', body: 'CreateOrder', status: 202, answer: 'Order' },
   { operation: 'POST /api/orders/{id}/cancel', status: 200, answer: 'Order' },
+  { operation: 'POST /api/orders/{id}/return', status: 200, answer: 'Order' },
+  { operation: 'POST /api/orders/{id}/ship', body: 'ShipOrder', status: 200, answer: 'Order' },
+  { operation: 'POST /api/orders/{id}/deliver', status: 200, answer: 'Order' },
+  { operation: 'POST /api/orders/{id}/return/receive', status: 200, answer: 'Order' },
+  { operation: 'GET /api/admin/orders', query: 'AdminOrderQuery', status: 200, answer: 'Page<Order>' },
+  { operation: 'GET /api/admin/orders/stats', status: 200, answer: 'OrderStats' },
+  { operation: 'GET /api/inventory/low-stock', status: 200, answer: 'Page<LowStockItem>' },
 ]
 
 // --- Rendering ------------------------------------------------------------------------------

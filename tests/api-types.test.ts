@@ -18,7 +18,9 @@ import { ShopClient } from '../desktop/src/shared/client.ts'
 import type { OrderEvent as Event } from '../desktop/src/shared/api.ts'
 import type { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
 import type { StreamEvent } from '../services/orders/src/modules/events/hub.ts'
-import type { CreateOrder, HistoryEntry, Order, OrderEvent } from '../services/orders/src/modules/orders/model.ts'
+import type { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
+import type { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
+import type { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import type { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
@@ -55,6 +57,11 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.Order, Order>>,
   Check<Same<Gen.CreateOrder, CreateOrder>>,
   Check<Same<Gen.OrderEvent, OrderEvent>>,
+  Check<Same<Gen.ShipOrder, ShipOrder>>,
+  Check<Same<Gen.AdminOrderQuery, typeof AdminListOrdersQuery.static>>,
+  Check<Same<Gen.OrderStats, OrderStats>>,
+  Check<Same<Gen.AdminOrderEvent, AdminOrderEvent>>,
+  Check<Same<Gen.LowStockItem, LowStockItem>>,
   Check<Same<Gen.Review, Review>>,
   Check<Same<Gen.AdminReview, AdminReview>>,
   Check<Same<Gen.CreateReview, CreateReview>>,
@@ -275,6 +282,27 @@ describe('desktop wire types, on the wire', () => {
       stop()
     }
 
+    // The owner's console, through the same client signed in as the admin.
+    const owner = open()
+    await owner.login({ email: 'admin@system.test', password: 'admin password 123' })
+    const adminEvents: unknown[] = []
+    const stopAdmin = owner.onAdminOrderEvent((event) => adminEvents.push(event))
+    try {
+      expect(await waitFor(() => streams > 1)).toBe(true)
+      const paid = await shop.placeOrder([{ productId: product.id, quantity: 1 }])
+      expect(await waitFor(async () => (await shop.order(paid.id)).status === 'PAID', 15_000)).toBe(true)
+      expect((await owner.shipOrder(paid.id, { carrier: 'DHL', trackingNumber: 'JD0001' })).status).toBe('SHIPPED')
+      expect((await owner.deliverOrder(paid.id)).status).toBe('DELIVERED')
+      await shop.requestReturn(paid.id, 'Too small')
+      expect((await owner.receiveReturn(paid.id)).status).toBe('RETURNED')
+      expect((await owner.adminOrders({ status: 'RETURNED' })).items.map((o) => o.id)).toContain(paid.id)
+      expect((await owner.adminStats('Europe/Berlin')).timeZone).toBe('Europe/Berlin')
+      expect((await owner.lowStock(100)).items.map((p) => p.id)).toContain(product.id)
+      expect(await waitFor(() => adminEvents.some((e) => (e as Gen.AdminOrderEvent).orderId === paid.id && (e as Gen.AdminOrderEvent).event === 'returned'), 15_000)).toBe(true)
+    } finally {
+      stopAdmin()
+    }
+
     const wrong: string[] = []
     for (const { operation, status, body } of answers) {
       const declared = HTTP_OPERATIONS.find((o) => o.operation === operation)
@@ -284,6 +312,7 @@ describe('desktop wire types, on the wire', () => {
     }
     for (const { request, body } of problems) wrong.push(...misfits(schemaOf('Problem'), body, `${request} problem`))
     for (const event of events) wrong.push(...misfits(schemaOf('OrderEvent'), event, 'order event'))
+    for (const event of adminEvents) wrong.push(...misfits(schemaOf('AdminOrderEvent'), event, "owner's order event"))
     expect(wrong).toEqual([])
     // Every operation of the list was exercised, and the no-wallet problem and the events seen.
     expect(HTTP_OPERATIONS.filter((o) => o.answer && !answers.some((a) => a.operation === o.operation)).map((o) => o.operation)).toEqual([])

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiError, type OrderEvent, type ShopApi } from '../src/shared/api.ts'
-import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
+import { ADMIN_EVENTS_CHANNEL, ADMIN_EVENTS_SUBSCRIBE, CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
 import { registerCartIpc, registerIpc } from '../src/main/ipc.ts'
 import { notifyOrderEvent } from '../src/main/notify.ts'
 import { noticeFor } from '../src/shared/notices.ts'
@@ -101,8 +101,8 @@ describe('IPC', () => {
     const calls: { op: string; args: unknown[] }[] = []
     const api = new Proxy({} as ShopApi, {
       get: (_t, op: string) =>
-        op === 'onOrderEvent'
-          ? (listener: (e: unknown) => void) => (listener({ seq: 1, event: 'paid' }), () => {})
+        op === 'onOrderEvent' || op === 'onAdminOrderEvent'
+          ? (listener: (e: unknown) => void) => (listener({ seq: 1, event: 'paid', stream: op }), () => {})
           : async (...args: unknown[]) => {
               calls.push({ op, args })
               if (op === 'deposit') throw new ApiError({ status: 422, code: 'validation_failed', detail: 'amount: too large' })
@@ -118,6 +118,7 @@ describe('IPC', () => {
     const { handlers } = setup(true)
     for (const op of OPERATIONS) expect(handlers.has(channel(op))).toBe(true)
     expect(handlers.has(EVENTS_SUBSCRIBE)).toBe(true)
+    expect(handlers.has(ADMIN_EVENTS_SUBSCRIBE)).toBe(true)
   })
 
   test('a trusted sender reaches the API with its arguments', async () => {
@@ -130,6 +131,7 @@ describe('IPC', () => {
     const { handlers, calls } = setup(false)
     for (const op of OPERATIONS) await expect(handlers.get(channel(op))!({})).rejects.toThrow('untrusted_sender')
     await expect(handlers.get(EVENTS_SUBSCRIBE)!({ sender: {} })).rejects.toThrow('untrusted_sender')
+    await expect(handlers.get(ADMIN_EVENTS_SUBSCRIBE)!({ sender: {} })).rejects.toThrow('untrusted_sender')
     expect(calls).toEqual([])
   })
 
@@ -161,7 +163,16 @@ describe('IPC', () => {
     const sent: [string, unknown][] = []
     const sender = { id: 7, isDestroyed: () => false, send: (c: string, e: unknown) => sent.push([c, e]), once: () => {} }
     await handlers.get(EVENTS_SUBSCRIBE)!({ sender })
-    expect(sent).toEqual([[EVENTS_CHANNEL, { seq: 1, event: 'paid' }]])
+    expect(sent).toEqual([[EVENTS_CHANNEL, { seq: 1, event: 'paid', stream: 'onOrderEvent' }]])
+  })
+
+  test("the owner's events go to the console's window on their own channel", async () => {
+    const { handlers } = setup(true)
+    const sent: [string, unknown][] = []
+    const sender = { id: 8, isDestroyed: () => false, send: (c: string, e: unknown) => sent.push([c, e]), once: () => {} }
+    await handlers.get(ADMIN_EVENTS_SUBSCRIBE)!({ sender })
+    await handlers.get(ADMIN_EVENTS_SUBSCRIBE)!({ sender })
+    expect(sent).toEqual([[ADMIN_EVENTS_CHANNEL, { seq: 1, event: 'paid', stream: 'onAdminOrderEvent' }]])
   })
 })
 
@@ -190,7 +201,7 @@ describe('the preload bridge', () => {
       expect(invoked[0]?.[0]).toBe(channel(op))
     }
     // Nothing else leaks through the bridge: no ipcRenderer, no generic invoke.
-    expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent'].sort())
+    expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent', 'onAdminOrderEvent'].sort())
   })
 
   test('exposes window.shopCart: the cart file, read and written through its two channels', async () => {

@@ -5,7 +5,18 @@
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
 import { ApiError, type OrderEvent, type ShopApi } from '../shared/api.ts'
-import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, OPERATIONS, channel } from '../shared/operations.ts'
+import {
+  ADMIN_EVENTS_CHANNEL,
+  ADMIN_EVENTS_SUBSCRIBE,
+  ADMIN_EVENTS_UNSUBSCRIBE,
+  CART_LOAD,
+  CART_SAVE,
+  EVENTS_CHANNEL,
+  EVENTS_SUBSCRIBE,
+  EVENTS_UNSUBSCRIBE,
+  OPERATIONS,
+  channel,
+} from '../shared/operations.ts'
 
 export class UntrustedSenderError extends Error {
   constructor() {
@@ -36,22 +47,40 @@ export function registerIpc(
     })
   }
 
+  streamIpc(ipcMain, isTrusted, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, (contents) =>
+    api.onOrderEvent((orderEvent) => {
+      if (!contents.isDestroyed()) contents.send(EVENTS_CHANNEL, orderEvent)
+      onEvent?.(orderEvent)
+    }),
+  )
+  // The owner's stream: to the console's window only, no native notification per customer order.
+  streamIpc(ipcMain, isTrusted, ADMIN_EVENTS_SUBSCRIBE, ADMIN_EVENTS_UNSUBSCRIBE, (contents) =>
+    api.onAdminOrderEvent((orderEvent) => {
+      if (!contents.isDestroyed()) contents.send(ADMIN_EVENTS_CHANNEL, orderEvent)
+    }),
+  )
+}
+
+/** One live stream per window that asks for it, stopped when it asks or closes. */
+function streamIpc(
+  ipcMain: Pick<IpcMain, 'handle'>,
+  isTrusted: (event: IpcMainInvokeEvent) => boolean,
+  subscribe: string,
+  unsubscribe: string,
+  start: (contents: WebContents) => () => void,
+): void {
   const subscriptions = new Map<number, () => void>()
-  ipcMain.handle(EVENTS_SUBSCRIBE, async (event) => {
+  ipcMain.handle(subscribe, async (event) => {
     if (!isTrusted(event)) throw new UntrustedSenderError()
     const contents: WebContents = event.sender
     if (subscriptions.has(contents.id)) return
-    const stop = api.onOrderEvent((orderEvent) => {
-      if (!contents.isDestroyed()) contents.send(EVENTS_CHANNEL, orderEvent)
-      onEvent?.(orderEvent)
-    })
-    subscriptions.set(contents.id, stop)
+    subscriptions.set(contents.id, start(contents))
     contents.once('destroyed', () => {
       subscriptions.get(contents.id)?.()
       subscriptions.delete(contents.id)
     })
   })
-  ipcMain.handle(EVENTS_UNSUBSCRIBE, async (event) => {
+  ipcMain.handle(unsubscribe, async (event) => {
     if (!isTrusted(event)) throw new UntrustedSenderError()
     subscriptions.get(event.sender.id)?.()
     subscriptions.delete(event.sender.id)

@@ -3,8 +3,17 @@
  * never sees ipcRenderer, tokens or the file system.
  */
 import { contextBridge, ipcRenderer } from 'electron'
-import type { OrderEvent, ShopApi } from '../shared/api.ts'
-import { CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE } from '../shared/operations.ts'
+import type { AdminOrderEvent, OrderEvent, ShopApi } from '../shared/api.ts'
+import {
+  ADMIN_EVENTS_CHANNEL,
+  ADMIN_EVENTS_SUBSCRIBE,
+  ADMIN_EVENTS_UNSUBSCRIBE,
+  CART_LOAD,
+  CART_SAVE,
+  EVENTS_CHANNEL,
+  EVENTS_SUBSCRIBE,
+  EVENTS_UNSUBSCRIBE,
+} from '../shared/operations.ts'
 
 export const bridge: ShopApi = {
   getServerUrl: () => ipcRenderer.invoke('shop:getServerUrl'),
@@ -34,15 +43,25 @@ export const bridge: ShopApi = {
   updateMe: (changes) => ipcRenderer.invoke('shop:updateMe', changes),
   cancelOrder: (id) => ipcRenderer.invoke('shop:cancelOrder', id),
   requestReturn: (id, reason) => ipcRenderer.invoke('shop:requestReturn', id, reason),
-  onOrderEvent(listener) {
-    const forward = (_event: unknown, orderEvent: OrderEvent) => listener(orderEvent)
-    ipcRenderer.on(EVENTS_CHANNEL, forward)
-    void ipcRenderer.invoke(EVENTS_SUBSCRIBE)
-    return () => {
-      ipcRenderer.removeListener(EVENTS_CHANNEL, forward)
-      if (ipcRenderer.listenerCount(EVENTS_CHANNEL) === 0) void ipcRenderer.invoke(EVENTS_UNSUBSCRIBE)
-    }
-  },
+  adminStats: (timeZone) => ipcRenderer.invoke('shop:adminStats', timeZone),
+  adminOrders: (query) => ipcRenderer.invoke('shop:adminOrders', query),
+  lowStock: (threshold) => ipcRenderer.invoke('shop:lowStock', threshold),
+  shipOrder: (id, shipment) => ipcRenderer.invoke('shop:shipOrder', id, shipment),
+  deliverOrder: (id) => ipcRenderer.invoke('shop:deliverOrder', id),
+  receiveReturn: (id) => ipcRenderer.invoke('shop:receiveReturn', id),
+  onOrderEvent: (listener) => subscribe<OrderEvent>(EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, listener),
+  onAdminOrderEvent: (listener) => subscribe<AdminOrderEvent>(ADMIN_EVENTS_CHANNEL, ADMIN_EVENTS_SUBSCRIBE, ADMIN_EVENTS_UNSUBSCRIBE, listener),
+}
+
+/** Events pushed by main on `channel`; main streams them while the page listens. */
+function subscribe<T>(channel: string, start: string, stop: string, listener: (event: T) => void): () => void {
+  const forward = (_event: unknown, data: T) => listener(data)
+  ipcRenderer.on(channel, forward)
+  void ipcRenderer.invoke(start)
+  return () => {
+    ipcRenderer.removeListener(channel, forward)
+    if (ipcRenderer.listenerCount(channel) === 0) void ipcRenderer.invoke(stop)
+  }
 }
 
 /** The cart file: the page reads it at start and writes every change (window.shopCart). */

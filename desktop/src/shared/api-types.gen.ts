@@ -30,6 +30,8 @@ export interface Problem {
  * - GET /api/categories (200, as Page<Category>)
  * - GET /api/currencies (200, as Page<CurrencyUse>)
  * - GET /api/orders (200, as Page<Order>)
+ * - GET /api/admin/orders (200, as Page<Order>)
+ * - GET /api/inventory/low-stock (200, as Page<LowStockItem>)
  */
 export interface Page<T> {
   items: T[]
@@ -322,6 +324,11 @@ export interface HistoryEntry {
  * - GET /api/orders/{id} (200)
  * - POST /api/orders (202)
  * - POST /api/orders/{id}/cancel (200)
+ * - POST /api/orders/{id}/return (200)
+ * - POST /api/orders/{id}/ship (200)
+ * - POST /api/orders/{id}/deliver (200)
+ * - POST /api/orders/{id}/return/receive (200)
+ * - GET /api/admin/orders (200, as Page<Order>)
  */
 export interface Order {
   /** uuid */
@@ -400,6 +407,116 @@ export interface CreateOrder {
     country: string
     phone?: string | null
   }
+}
+
+/**
+ * From services/orders/src/modules/orders/model.ts ShipOrder.
+ * Sent to:
+ * - POST /api/orders/{id}/ship
+ */
+export interface ShipOrder {
+  carrier: string
+  trackingNumber: string
+}
+
+/**
+ * From services/orders/src/modules/orders/model.ts AdminListOrdersQuery.
+ * Sent to:
+ * - GET /api/admin/orders (the query)
+ */
+export interface AdminOrderQuery {
+  status?: OrderStatus
+  number?: string
+  /** uuid */
+  userId?: string
+  /** integer */
+  limit?: number
+  cursor?: string
+}
+
+/**
+ * From services/orders/src/modules/stats/model.ts OrderStats.
+ * Answered by:
+ * - GET /api/admin/orders/stats (200)
+ */
+export interface OrderStats {
+  timeZone: string
+  windows: {
+    window: 'today' | '7d' | '30d'
+    /** date-time */
+    from: string
+    /** integer */
+    orders: number
+    /** integer */
+    paid: number
+    /** integer */
+    declined: number
+    /** integer */
+    cancelled: number
+    revenue: {
+      currency: string
+      /** integer */
+      amount: number
+      /** integer */
+      orders: number
+      /** integer */
+      averageOrderValue: number
+    }[]
+  }[]
+  days: {
+    day: string
+    /** integer */
+    orders: number
+    /** integer */
+    paid: number
+    revenue: {
+      currency: string
+      /** integer */
+      amount: number
+    }[]
+  }[]
+}
+
+/**
+ * The data of each `event: order` of GET /api/admin/orders/events (text/event-stream).
+ * From services/orders/src/modules/stats/model.ts AdminOrderEvent.
+ */
+export interface AdminOrderEvent {
+  /** integer */
+  seq: number
+  /** uuid */
+  orderId: string
+  event: 'created' | 'paid' | 'cancelled' | 'shipped' | 'delivered' | 'refund_requested' | 'refunded' | 'return_requested' | 'returned'
+  status: OrderStatus
+  reason: CancelReason | null
+  shipment: {
+    carrier: string
+    trackingNumber: string
+    /** date-time */
+    shippedAt: string
+    deliveredAt: string | null
+  } | null
+  /** date-time */
+  at: string
+  /** uuid */
+  userId: string
+}
+
+/**
+ * From services/catalog/src/modules/inventory/model.ts LowStockItem.
+ * Answered by:
+ * - GET /api/inventory/low-stock (200, as Page<LowStockItem>)
+ */
+export interface LowStockItem {
+  /** uuid */
+  id: string
+  name: string
+  /** integer */
+  stock: number
+  /** integer */
+  reserved: number
+  /** integer */
+  available: number
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Address, Category, CurrencyUse, LedgerEntry, MyReview, Order, OrderEvent, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
+import type { Address, AdminOrderEvent, Category, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -14,14 +14,18 @@ import type { Address, Category, CurrencyUse, LedgerEntry, MyReview, Order, Orde
  */
 export type {
   Address,
+  AdminOrderEvent,
+  AdminOrderQuery,
   CancelReason,
   Category,
   CurrencyUse,
   HistoryEntry,
   LedgerEntry,
+  LowStockItem,
   MyReview,
   Order,
   OrderEvent,
+  OrderStats,
   OrderStatus,
   Page,
   Product,
@@ -54,7 +58,7 @@ export type ReviewSort = NonNullable<Wire.ReviewListQuery['sort']>
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
   key: string
-  kind: 'deposit' | 'order' | 'cancel' | 'return'
+  kind: 'deposit' | 'order' | 'cancel' | 'return' | 'ship' | 'deliver' | 'receive'
   /** What the action is about (amount, items, order id), so a retry of the same action reuses the key. */
   fingerprint: string
   startedAt: string
@@ -103,4 +107,18 @@ export interface ShopApi {
   requestReturn(id: string, reason: string): Promise<Order>
   /** Live order changes; returns the function that stops them. */
   onOrderEvent(listener: (event: OrderEvent) => void): () => void
+
+  // The owner's console (an admin's token; a customer gets 403 problems).
+  /** The dashboard's figures; days begin at midnight in `timeZone` (IANA). */
+  adminStats(timeZone?: string): Promise<OrderStats>
+  /** Every customer's orders, newest first; `status` filters, `number` finds one (`1042` or `#1042`). */
+  adminOrders(query: Pick<Wire.AdminOrderQuery, 'status' | 'number' | 'userId' | 'cursor'>): Promise<Page<Order>>
+  /** Products with at most `threshold` available. */
+  lowStock(threshold?: number): Promise<Page<LowStockItem>>
+  /** The next steps of an order; each keeps its Idempotency-Key until answered, like a payment. */
+  shipOrder(id: string, shipment: Wire.ShipOrder): Promise<Order>
+  deliverOrder(id: string): Promise<Order>
+  receiveReturn(id: string): Promise<Order>
+  /** Every customer's order changes, live; returns the function that stops them. */
+  onAdminOrderEvent(listener: (event: AdminOrderEvent) => void): () => void
 }

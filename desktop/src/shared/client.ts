@@ -7,11 +7,15 @@
  */
 import {
   ApiError,
+  type AdminOrderEvent,
+  type AdminOrderQuery,
   type Category,
   type CurrencyUse,
   type LedgerEntry,
+  type LowStockItem,
   type Order,
   type OrderEvent,
+  type OrderStats,
   type Page,
   type PendingAction,
   type Problem,
@@ -22,8 +26,16 @@ import {
   type User,
   type Wallet,
 } from './api.ts'
-import type { Address, CreateAddress, CreateOrder, UpdateMe, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
+import type { Address, CreateAddress, CreateOrder, ShipOrder, UpdateMe, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
+
+/** `?a=1&b=x` of the defined values (empty when none is). */
+function query(values: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(values)) if (value !== undefined && value !== '') params.set(name, String(value))
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
 
 /** Where the refresh token lives between runs (encrypted on disk in Electron). */
 export interface TokenStorage {
@@ -184,7 +196,8 @@ export class ShopClient implements ShopApi {
     await this.options.tokens.save(tokens.refreshToken)
     this.user = null
     const user = (await this.session())!
-    if (this.listeners.size > 0) this.stopStream = this.runStream()
+    if (this.listeners.size > 0) this.stopStream = this.customerStream()
+    if (this.adminListeners.size > 0) this.stopAdminStream = this.adminStream()
     return user
   }
 
@@ -205,6 +218,8 @@ export class ShopClient implements ShopApi {
     this.stopStream?.()
     this.stopStream = undefined
     this.lastEventId = undefined
+    this.stopAdminStream?.()
+    this.stopAdminStream = undefined
   }
 
   // --- Wallet ---------------------------------------------------------------------------------
@@ -325,15 +340,43 @@ export class ShopClient implements ShopApi {
     return this.once<Order>('return', id, 'POST', `/api/orders/${encodeURIComponent(id)}/return`, { reason })
   }
 
+  // --- The owner's console ----------------------------------------------------------------------
+
+  adminStats(timeZone?: string) {
+    return this.call<OrderStats>('GET', `/api/admin/orders/stats${query({ timeZone })}`)
+  }
+
+  adminOrders(q: Pick<AdminOrderQuery, 'status' | 'number' | 'userId' | 'cursor'>) {
+    return this.call<Page<Order>>('GET', `/api/admin/orders${query(q)}`)
+  }
+
+  lowStock(threshold?: number) {
+    return this.call<Page<LowStockItem>>('GET', `/api/inventory/low-stock${query({ threshold })}`)
+  }
+
+  shipOrder(id: string, shipment: ShipOrder) {
+    return this.once<Order>('ship', id, 'POST', `/api/orders/${encodeURIComponent(id)}/ship`, shipment)
+  }
+
+  deliverOrder(id: string) {
+    return this.once<Order>('deliver', id, 'POST', `/api/orders/${encodeURIComponent(id)}/deliver`)
+  }
+
+  receiveReturn(id: string) {
+    return this.once<Order>('receive', id, 'POST', `/api/orders/${encodeURIComponent(id)}/return/receive`)
+  }
+
   // --- Live order events ----------------------------------------------------------------------
 
   private listeners = new Set<(event: OrderEvent) => void>()
   private stopStream: (() => void) | undefined
   private lastEventId: string | undefined
+  private adminListeners = new Set<(event: AdminOrderEvent) => void>()
+  private stopAdminStream: (() => void) | undefined
 
   onOrderEvent(listener: (event: OrderEvent) => void): () => void {
     this.listeners.add(listener)
-    if (!this.stopStream) this.stopStream = this.runStream()
+    this.stopStream ??= this.customerStream()
     return () => {
       this.listeners.delete(listener)
       if (this.listeners.size === 0) {
@@ -343,8 +386,34 @@ export class ShopClient implements ShopApi {
     }
   }
 
-  /** Keeps one event stream open, reconnecting with backoff and resuming where it stopped. */
-  private runStream(): () => void {
+  /** The owner's stream (no replay: the console reads its lists again on each event). */
+  onAdminOrderEvent(listener: (event: AdminOrderEvent) => void): () => void {
+    this.adminListeners.add(listener)
+    this.stopAdminStream ??= this.adminStream()
+    return () => {
+      this.adminListeners.delete(listener)
+      if (this.adminListeners.size === 0) {
+        this.stopAdminStream?.()
+        this.stopAdminStream = undefined
+      }
+    }
+  }
+
+  private customerStream() {
+    return this.runStream('/api/orders/events', true, (data, id) => {
+      if (id) this.lastEventId = id
+      for (const l of this.listeners) l(data as OrderEvent)
+    })
+  }
+
+  private adminStream() {
+    return this.runStream('/api/admin/orders/events', false, (data) => {
+      for (const l of this.adminListeners) l(data as AdminOrderEvent)
+    })
+  }
+
+  /** Keeps one event stream open, reconnecting with backoff and (when `resume`) resuming where it stopped. */
+  private runStream(path: string, resume: boolean, deliver: (data: unknown, id: string | undefined) => void): () => void {
     let stopped = false
     let controller: AbortController | undefined
     void (async () => {
@@ -353,11 +422,11 @@ export class ShopClient implements ShopApi {
         controller = new AbortController()
         try {
           if (!this.accessToken) await this.refresh()
-          const response = await this.http(`${this.serverUrl}/api/orders/events`, {
+          const response = await this.http(`${this.serverUrl}${path}`, {
             headers: {
               accept: 'text/event-stream',
               ...(this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {}),
-              ...(this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
+              ...(resume && this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
             },
             signal: controller.signal,
           })
@@ -366,8 +435,8 @@ export class ShopClient implements ShopApi {
             delay = 500
             // The server ends the stream when the token that opened it expires: come back at once
             // with a fresh one (and the last id seen, so nothing is missed).
-            if ((await this.readEvents(response.body)) === 'token_expired' && !stopped && (await this.refresh())) continue
-          }
+            if ((await this.readEvents(response.body, deliver)) === 'token_expired' && !stopped && (await this.refresh())) continue
+          } else await response.body?.cancel()
         } catch {}
         if (!stopped) await new Promise((r) => setTimeout(r, delay))
         delay = Math.min(delay * 2, 10_000)
@@ -380,7 +449,7 @@ export class ShopClient implements ShopApi {
   }
 
   /** Reads order events until the stream ends; returns why the server ended it, if it said. */
-  private async readEvents(body: ReadableStream<Uint8Array>): Promise<string | undefined> {
+  private async readEvents(body: ReadableStream<Uint8Array>, deliver: (data: unknown, id: string | undefined) => void): Promise<string | undefined> {
     const reader = body.getReader()
     const decoder = new TextDecoder()
     let buffer = ''
@@ -409,11 +478,13 @@ export class ShopClient implements ShopApi {
           continue
         }
         if (name !== 'order') continue
-        if (id) this.lastEventId = id
+        let event: unknown
         try {
-          const event = JSON.parse(data) as OrderEvent
-          for (const listener of this.listeners) listener(event)
-        } catch {}
+          event = JSON.parse(data)
+        } catch {
+          continue
+        }
+        deliver(event, id)
       }
     }
   }

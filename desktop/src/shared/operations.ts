@@ -29,7 +29,13 @@ export const OPERATIONS = [
   'updateMe',
   'cancelOrder',
   'requestReturn',
-] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent'>[]
+  'adminStats',
+  'adminOrders',
+  'lowStock',
+  'shipOrder',
+  'deliverOrder',
+  'receiveReturn',
+] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent' | 'onAdminOrderEvent'>[]
 
 export type Operation = (typeof OPERATIONS)[number]
 
@@ -37,6 +43,10 @@ export const channel = (operation: Operation) => `shop:${operation}`
 export const EVENTS_SUBSCRIBE = 'shop:orders:subscribe'
 export const EVENTS_UNSUBSCRIBE = 'shop:orders:unsubscribe'
 export const EVENTS_CHANNEL = 'shop:orders:event'
+/** The owner's stream of every customer's order changes (the console). */
+export const ADMIN_EVENTS_SUBSCRIBE = 'shop:admin-orders:subscribe'
+export const ADMIN_EVENTS_UNSUBSCRIBE = 'shop:admin-orders:unsubscribe'
+export const ADMIN_EVENTS_CHANNEL = 'shop:admin-orders:event'
 
 /** The cart file (Electron): read once at start, written on every change. */
 export const CART_LOAD = 'shop:cart:load'

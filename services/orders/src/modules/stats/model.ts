@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { OrderEvent } from '../orders/model.ts'
 
 /** Money of one currency: integer minor units. */
 const Amount = t.Object({ currency: t.String(), amount: t.Integer() })
@@ -41,3 +42,7 @@ export const StatsQuery = t.Object({
   /** How many days the daily series covers (1-90, default 30). */
   days: t.Optional(t.Integer({ minimum: 1, maximum: 90, error: 'must be an integer from 1 to 90' })),
 })
+
+/** One event of the owner's stream (GET /api/admin/orders/events): a customer's order history entry, with the customer. */
+export const AdminOrderEvent = t.Composite([OrderEvent, t.Object({ userId: t.String({ format: 'uuid' }) })])
+export type AdminOrderEvent = typeof AdminOrderEvent.static
