@@ -108,3 +108,33 @@ describe('GET /api/admin/orders/events', () => {
     await anonymous.body?.cancel()
   })
 })
+
+describe('GET /api/admin/system', () => {
+  test("each queue's jobs and dead letters, and which processes are ready", async () => {
+    // A message the payments worker can never take: dead-lettered at once (a contract refusal).
+    await s.db.payments.sql`
+      insert into dead_letters (message_id, queue, name, data, error, attempts)
+      values (${crypto.randomUUID()}, 'payments', 'payment.requested', '{}'::jsonb, 'test: refused by the contract', 1)`
+    const res = await s.request(s.urls.gateway, 'GET', '/api/admin/system', { token: s.adminToken })
+    expect(res.status).toBe(200)
+    expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['catalog', 'orders', 'payments', 'reviews'])
+    const payments = res.body.queues.find((q: { name: string }) => q.name === 'payments')
+    expect(payments.deadLetters).toBe(1)
+    expect(res.body.queues.find((q: { name: string }) => q.name === 'reviews').deadLetters).toBe(0)
+    for (const q of res.body.queues) for (const field of ['waiting', 'active', 'delayed', 'failed']) expect(Number.isInteger(q[field])).toBe(true)
+    expect(res.body.processes).toEqual(
+      expect.arrayContaining(['gateway', 'users', 'catalog', 'payments', 'orders', 'reviews'].map((name) => ({ name, ready: true, detail: null }))),
+    )
+    const c = await s.customer()
+    expect((await s.request(s.urls.gateway, 'GET', '/api/admin/system', { token: c.token })).status).toBe(403)
+    expect((await s.request(s.urls.gateway, 'GET', '/api/admin/system')).status).toBe(401)
+  })
+
+  test('a service that does not answer shows as not ready, its dead letters unknown', async () => {
+    await s.stopServer('reviews')
+    const res = await s.request(s.urls.gateway, 'GET', '/api/admin/system', { token: s.adminToken })
+    expect(res.status).toBe(200)
+    expect(res.body.processes.find((p: { name: string }) => p.name === 'reviews')).toEqual({ name: 'reviews', ready: false, detail: 'does not answer' })
+    expect(res.body.queues.find((q: { name: string }) => q.name === 'reviews').deadLetters).toBeNull()
+  })
+})

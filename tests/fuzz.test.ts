@@ -85,7 +85,7 @@ async function operations(baseUrl: string): Promise<Operation[]> {
   }
   const ops: Operation[] = []
   for (const [path, methods] of Object.entries(doc.paths)) {
-    if (path.startsWith('/swagger') || path === '/api/orders/events') continue
+    if (path.startsWith('/swagger') || path === '/api/orders/events' || path === '/api/admin/orders/events') continue
     for (const [method, op] of Object.entries(methods))
       ops.push({ method: method.toUpperCase(), path, parameters: op.parameters, body: op.requestBody?.content?.['application/json']?.schema })
   }

@@ -3,6 +3,7 @@ import { pingSql, type Sql } from '@shop/shared/data/db'
 import { idempotencyPlugin, type IdempotencyStore } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
 import { imageRoutes } from './modules/images/routes.ts'
 import { createImagesService } from './modules/images/service.ts'
@@ -37,6 +38,7 @@ export function createApp(deps: CatalogDeps) {
     .use(imageRoutes(createImagesService({ sql: deps.sql, log: deps.log }), auth))
     .use(inventoryRoutes(createInventoryService({ sql: deps.sql, log: deps.log }), { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(reservationRoutes(createReservationsService({ sql: deps.sql, log: deps.log }), serviceAuthPlugin(deps.internalToken)))
+    .use(deadLetterRoutes(deps.sql, auth))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -14,6 +14,7 @@ import { proxyRoutes } from './modules/proxy/routes.ts'
 import type { ServiceName } from './modules/proxy/routes-table.ts'
 import { securityHeadersPlugin } from './modules/proxy/security-headers.ts'
 import { queueRoutes } from './modules/queues/routes.ts'
+import { systemRoutes } from './modules/system/routes.ts'
 import { webRoutes } from './modules/web/routes.ts'
 
 export interface GatewayDeps {
@@ -48,11 +49,12 @@ async function upstreamReady(name: ServiceName, baseUrl: string): Promise<void> 
 
 /** Builds the gateway: no listen(), no globals. */
 export function createApp(deps: GatewayDeps) {
+  const ownChecks = { redis: () => pingRedis(deps.redis) }
   const observability = observabilityPlugin({
     service: 'gateway',
     log: deps.log,
     checks: {
-      redis: () => pingRedis(deps.redis),
+      ...ownChecks,
       ...Object.fromEntries(
         (Object.entries(deps.upstreams) as [ServiceName, string][]).map(([name, url]) => [name, () => withTimeout(upstreamReady(name, url), 3000, `${name} timed out`)]),
       ),
@@ -64,6 +66,7 @@ export function createApp(deps: GatewayDeps) {
     .use(gatewayGuards(deps.maxBodyBytes))
     .use(corsPlugin(deps.origins))
     .use(observability)
+    .use(systemRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, upstreams: deps.upstreams, checks: ownChecks }))
     .use(
       proxyRoutes({
         upstreams: deps.upstreams,

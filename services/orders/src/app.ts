@@ -4,6 +4,7 @@ import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/http/idempoten
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
 import type { CatalogClient } from './catalog-client.ts'
 import type { OrderEventHub } from './modules/events/hub.ts'
@@ -43,6 +44,7 @@ export function createApp(deps: OrdersAppDeps) {
     .use(orderRoutes(orders, { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(adminOrderRoutes(orders, auth))
     .use(statsRoutes(createStatsService(deps.sql), auth))
+    .use(deadLetterRoutes(deps.sql, auth))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -3,6 +3,7 @@ import { pingSql, type Sql } from '@shop/shared/data/db'
 import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
 import { walletRoutes } from './modules/wallets/routes.ts'
 import { createWalletsService } from './modules/wallets/service.ts'
@@ -19,6 +20,7 @@ export interface PaymentsDeps {
 
 /** Builds the payments API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: PaymentsDeps) {
+  const auth = authPlugin(deps.verifier)
   const wallets = createWalletsService({ sql: deps.sql, log: deps.log, currencies: deps.currencies, maxDeposit: deps.maxDeposit })
   return createServiceApp({
     service: 'payments',
@@ -26,9 +28,9 @@ export function createApp(deps: PaymentsDeps) {
     description: 'Wallets, the append-only ledger, deposits; payments and refunds are taken by the worker from the queue.',
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
-  }).use(
-    walletRoutes(wallets, { auth: authPlugin(deps.verifier), idempotency: idempotencyPlugin(deps.idempotency) }, deps.maxDeposit),
-  )
+  })
+    .use(walletRoutes(wallets, { auth, idempotency: idempotencyPlugin(deps.idempotency) }, deps.maxDeposit))
+    .use(deadLetterRoutes(deps.sql, auth))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -2,6 +2,7 @@ import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
+import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
@@ -31,6 +32,7 @@ export function createApp(deps: ReviewsAppDeps) {
   })
     .use(reviewRoutes(reviews, auth))
     .use(adminReviewRoutes(reviews, auth))
+    .use(deadLetterRoutes(deps.sql, auth))
 }
 
 export type App = ReturnType<typeof createApp>

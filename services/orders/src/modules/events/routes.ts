@@ -23,24 +23,25 @@ export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlug
   return new Elysia({ name: 'orders.events' })
     .use(auth)
     .get(
-    '/api/orders/events',
-    ({ user, headers, request }) =>
-      new Response(hub.stream(user.id, parseLastEventId(headers['last-event-id']), heartbeatMs, request.signal, user.expiresAt), {
-        headers: SSE_HEADERS,
-      }),
-    {
-      auth: true,
-      response: {
-        200: t.String({
-          description:
-            'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume. When the access token that opened it expires, `event: end` with data `{ "reason": "token_expired" }` and the stream closes: reconnect with a fresh token and Last-Event-ID',
+      '/api/orders/events',
+      ({ user, headers, request }) =>
+        new Response(hub.stream(user.id, parseLastEventId(headers['last-event-id']), heartbeatMs, request.signal, user.expiresAt), {
+          headers: SSE_HEADERS,
         }),
-        401: Problem,
-        422: Problem,
+      {
+        auth: true,
+        response: {
+          200: t.String({
+            description:
+              'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume. When the access token that opened it expires, `event: end` with data `{ "reason": "token_expired" }` and the stream closes: reconnect with a fresh token and Last-Event-ID',
+          }),
+          401: Problem,
+          422: Problem,
+        },
+        detail: { tags: ['orders'], summary: 'Server-Sent Events of the caller order changes, resumable with Last-Event-ID' },
       },
-      detail: { tags: ['orders'], summary: 'Server-Sent Events of the caller order changes, resumable with Last-Event-ID' },
-    },
-  )    .get('/api/admin/orders/events', ({ user, request }) => new Response(hub.streamAll(heartbeatMs, request.signal, user.expiresAt), { headers: SSE_HEADERS }), {
+    )
+    .get('/api/admin/orders/events', ({ user, request }) => new Response(hub.streamAll(heartbeatMs, request.signal, user.expiresAt), { headers: SSE_HEADERS }), {
       auth: 'admin',
       response: {
         200: t.String({

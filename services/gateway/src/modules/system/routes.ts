@@ -1,0 +1,125 @@
+/**
+ * The shop's health for the owner's console (`GET /api/admin/system`): each queue's jobs
+ * (waiting, active, delayed, failed) with the messages its consumer dead-lettered, and which
+ * processes answer ready. One call instead of the console knowing every service's address.
+ */
+import { Queue } from 'bullmq'
+import { Elysia, t } from 'elysia'
+import type { Redis } from 'ioredis'
+import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
+import { QUEUES, type QueueName } from '@shop/shared/domain/contracts'
+import { Problem } from '@shop/shared/http/errors'
+import type { ServiceName } from '../proxy/routes-table.ts'
+
+/** The services whose workers consume a queue, and so keep dead letters. */
+const CONSUMERS: ServiceName[] = ['payments', 'orders', 'catalog', 'reviews']
+
+export const SystemStatus = t.Object({
+  checkedAt: t.String({ format: 'date-time' }),
+  queues: t.Array(
+    t.Object({
+      name: t.String(),
+      waiting: t.Integer(),
+      active: t.Integer(),
+      delayed: t.Integer(),
+      failed: t.Integer(),
+      /** Messages its consumer gave up on (`dead_letters`); null when that service did not answer. */
+      deadLetters: t.Union([t.Integer(), t.Null()]),
+    }),
+  ),
+  processes: t.Array(t.Object({ name: t.String(), ready: t.Boolean(), detail: t.Union([t.String(), t.Null()]) })),
+})
+export type SystemStatus = typeof SystemStatus.static
+
+export interface SystemOptions {
+  connection: Redis
+  prefix: string
+  verifier: TokenVerifier
+  upstreams: Record<ServiceName, string>
+  /** The gateway's own checks (Redis), each throwing when not ready. */
+  checks: Record<string, () => Promise<unknown>>
+}
+
+const TIMEOUT_MS = 3000
+
+export function systemRoutes(options: SystemOptions) {
+  const queues = new Map<QueueName, Queue>(QUEUES.map((name) => [name, new Queue(name, { connection: options.connection, prefix: options.prefix })]))
+  for (const q of queues.values()) q.on('error', () => {})
+
+  /** Dead letters per queue from every consumer, or null for a queue whose service did not answer. */
+  async function deadLetters(authorization: string): Promise<Map<string, number | null>> {
+    const counts = new Map<string, number | null>(QUEUES.map((q) => [q, 0]))
+    await Promise.all(
+      CONSUMERS.map(async (service) => {
+        try {
+          const res = await fetch(new URL('/internal/dead-letters', options.upstreams[service]), { headers: { authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+          if (!res.ok) throw new Error(String(res.status))
+          for (const item of ((await res.json()) as { items: { queue: string; count: number }[] }).items) {
+            const now = counts.get(item.queue)
+            counts.set(item.queue, now === null ? null : (now ?? 0) + item.count)
+          }
+        } catch {
+          // Each consumer's queue bears its name.
+          counts.set(service, null)
+        }
+      }),
+    )
+    return counts
+  }
+
+  async function ready(name: string, check: () => Promise<unknown>) {
+    try {
+      await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), TIMEOUT_MS))])
+      return { name, ready: true, detail: null }
+    } catch (error) {
+      return { name, ready: false, detail: (error as Error).message || 'not ready' }
+    }
+  }
+
+  async function upstreamReady(url: string) {
+    const res = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch(() => {
+      throw new Error('does not answer')
+    })
+    await res.body?.cancel()
+    if (!res.ok) throw new Error(`not ready (${res.status})`)
+  }
+
+  return new Elysia({ name: 'gateway.system' })
+    .use(authPlugin(options.verifier))
+    .get(
+      '/api/admin/system',
+      async ({ headers }): Promise<SystemStatus> => {
+        const [dead, queueRows, processes] = await Promise.all([
+          deadLetters(headers.authorization!),
+          Promise.all(
+            [...queues].map(async ([name, queue]) => {
+              const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children')
+              return { name, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 }
+            }),
+          ),
+          Promise.all([
+            ready('gateway', async () => {
+              for (const check of Object.values(options.checks)) await check()
+            }),
+            ...(Object.entries(options.upstreams) as [ServiceName, string][]).map(([name, url]) => ready(name, () => upstreamReady(url))),
+          ]),
+        ])
+        return {
+          checkedAt: new Date().toISOString(),
+          queues: queueRows.map((q) => ({ ...q, deadLetters: dead.get(q.name) ?? null })),
+          processes,
+        }
+      },
+      {
+        auth: 'admin',
+        response: { 200: SystemStatus, 401: Problem, 403: Problem, 503: Problem },
+        detail: {
+          tags: ['admin'],
+          summary: "Admin: each queue's waiting, active, delayed and failed jobs with its dead letters, and which processes answer ready",
+        },
+      },
+    )
+    .onStop(async () => {
+      await Promise.allSettled([...queues.values()].map((q) => q.close()))
+    })
+}
