@@ -18,6 +18,7 @@ import { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/
 import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
 import { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
+import { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
@@ -85,6 +86,7 @@ export const WIRE_TYPES: WireType[] = [
     doc: 'The data of each `event: order` of GET /api/admin/orders/events (text/event-stream).',
   },
   { name: 'LowStockItem', schema: LowStockItem, from: 'services/catalog/src/modules/inventory/model.ts LowStockItem' },
+  { name: 'SystemStatus', schema: SystemStatus, from: 'services/gateway/src/modules/system/routes.ts SystemStatus' },
   { name: 'Review', schema: Review, from: 'services/reviews/src/modules/reviews/model.ts Review' },
   { name: 'AdminReview', schema: AdminReview, from: 'services/reviews/src/modules/reviews/model.ts AdminReview' },
   { name: 'CreateReview', schema: CreateReview, from: 'services/reviews/src/modules/reviews/model.ts CreateReview' },
@@ -109,6 +111,7 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'POST /api/auth/login', body: 'Login', status: 200, answer: 'Tokens' },
   { operation: 'POST /api/auth/refresh', status: 200, answer: 'Tokens' },
   { operation: 'GET /api/users/me', status: 200, answer: 'User' },
+  { operation: 'GET /api/users/{id}', status: 200, answer: 'User' },
   { operation: 'GET /api/wallet', status: 200, answer: 'Wallet' },
   { operation: 'POST /api/wallet', body: 'CreateWallet', status: 201, answer: 'Wallet' },
   { operation: 'POST /api/wallet/deposits', body: 'Deposit', status: 201, answer: 'LedgerEntry' },
@@ -127,6 +130,7 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'GET /api/admin/orders', query: 'AdminOrderQuery', status: 200, answer: 'Page<Order>' },
   { operation: 'GET /api/admin/orders/stats', status: 200, answer: 'OrderStats' },
   { operation: 'GET /api/inventory/low-stock', status: 200, answer: 'Page<LowStockItem>' },
+  { operation: 'GET /api/admin/system', status: 200, answer: 'SystemStatus' },
 ]
 
 // --- Rendering ------------------------------------------------------------------------------

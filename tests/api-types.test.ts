@@ -21,6 +21,7 @@ import type { StreamEvent } from '../services/orders/src/modules/events/hub.ts'
 import type { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
 import type { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import type { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
+import type { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
 import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import type { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
@@ -62,6 +63,7 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.OrderStats, OrderStats>>,
   Check<Same<Gen.AdminOrderEvent, AdminOrderEvent>>,
   Check<Same<Gen.LowStockItem, LowStockItem>>,
+  Check<Same<Gen.SystemStatus, SystemStatus>>,
   Check<Same<Gen.Review, Review>>,
   Check<Same<Gen.AdminReview, AdminReview>>,
   Check<Same<Gen.CreateReview, CreateReview>>,
@@ -298,6 +300,8 @@ describe('desktop wire types, on the wire', () => {
       expect((await owner.adminOrders({ status: 'RETURNED' })).items.map((o) => o.id)).toContain(paid.id)
       expect((await owner.adminStats('Europe/Berlin')).timeZone).toBe('Europe/Berlin')
       expect((await owner.lowStock(100)).items.map((p) => p.id)).toContain(product.id)
+      expect((await owner.adminSystem()).processes.every((p) => p.ready)).toBe(true)
+      expect((await owner.adminUser(paid.userId)).email).toBe(email)
       expect(await waitFor(() => adminEvents.some((e) => (e as Gen.AdminOrderEvent).orderId === paid.id && (e as Gen.AdminOrderEvent).event === 'returned'), 15_000)).toBe(true)
     } finally {
       stopAdmin()

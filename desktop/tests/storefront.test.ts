@@ -12,7 +12,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { Browser, Page } from 'playwright-core'
 import { noisyPng } from '../../services/catalog/src/testing.ts'
 import type { System } from '../../tests/system.ts'
-import { SHOTS, addAddress, signIn, startWebShop } from './web-shop.ts'
+import { SHOTS, addAddress, checkScreen, signIn, startWebShop } from './web-shop.ts'
 
 let s: System
 let browser: Browser
@@ -62,26 +62,7 @@ async function nav(page: Page, width: number, name: string) {
 }
 
 /** axe on the whole page (any impact fails) and no sideways scrolling; then a screenshot. */
-async function check(page: Page, width: number, name: string) {
-  // (Not networkidle: a signed-in page keeps its live order stream open.)
-  await page.waitForFunction(() => [...document.images].every((img) => img.complete) && !document.querySelector('[aria-busy=true]'))
-  const results = await new AxeBuilder({ page }).analyze()
-  const violations = results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-  expect({ screen: name, width, violations }).toEqual({ screen: name, width, violations: [] })
-  const wide = await page.evaluate(() => ({
-    page: document.documentElement.scrollWidth,
-    viewport: window.innerWidth,
-    // What sticks out, to say where (empty when nothing does).
-    over: [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-      .slice(0, 5)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`),
-  }))
-  expect({ screen: name, width, scrollWidth: wide.page, over: wide.over }).toEqual({ screen: name, width, scrollWidth: wide.viewport, over: [] })
-  // From the top: a full-page shot taken scrolled would draw the sticky header mid-page.
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: join(SHOTS, `storefront-${width}-${name}.png`), fullPage: true })
-}
+const check = (page: Page, width: number, name: string) => checkScreen(page, `storefront-${width}-${name}`)
 
 for (const width of [390, 1440]) {
   describe(`the storefront at ${width} px`, () => {

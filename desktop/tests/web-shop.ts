@@ -6,6 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
+import { expect } from 'bun:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startSystem, type System } from '../../tests/system.ts'
 
@@ -52,4 +54,30 @@ export async function addAddress(page: Page, a = { name: 'Ada Customer', line1: 
   await page.getByLabel(/Country code/).fill(a.country)
   await page.getByRole('button', { name: 'Save the address' }).click()
   await page.getByRole('radio', { name: new RegExp(`${a.name}, ${a.line1}`) }).waitFor()
+}
+
+/**
+ * Once the screen has settled (its pictures loaded, nothing busy): axe on the whole page (a
+ * violation of any impact fails), nothing wider than the viewport (sideways scrolling), then a
+ * full-page screenshot `test-results/<shot>.png`.
+ */
+export async function checkScreen(page: Page, shot: string) {
+  // (Not networkidle: a signed-in page keeps its live order stream open.)
+  await page.waitForFunction(() => [...document.images].every((img) => img.complete) && !document.querySelector('[aria-busy=true]'))
+  const results = await new AxeBuilder({ page }).analyze()
+  const violations = results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  expect({ screen: shot, violations }).toEqual({ screen: shot, violations: [] })
+  const wide = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    // What sticks out, to say where (empty when nothing does).
+    over: [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`),
+  }))
+  expect({ screen: shot, scrollWidth: wide.page, over: wide.over }).toEqual({ screen: shot, scrollWidth: wide.viewport, over: [] })
+  // From the top: a full-page shot taken scrolled would draw the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true })
 }

@@ -1,5 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Order, OrderEvent, Product, User } from '../shared/api.ts'
+import type { ComponentType } from 'preact'
+import type { ConsoleProps } from './console/console.tsx'
 import { noticeFor } from '../shared/notices.ts'
 import { cancelReasonText } from '../shared/reasons.ts'
 import { api } from './api.ts'
@@ -23,9 +25,10 @@ type Route =
   | { name: 'profile' }
   | { name: 'signin'; next: string }
   | { name: 'notfound' }
+  | { name: 'admin'; path: string; params: URLSearchParams }
 
 /** Screens that need a signed-in customer; the others are open to every visitor. */
-const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet', 'profile'])
+const PRIVATE = new Set<Route['name']>(['orders', 'order', 'wallet', 'profile', 'admin'])
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?')
@@ -38,6 +41,7 @@ export function parseRoute(hash: string): Route {
     const value = params.get('next')
     return value && value.startsWith('/') && !value.startsWith('//') ? value : fallback
   }
+  if (name === 'admin') return { name: 'admin', path: path.split('/').slice(1).join('/'), params }
   if (name === 'signin') return { name: 'signin', next: next('/')! }
   if (name === 'wallet') return { name: 'wallet', next: next(), amount: params.get('amount') ?? undefined }
   if (name === 'cart' || name === 'orders' || name === 'profile') return { name }
@@ -56,6 +60,7 @@ const TITLES: Record<Route['name'], string> = {
   profile: 'Your profile',
   signin: 'Sign in',
   notfound: 'Page not found',
+  admin: 'Console',
 }
 
 
@@ -72,6 +77,11 @@ export function App() {
   /** The order the cart became: the cart empties when it is paid, and stays for a retry when it is declined. */
   const [placed, setPlaced] = useState<string | null>(null)
   const first = useRef(true)
+  /** The console's chunk, loaded the first time an admin opens it; bumped on every order change while it shows. */
+  const [ConsoleView, setConsoleView] = useState<ComponentType<ConsoleProps> | null>(null)
+  const [consoleError, setConsoleError] = useState<unknown>(null)
+  const [adminTick, setAdminTick] = useState(0)
+  const isAdmin = user?.role === 'admin'
   const placedRef = useRef<string | null>(null)
   placedRef.current = placed
 
@@ -123,6 +133,23 @@ export function App() {
     return () => clearTimeout(timer)
   }, [toast])
 
+  // The console: its code arrives only for an admin who opens it; it follows every order live.
+  const inConsole = isAdmin && route.name === 'admin'
+  useEffect(() => {
+    if (!inConsole || ConsoleView) return
+    import('./console/console.tsx').then((m) => setConsoleView(() => m.default), setConsoleError)
+  }, [inConsole, ConsoleView, consoleError])
+  useEffect(() => {
+    if (!inConsole) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // An order's steps come in bursts (placed and paid within milliseconds): one read for a burst.
+    const stop = api.onAdminOrderEvent(() => {
+      clearTimeout(timer)
+      timer = setTimeout(() => setAdminTick((t) => t + 1), 250)
+    })
+    return () => (clearTimeout(timer), stop())
+  }, [inConsole])
+
   // A screen that needs an account sends the visitor to sign in, and back afterwards.
   useEffect(() => {
     if (user === null && PRIVATE.has(route.name)) go(`/signin?next=${encodeURIComponent(location.hash.replace(/^#/, '') || '/')}`)
@@ -164,6 +191,7 @@ export function App() {
           {link('#/cart', `Cart${count > 0 ? ` (${count})` : ''}`, route.name === 'cart')}
           {user && link('#/orders', 'Orders', route.name === 'orders' || route.name === 'order')}
           {user && link('#/wallet', 'Wallet', route.name === 'wallet')}
+          {isAdmin && link('#/admin', 'Console', route.name === 'admin')}
           {user === undefined ? (
             <span class="user" aria-hidden="true" />
           ) : user ? (
@@ -232,6 +260,21 @@ export function App() {
             {user && route.name === 'order' && <OrderDetail id={route.id} refreshKey={tick} back={() => go('/orders')} />}
             {user && route.name === 'profile' && <ProfileScreen user={user} onChanged={setUser} onSignOut={signOut} />}
             {user && route.name === 'wallet' && <WalletScreen refreshKey={tick} next={route.next} amount={route.amount} />}
+            {user && route.name === 'admin' &&
+              (!isAdmin ? (
+                <NotFound title="This is for the shop's owner">
+                  <p>The console needs an admin account.</p>
+                </NotFound>
+              ) : ConsoleView ? (
+                <ConsoleView path={route.path} params={route.params} user={user} tick={adminTick} />
+              ) : consoleError ? (
+                <main>
+                  <h1 tabIndex={-1}>Console</h1>
+                  <ErrorBox error={{ problem: { detail: 'The console could not be loaded. Check the connection.' } }} onRetry={() => setConsoleError(null)} />
+                </main>
+              ) : (
+                <Starting />
+              ))}
           </>
         )}
       </div>

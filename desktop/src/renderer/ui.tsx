@@ -1,5 +1,6 @@
 /** Small shared pieces: errors, loading, status badges, money. */
 import type { ComponentChildren } from 'preact'
+import { useEffect, useRef } from 'preact/hooks'
 import { ApiError, type OrderStatus } from '../shared/api.ts'
 import { formatMoney } from './money.ts'
 
@@ -149,3 +150,58 @@ export function StatusBadge({ status }: { status: OrderStatus }) {
   )
 }
 
+/** A modal confirmation (the native dialog: focus stays inside, and returns where it was on close). */
+export function Confirm({
+  id,
+  open,
+  title,
+  children,
+  confirm,
+  cancel,
+  busy,
+  onConfirm,
+  onClose,
+  tone = 'danger',
+}: {
+  id: string
+  open: boolean
+  title: string
+  children: ComponentChildren
+  confirm: string
+  cancel: string
+  busy: boolean
+  onConfirm: () => void
+  onClose: () => void
+  /** The confirming button: `danger` for what cannot be undone (the default), `primary` otherwise. */
+  tone?: 'danger' | 'primary'
+}) {
+  const ref = useRef<HTMLDialogElement>(null)
+  useEffect(() => {
+    const dialog = ref.current
+    if (!dialog) return
+    if (open && !dialog.open) dialog.showModal()
+    if (!open && dialog.open) dialog.close()
+  }, [open])
+  return (
+    <dialog ref={ref} aria-labelledby={`${id}-title`} onClose={onClose} onCancel={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault()
+          onConfirm()
+        }}
+      >
+        <h2 id={`${id}-title`}>{title}</h2>
+        {children}
+        <div class="dialog-actions">
+          <button type="button" class="secondary" onClick={onClose}>
+            {cancel}
+          </button>
+          <button type="submit" class={tone === 'danger' ? 'danger' : undefined} disabled={busy}>
+            {confirm}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  )
+}

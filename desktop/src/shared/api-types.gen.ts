@@ -43,6 +43,7 @@ export interface Page<T> {
  * Answered by:
  * - POST /api/auth/register (201)
  * - GET /api/users/me (200)
+ * - GET /api/users/{id} (200)
  */
 export interface User {
   /** uuid */
@@ -517,6 +518,33 @@ export interface LowStockItem {
   reserved: number
   /** integer */
   available: number
+}
+
+/**
+ * From services/gateway/src/modules/system/routes.ts SystemStatus.
+ * Answered by:
+ * - GET /api/admin/system (200)
+ */
+export interface SystemStatus {
+  /** date-time */
+  checkedAt: string
+  queues: {
+    name: string
+    /** integer */
+    waiting: number
+    /** integer */
+    active: number
+    /** integer */
+    delayed: number
+    /** integer */
+    failed: number
+    deadLetters: number | null
+  }[]
+  processes: {
+    name: string
+    ready: boolean
+    detail: string | null
+  }[]
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Address, AdminOrderEvent, Category, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, User, Wallet } from './api-types.gen.ts'
+import type { Address, AdminOrderEvent, Category, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, SystemStatus, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -31,6 +31,7 @@ export type {
   Product,
   RatingSummary,
   Review,
+  SystemStatus,
   Tokens,
   User,
   Wallet,
@@ -113,6 +114,10 @@ export interface ShopApi {
   adminStats(timeZone?: string): Promise<OrderStats>
   /** Every customer's orders, newest first; `status` filters, `number` finds one (`1042` or `#1042`). */
   adminOrders(query: Pick<Wire.AdminOrderQuery, 'status' | 'number' | 'userId' | 'cursor'>): Promise<Page<Order>>
+  /** Any user, by id (the customer of an order). */
+  adminUser(id: string): Promise<User>
+  /** Each queue's jobs and dead letters, and which processes are ready. */
+  adminSystem(): Promise<SystemStatus>
   /** Products with at most `threshold` available. */
   lowStock(threshold?: number): Promise<Page<LowStockItem>>
   /** The next steps of an order; each keeps its Idempotency-Key until answered, like a payment. */

@@ -16,6 +16,7 @@ import {
   type Order,
   type OrderEvent,
   type OrderStats,
+  type SystemStatus,
   type Page,
   type PendingAction,
   type Problem,
@@ -348,6 +349,14 @@ export class ShopClient implements ShopApi {
 
   adminOrders(q: Pick<AdminOrderQuery, 'status' | 'number' | 'userId' | 'cursor'>) {
     return this.call<Page<Order>>('GET', `/api/admin/orders${query(q)}`)
+  }
+
+  adminUser(id: string) {
+    return this.call<User>('GET', `/api/users/${encodeURIComponent(id)}`)
+  }
+
+  adminSystem() {
+    return this.call<SystemStatus>('GET', '/api/admin/system')
   }
 
   lowStock(threshold?: number) {

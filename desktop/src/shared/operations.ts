@@ -31,6 +31,8 @@ export const OPERATIONS = [
   'requestReturn',
   'adminStats',
   'adminOrders',
+  'adminSystem',
+  'adminUser',
   'lowStock',
   'shipOrder',
   'deliverOrder',

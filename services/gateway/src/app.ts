@@ -60,13 +60,14 @@ export function createApp(deps: GatewayDeps) {
       ),
     },
   })
+  const system = systemRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, upstreams: deps.upstreams, checks: ownChecks })
   return new Elysia({ name: 'shop.gateway' })
     .use(errorPlugin(deps.log))
     .use(securityHeadersPlugin())
     .use(gatewayGuards(deps.maxBodyBytes))
     .use(corsPlugin(deps.origins))
     .use(observability)
-    .use(systemRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, upstreams: deps.upstreams, checks: ownChecks }))
+    .use(system)
     .use(
       proxyRoutes({
         upstreams: deps.upstreams,
@@ -79,7 +80,7 @@ export function createApp(deps: GatewayDeps) {
         trustedProxies: deps.trustedProxies,
       }),
     )
-    .use(docsRoutes(deps.upstreams))
+    .use(docsRoutes(deps.upstreams, system))
     .use(queueRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, usersUrl: deps.upstreams.users }))
     .use(webRoutes(deps.webDir))
 }

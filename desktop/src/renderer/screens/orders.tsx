@@ -1,9 +1,8 @@
-import type { ComponentChildren } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { cancelReasonText } from '../../shared/reasons.ts'
-import { Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, day, isNotFound, when } from '../ui.tsx'
+import { Confirm, Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, day, isNotFound, when } from '../ui.tsx'
 
 export function OrdersScreen({ refreshKey }: { refreshKey: number }) {
   const [orders, setOrders] = useState<Order[] | null>(null)
@@ -64,59 +63,6 @@ export function OrdersScreen({ refreshKey }: { refreshKey: number }) {
         </button>
       )}
     </main>
-  )
-}
-
-/** A modal confirmation (the native dialog: focus stays inside, and returns where it was on close). */
-function Confirm({
-  id,
-  open,
-  title,
-  children,
-  confirm,
-  cancel,
-  busy,
-  onConfirm,
-  onClose,
-}: {
-  id: string
-  open: boolean
-  title: string
-  children: ComponentChildren
-  confirm: string
-  cancel: string
-  busy: boolean
-  onConfirm: () => void
-  onClose: () => void
-}) {
-  const ref = useRef<HTMLDialogElement>(null)
-  useEffect(() => {
-    const dialog = ref.current
-    if (!dialog) return
-    if (open && !dialog.open) dialog.showModal()
-    if (!open && dialog.open) dialog.close()
-  }, [open])
-  return (
-    <dialog ref={ref} aria-labelledby={`${id}-title`} onClose={onClose} onCancel={onClose}>
-      <form
-        method="dialog"
-        onSubmit={(e) => {
-          e.preventDefault()
-          onConfirm()
-        }}
-      >
-        <h2 id={`${id}-title`}>{title}</h2>
-        {children}
-        <div class="dialog-actions">
-          <button type="button" class="secondary" onClick={onClose}>
-            {cancel}
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            {confirm}
-          </button>
-        </div>
-      </form>
-    </dialog>
   )
 }
 

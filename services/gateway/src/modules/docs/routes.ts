@@ -5,7 +5,7 @@
  * combines them (every public route the gateway forwards; internal routes are in none).
  */
 import { Elysia, t } from 'elysia'
-import { swaggerUiRoutes } from '@shop/shared/http/api-docs'
+import { buildDocument, swaggerUiRoutes } from '@shop/shared/http/api-docs'
 import { NotFoundError, Problem } from '@shop/shared/http/errors'
 import { UpstreamUnavailableError } from '../proxy/proxy.ts'
 import type { ServiceName } from '../proxy/routes-table.ts'
@@ -17,7 +17,12 @@ type Document = { paths?: Record<string, unknown>; components?: { schemas?: Reco
 /** Each service's own operational routes; the combined document has the gateway's one set. */
 const OPERATIONS = new Set(['/health', '/ready', '/metrics'])
 
-export function docsRoutes(upstreams: Record<ServiceName, string>) {
+/**
+ * `own`: the gateway's own public routes (the console's system status), documented beside the
+ * services' in the combined document.
+ */
+export function docsRoutes(upstreams: Record<ServiceName, string>, own?: unknown) {
+  let ownDocument: Promise<Document> | undefined
   async function documentOf(name: ServiceName): Promise<Document> {
     try {
       const res = await fetch(new URL('/swagger/json', upstreams[name]), { signal: AbortSignal.timeout(5000) })
@@ -43,7 +48,8 @@ export function docsRoutes(upstreams: Record<ServiceName, string>) {
     .get(
       '/swagger/json',
       async () => {
-        const documents = await Promise.all(DOC_SERVICES.map(documentOf))
+        ownDocument ??= own ? (buildDocument(own, { title: 'Shop gateway', description: 'The gateway' }) as Promise<Document>) : Promise.resolve({})
+        const documents = [...(await Promise.all(DOC_SERVICES.map(documentOf))), await ownDocument]
         const first = documents[0]!
         const paths: Record<string, unknown> = {}
         for (const [index, doc] of documents.entries())
@@ -51,7 +57,7 @@ export function docsRoutes(upstreams: Record<ServiceName, string>) {
             if (!OPERATIONS.has(path) || index === 0) paths[path] = item
         return {
           ...first,
-          info: { ...(first as { info?: object }).info, title: 'Shop API', description: 'Every public route, through the gateway: users, catalog, payments, orders and reviews.' },
+          info: { ...(first as { info?: object }).info, title: 'Shop API', description: "Every public route, through the gateway: users, catalog, payments, orders and reviews, and the gateway's own." },
           servers: [{ url: '/', description: 'the gateway' }],
           paths,
           components: {

@@ -1,0 +1,177 @@
+/**
+ * The owner's console in Chromium at 1024 px (the narrowest it is made for): an owner's day as far
+ * as the console goes today. Sign in as the admin; the dashboard's figures agree with the API; a
+ * customer's order placed through the API arrives in the shipping queue without a reload; it is
+ * shipped with tracking (the customer's order shows it), delivered, its return received (the
+ * wallet refunded once, the stock back); an unknown order has a not-found page. axe finds no
+ * violation on any console screen, nothing is wider than the window, and every screen is
+ * screenshotted. A customer sees no console, and never downloads its code.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import type { System } from '../../tests/system.ts'
+import { checkScreen, signIn, startWebShop } from './web-shop.ts'
+
+let s: System
+let browser: Browser
+let stop: () => Promise<void> = async () => {}
+
+beforeAll(async () => {
+  ;({ s, browser, stop } = await startWebShop('console'))
+}, 180_000)
+
+afterAll(() => stop(), 60_000)
+
+const WIDTH = 1024
+const ADMIN = { email: 'admin@system.test', password: 'admin password 123' }
+const ADDRESS = { name: 'Grace Hopper', line1: '1 Navy Way', city: 'Arlington', postalCode: '22201', country: 'US' }
+const shot = (page: Page, name: string) => checkScreen(page, `console-${WIDTH}-${name}`)
+
+/** A customer with money and a paid order of `quantity` units, placed through the API. */
+async function paidOrder(productId: string, quantity: number) {
+  const c = await s.customer(100_000, 'Grace')
+  const placed = await s.request(s.urls.gateway, 'POST', '/api/orders', { token: c.token, key: crypto.randomUUID(), body: { items: [{ productId, quantity }], shippingAddress: ADDRESS } })
+  expect(placed.status).toBe(202)
+  const order = await s.waitForOrder(c.token, placed.body.id, 'PAID')
+  expect(order.status).toBe('PAID')
+  return { c, order: order as { id: string; number: number; total: number } }
+}
+
+const stats = async () => (await s.request(s.urls.gateway, 'GET', '/api/admin/orders/stats', { token: s.adminToken })).body
+
+describe('the owner\'s console', () => {
+  test("an owner's day: the dashboard, an order arriving live, shipped, delivered, its return received", async () => {
+    const product = await s.product({ name: 'Console Kettle', price: 3250, stock: 8 })
+    // Yesterday's business, so the dashboard has figures before the test's own order.
+    await paidOrder(product.id, 1)
+
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } })
+    const page = await context.newPage()
+    try {
+      await signIn(page, s.urls.gateway, ADMIN.email, '/admin', ADMIN.password)
+      await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor()
+      const today = page.locator('[data-window="today"]')
+      await today.locator('[data-figure="orders"]').waitFor()
+      // The figures are the API's (the browser's days are UTC here, as the API's default).
+      const before = (await stats()).windows.find((w: { window: string }) => w.window === 'today')
+      expect(await today.locator('[data-figure="orders"]').textContent()).toBe(String(before.orders))
+      expect(await today.locator('[data-figure="revenue"]').textContent()).toBe(new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(before.revenue[0].amount / 100))
+      expect(await today.locator('[data-figure="outcomes"]').textContent()).toBe(`${before.paid} · ${before.declined} · ${before.cancelled}`)
+      // The stock of 8 less the 1 sold is above the low-stock mark; the queues and processes show.
+      await page.locator('[data-process="orders"].ready').waitFor()
+      await page.locator('[data-queue="payments"]').waitFor()
+      // The revenue chart: a bar a day for 30 days, today's as tall as today's money kept.
+      await page.locator('.ct-bar').last().waitFor({ state: 'attached' })
+      expect(await page.locator('.ct-bar').count()).toBe(30)
+      expect(await page.locator('.ct-bar').last().getAttribute('ct:value')).toBe(String(before.revenue[0].amount))
+      await shot(page, '1-dashboard')
+
+      // The shipping queue, open while a customer orders: the order arrives without a reload.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Orders' }).click()
+      await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor()
+      await page.locator('tr[data-order]').first().waitFor()
+      const { c, order } = await paidOrder(product.id, 2)
+      const row = page.locator(`tr[data-order="${order.number}"]`)
+      await row.waitFor({ timeout: 15_000 })
+      await expect(row.textContent()).resolves.toContain('Grace Hopper, Arlington (US)')
+      await page.getByText(/Updated live at/).waitFor()
+      await shot(page, '2-shipping-queue')
+
+      // Search by number, and a number that is no order.
+      await page.getByLabel('Order number').fill(`#${order.number}`)
+      await page.getByRole('button', { name: 'Find' }).click()
+      await page.waitForFunction((n) => document.querySelectorAll('tr[data-order]').length === 1 && !!document.querySelector(`tr[data-order="${n}"]`), order.number)
+      await page.getByLabel('Order number').fill('999999')
+      await page.getByRole('button', { name: 'Find' }).click()
+      await page.getByText('No order #999999 with that status.').waitFor()
+      await shot(page, '3-no-such-number')
+      await page.getByRole('button', { name: 'Clear' }).click()
+
+      // The order's page: ship it, after a confirmation; empty fields are refused first.
+      await page.locator(`tr[data-order="${order.number}"] a`).click()
+      await page.getByRole('heading', { name: new RegExp(`Order #${order.number}`) }).waitFor()
+      // Who ordered, by name and email (the users service's admin lookup).
+      const email = (await s.request(s.urls.gateway, 'GET', '/api/users/me', { token: c.token })).body.email
+      await page.getByTestId('customer').getByText(`Grace (${email})`).waitFor()
+      await page.getByRole('button', { name: 'Ship the order' }).click()
+      await page.getByText('Say which carrier takes the parcel.').waitFor()
+      await page.getByLabel('Carrier').fill('UPS')
+      await page.getByLabel('Tracking number').fill('1Z999AA10123456784')
+      await shot(page, '4-order-to-ship')
+      await page.getByRole('button', { name: 'Ship the order' }).click()
+      const dialog = page.getByRole('dialog', { name: `Ship order #${order.number}?` })
+      await dialog.waitFor()
+      await shot(page, '5-ship-dialog')
+      await dialog.getByRole('button', { name: 'Ship it' }).click()
+      await page.getByText('Shipped with UPS; the customer sees the tracking number.').waitFor()
+      // The customer's own order shows the tracking.
+      const mine = (await s.request(s.urls.gateway, 'GET', `/api/orders/${order.id}`, { token: c.token })).body
+      expect(mine.status).toBe('SHIPPED')
+      expect(mine.shipment).toMatchObject({ carrier: 'UPS', trackingNumber: '1Z999AA10123456784' })
+
+      await page.getByRole('button', { name: 'Mark delivered' }).click()
+      await page.getByRole('dialog', { name: `Order #${order.number} delivered?` }).getByRole('button', { name: 'Mark delivered' }).click()
+      await page.getByText('Marked delivered').waitFor()
+      expect((await s.request(s.urls.gateway, 'GET', `/api/orders/${order.id}`, { token: c.token })).body.status).toBe('DELIVERED')
+
+      // The customer sends it back (through the API): the open page follows live.
+      const balanceBefore = await s.balance(c.token)
+      const stockBefore = await s.stock(product.id)
+      const asked = await s.request(s.urls.gateway, 'POST', `/api/orders/${order.id}/return`, { token: c.token, key: crypto.randomUUID(), body: { reason: 'The lid does not close' } })
+      expect(asked.status).toBe(200)
+      await page.getByRole('button', { name: 'Receive the return' }).waitFor({ timeout: 15_000 })
+      await page.getByText('The lid does not close').waitFor()
+      await shot(page, '6-return-to-receive')
+      await page.getByRole('button', { name: 'Receive the return' }).click()
+      await page.getByRole('dialog', { name: `Receive the return of #${order.number}?` }).getByRole('button', { name: 'Receive and refund' }).click()
+      await page.getByText(/Return received: the total goes back/).waitFor()
+      // Refunded once, the two units back on the shelf.
+      const deadline = Date.now() + 15_000
+      while (Date.now() < deadline && (await s.balance(c.token)) === balanceBefore) await Bun.sleep(100)
+      expect(await s.balance(c.token)).toBe(balanceBefore + order.total)
+      while (Date.now() < deadline && (await s.stock(product.id)).stock === stockBefore.stock) await Bun.sleep(100)
+      expect((await s.stock(product.id)).stock).toBe(stockBefore.stock + 2)
+      await page.locator('li[data-event="returned"]').waitFor()
+      await page.getByText('Nothing left to do for this order.').waitFor()
+      await shot(page, '7-order-returned')
+
+      // The dashboard again: the returned order's money is no longer kept, as the API says.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard' }).click()
+      const after = (await stats()).windows.find((w: { window: string }) => w.window === '30d')
+      const month = page.locator('[data-window="30d"]')
+      await page.waitForFunction((n) => document.querySelector('[data-window="30d"] [data-figure="orders"]')?.textContent === String(n), after.orders)
+      expect(await month.locator('[data-figure="revenue"]').textContent()).toBe(new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(after.revenue[0].amount / 100))
+      expect(after.revenue[0].amount).toBe(before.revenue[0].amount)
+
+      // An order that does not exist.
+      await page.goto(`${s.urls.gateway}/#/admin/orders/00000000-0000-4000-8000-000000000000`)
+      await page.getByRole('heading', { name: 'Order not found' }).waitFor()
+      await shot(page, '8-order-not-found')
+    } finally {
+      await context.close()
+    }
+  }, 180_000)
+
+  test('a customer sees no console and never downloads its code', async () => {
+    const c = await s.customer(0, 'Casey')
+    const me = (await s.request(s.urls.gateway, 'GET', '/api/users/me', { token: c.token })).body
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } })
+    const page = await context.newPage()
+    const scripts: string[] = []
+    page.on('request', (request) => void (request.resourceType() === 'script' && scripts.push(new URL(request.url()).pathname)))
+    try {
+      // Registered through the API: sign in with the password the system gives every customer.
+      await signIn(page, s.urls.gateway, me.email, '/admin')
+      await page.getByRole('heading', { name: "This is for the shop's owner" }).waitFor()
+      expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Console' }).count()).toBe(0)
+      await shot(page, '9-customer-refused')
+      expect(scripts.length).toBeGreaterThan(0)
+      expect(scripts.filter((path) => path.includes('console'))).toEqual([])
+      // And the API refuses the customer on every admin route the console uses.
+      for (const path of ['/api/admin/orders', '/api/admin/orders/stats', '/api/admin/system', '/api/inventory/low-stock', '/api/admin/orders/events'])
+        expect({ path, status: (await fetch(`${s.urls.gateway}${path}`, { headers: { authorization: `Bearer ${c.token}` } })).status }).toEqual({ path, status: 403 })
+    } finally {
+      await context.close()
+    }
+  }, 60_000)
+})
