@@ -14,16 +14,17 @@
 import { isCoercedNumber } from '@shop/shared/http/api-docs'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
-import { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
+import { AdminListQuery as AdminProductListQuery, Category_, CreateProduct, CurrencyUse, ListQuery, Product, UpdateProduct } from '../services/catalog/src/modules/products/model.ts'
+import { ImageList, ImageSchema } from '../services/catalog/src/modules/images/routes.ts'
 import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
 import { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
-import { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
+import { AdjustmentBody, LowStockItem, Movement, Supply, SupplyBody } from '../services/catalog/src/modules/inventory/model.ts'
 import { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
-import { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
+import { UpdateMe, User, UserListItem } from '../services/users/src/modules/users/model.ts'
 import { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
-import { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
+import { AdminListQuery as AdminReviewListQuery, AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 
 type Schema = Record<string, unknown>
 
@@ -87,6 +88,17 @@ export const WIRE_TYPES: WireType[] = [
   },
   { name: 'LowStockItem', schema: LowStockItem, from: 'services/catalog/src/modules/inventory/model.ts LowStockItem' },
   { name: 'SystemStatus', schema: SystemStatus, from: 'services/gateway/src/modules/system/routes.ts SystemStatus' },
+  { name: 'AdminProductQuery', schema: AdminProductListQuery, from: 'services/catalog/src/modules/products/model.ts AdminListQuery' },
+  { name: 'CreateProduct', schema: CreateProduct, from: 'services/catalog/src/modules/products/model.ts CreateProduct' },
+  { name: 'UpdateProduct', schema: UpdateProduct, from: 'services/catalog/src/modules/products/model.ts UpdateProduct' },
+  { name: 'Image', schema: ImageSchema, reuse: true, from: 'services/catalog/src/modules/images/routes.ts ImageSchema' },
+  { name: 'ImageList', schema: ImageList, from: 'services/catalog/src/modules/images/routes.ts ImageList' },
+  { name: 'SupplyInput', schema: SupplyBody, from: 'services/catalog/src/modules/inventory/model.ts SupplyBody' },
+  { name: 'Supply', schema: Supply, from: 'services/catalog/src/modules/inventory/model.ts Supply' },
+  { name: 'AdjustmentInput', schema: AdjustmentBody, from: 'services/catalog/src/modules/inventory/model.ts AdjustmentBody' },
+  { name: 'Movement', schema: Movement, from: 'services/catalog/src/modules/inventory/model.ts Movement' },
+  { name: 'UserListItem', schema: UserListItem, from: 'services/users/src/modules/users/model.ts UserListItem' },
+  { name: 'AdminReviewQuery', schema: AdminReviewListQuery, from: 'services/reviews/src/modules/reviews/model.ts AdminListQuery' },
   { name: 'Review', schema: Review, from: 'services/reviews/src/modules/reviews/model.ts Review' },
   { name: 'AdminReview', schema: AdminReview, from: 'services/reviews/src/modules/reviews/model.ts AdminReview' },
   { name: 'CreateReview', schema: CreateReview, from: 'services/reviews/src/modules/reviews/model.ts CreateReview' },
@@ -131,6 +143,22 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'GET /api/admin/orders/stats', status: 200, answer: 'OrderStats' },
   { operation: 'GET /api/inventory/low-stock', status: 200, answer: 'Page<LowStockItem>' },
   { operation: 'GET /api/admin/system', status: 200, answer: 'SystemStatus' },
+  { operation: 'GET /api/inventory/products', query: 'AdminProductQuery', status: 200, answer: 'Page<Product>' },
+  { operation: 'GET /api/inventory/products/{id}', status: 200, answer: 'Product' },
+  { operation: 'POST /api/products', body: 'CreateProduct', status: 201, answer: 'Product' },
+  { operation: 'PATCH /api/products/{id}', body: 'UpdateProduct', status: 200, answer: 'Product' },
+  { operation: 'POST /api/products/{id}/images', status: 201, answer: 'Image' },
+  { operation: 'PUT /api/products/{id}/images/order', status: 200, answer: 'ImageList' },
+  { operation: 'POST /api/inventory/supplies', body: 'SupplyInput', status: 201, answer: 'Supply' },
+  { operation: 'POST /api/inventory/adjustments', body: 'AdjustmentInput', status: 201, answer: 'Movement' },
+  { operation: 'GET /api/inventory/movements', status: 200, answer: 'Page<Movement>' },
+  { operation: 'GET /api/admin/users', status: 200, answer: 'Page<UserListItem>' },
+  { operation: 'GET /api/admin/wallets/{userId}', status: 200, answer: 'Wallet' },
+  { operation: 'GET /api/reviews/mine', status: 200, answer: 'MyReview' },
+  { operation: 'POST /api/reviews', body: 'CreateReview', status: 201, answer: 'Review' },
+  { operation: 'GET /api/admin/reviews', query: 'AdminReviewQuery', status: 200, answer: 'Page<AdminReview>' },
+  { operation: 'POST /api/reviews/{id}/hide', status: 200, answer: 'AdminReview' },
+  { operation: 'POST /api/reviews/{id}/unhide', status: 200, answer: 'AdminReview' },
 ]
 
 // --- Rendering ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import type { UpdateMe, User } from '../services/users/src/modules/users/model.t
 import type { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
 import type { AdminReview, CreateReview, MyReview, Review, ReviewListQuery, Summary, UpdateReview } from '../services/reviews/src/modules/reviews/model.ts'
 import { COMMAND, HTTP_OPERATIONS, OUTPUT, SchemaRenderer, WIRE_TYPES, generate, schemaOf } from '../scripts/gen-api-types.ts'
+import { noisyPng } from '../services/catalog/src/testing.ts'
 import { startSystem, type System } from './system.ts'
 
 // --- At typecheck: each generated type and its schema's static type (TypeBox's) are one type. ---
@@ -302,6 +303,31 @@ describe('desktop wire types, on the wire', () => {
       expect((await owner.lowStock(100)).items.map((p) => p.id)).toContain(product.id)
       expect((await owner.adminSystem()).processes.every((p) => p.ready)).toBe(true)
       expect((await owner.adminUser(paid.userId)).email).toBe(email)
+      // Products, pictures, stock, customers and reviews, as the console drives them.
+      const made = await owner.createProduct({ name: 'Wire type vase', category: 'Home', price: 990, currency: 'EUR', stock: 1 })
+      expect((await owner.updateProduct(made.id, { active: false })).active).toBe(false)
+      expect((await owner.adminProducts({ q: 'vase', status: 'inactive' })).items.map((p) => p.id)).toContain(made.id)
+      expect((await owner.adminProduct(made.id)).active).toBe(false)
+      const png = new Uint8Array(await noisyPng(64, 48))
+      const first = await owner.uploadImage(made.id, { name: 'a.png', type: 'image/png', bytes: png })
+      const second = await owner.uploadImage(made.id, { name: 'b.png', type: 'image/png', bytes: png })
+      expect((await owner.reorderImages(made.id, [second.id, first.id])).map((i) => i.id)).toEqual([second.id, first.id])
+      await owner.deleteImage(made.id, first.id)
+      expect((await owner.supply({ reference: 'PO-1', items: [{ productId: made.id, quantity: 5 }] })).items).toEqual([{ productId: made.id, quantity: 5 }])
+      expect((await owner.adjustStock({ productId: made.id, delta: -1, reason: 'Broken in the store' })).delta).toBe(-1)
+      expect((await owner.movements(made.id)).items.map((m) => m.kind)).toEqual(['adjustment', 'supply', 'initial'])
+      expect((await owner.adminUsers('wire-')).items.map((u) => u.email)).toContain(email)
+      expect((await owner.adminWallet(paid.userId))?.currency).toBe('EUR')
+      // A review to moderate: an order delivered to the customer, who reviews it.
+      const kept = await shop.placeOrder([{ productId: product.id, quantity: 1 }])
+      expect(await waitFor(async () => (await shop.order(kept.id)).status === 'PAID', 15_000)).toBe(true)
+      await owner.shipOrder(kept.id, { carrier: 'DHL', trackingNumber: 'JD0002' })
+      await owner.deliverOrder(kept.id)
+      expect(await waitFor(async () => (await shop.myReview(product.id)).canReview, 15_000)).toBe(true)
+      const review = await shop.writeReview({ productId: product.id, rating: 4, body: 'Bright enough.' })
+      expect((await owner.setReviewHidden(review.id, true)).hidden).toBe(true)
+      expect((await owner.adminReviews({ hidden: true, productId: product.id })).items.map((r) => r.id)).toEqual([review.id])
+      expect((await owner.setReviewHidden(review.id, false)).hidden).toBe(false)
       expect(await waitFor(() => adminEvents.some((e) => (e as Gen.AdminOrderEvent).orderId === paid.id && (e as Gen.AdminOrderEvent).event === 'returned'), 15_000)).toBe(true)
     } finally {
       stopAdmin()

@@ -4,6 +4,7 @@
  * owner's live stream of every customer's order changes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { noisyPng } from '../services/catalog/src/testing.ts'
 import { openSse } from './sse.ts'
 import { startSystem, type System } from './system.ts'
 
@@ -136,5 +137,70 @@ describe('GET /api/admin/system', () => {
     expect(res.status).toBe(200)
     expect(res.body.processes.find((p: { name: string }) => p.name === 'reviews')).toEqual({ name: 'reviews', ready: false, detail: 'does not answer' })
     expect(res.body.queues.find((q: { name: string }) => q.name === 'reviews').deadLetters).toBeNull()
+  })
+})
+
+describe("the console's catalog and customer routes", () => {
+  test('GET /api/inventory/products lists inactive products too, and finds one by id', async () => {
+    const on = await s.product({ name: 'Console Lamp Active', price: 1000, stock: 3 })
+    const off = await s.product({ name: 'Console Lamp Retired', price: 1000, stock: 0 })
+    expect((await s.request(s.urls.gateway, 'PATCH', `/api/products/${off.id}`, { token: s.adminToken, body: { active: false } })).status).toBe(200)
+    const list = (query: string, token = s.adminToken) => s.request(s.urls.gateway, 'GET', `/api/inventory/products${query}`, { token })
+    const names = async (query: string) => (await list(query)).body.items.map((p: { name: string }) => p.name).sort()
+    expect(await names('?q=console%20lamp')).toEqual(['Console Lamp Active', 'Console Lamp Retired'])
+    expect(await names('?q=console%20lamp&status=inactive')).toEqual(['Console Lamp Retired'])
+    expect(await names('?q=console%20lamp&status=active')).toEqual(['Console Lamp Active'])
+    // The shop's own list and page know only the active one.
+    expect((await s.request(s.urls.gateway, 'GET', '/api/products?q=console%20lamp')).body.items.map((p: { id: string }) => p.id)).toEqual([on.id])
+    expect((await s.request(s.urls.gateway, 'GET', `/api/products/${off.id}`)).status).toBe(404)
+    const one = await s.request(s.urls.gateway, 'GET', `/api/inventory/products/${off.id}`, { token: s.adminToken })
+    expect(one.status).toBe(200)
+    expect(one.body).toMatchObject({ id: off.id, active: false, stock: 0, available: 0 })
+    expect((await list('?status=maybe')).status).toBe(422)
+    const c = await s.customer()
+    expect((await list('', c.token)).status).toBe(403)
+    expect((await s.request(s.urls.gateway, 'GET', `/api/inventory/products/${off.id}`, { token: c.token })).status).toBe(403)
+  })
+
+  test('PUT /api/products/:id/images/order puts the pictures in order; the first is the main one', async () => {
+    const p = await s.product({ name: 'Console Vase', price: 1500, stock: 2 })
+    const upload = async (width: number) => {
+      const form = new FormData()
+      form.append('file', new File([new Uint8Array(await noisyPng(width, 100))], 'vase.png', { type: 'image/png' }))
+      const res = await fetch(`${s.urls.gateway}/api/products/${p.id}/images`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form })
+      expect(res.status).toBe(201)
+      return ((await res.json()) as { id: string }).id
+    }
+    const [a, b, c] = [await upload(120), await upload(140), await upload(160)]
+    const order = (imageIds: string[], token = s.adminToken) => s.request(s.urls.gateway, 'PUT', `/api/products/${p.id}/images/order`, { token, body: { imageIds } })
+    const res = await order([c!, a!, b!])
+    expect(res.status).toBe(200)
+    expect(res.body.items.map((i: { id: string }) => i.id)).toEqual([c, a, b])
+    const product = (await s.request(s.urls.gateway, 'GET', `/api/products/${p.id}`)).body
+    expect(product.images.map((i: { id: string }) => i.id)).toEqual([c, a, b])
+    expect(product.imageUrl).toContain(c)
+    // Not every image, one twice, or one of another product: 409, and nothing moves.
+    expect((await order([a!, b!])).status).toBe(409)
+    expect((await order([a!, a!, b!])).status).toBe(409)
+    expect((await order([a!, b!, crypto.randomUUID()])).status).toBe(409)
+    expect((await order(['nope'])).status).toBe(422)
+    expect((await s.request(s.urls.gateway, 'PUT', `/api/products/${crypto.randomUUID()}/images/order`, { token: s.adminToken, body: { imageIds: [] } })).status).toBe(404)
+    const customer = await s.customer()
+    expect((await order([b!, a!, c!], customer.token)).status).toBe(403)
+    expect((await s.request(s.urls.gateway, 'GET', `/api/products/${p.id}`)).body.images.map((i: { id: string }) => i.id)).toEqual([c, a, b])
+  })
+
+  test("GET /api/admin/wallets/:userId shows a customer's wallet and ledger, read only", async () => {
+    const rich = await s.customer(12_345)
+    const none = await s.customer()
+    const wallet = await s.request(s.urls.gateway, 'GET', `/api/admin/wallets/${rich.id}`, { token: s.adminToken })
+    expect(wallet.status).toBe(200)
+    expect(wallet.body).toMatchObject({ balance: 12_345, currency: 'EUR' })
+    const ledger = await s.request(s.urls.gateway, 'GET', `/api/admin/wallets/${rich.id}/transactions`, { token: s.adminToken })
+    expect(ledger.body.items.map((e: { amount: number }) => e.amount)).toEqual([12_345])
+    const missing = await s.request(s.urls.gateway, 'GET', `/api/admin/wallets/${none.id}`, { token: s.adminToken })
+    expect([missing.status, missing.body.code]).toEqual([404, 'no_wallet'])
+    expect((await s.request(s.urls.gateway, 'GET', `/api/admin/wallets/${rich.id}`, { token: none.token })).status).toBe(403)
+    expect((await s.request(s.urls.gateway, 'GET', '/api/admin/wallets/nope', { token: s.adminToken })).status).toBe(422)
   })
 })

@@ -8,6 +8,8 @@ interface ProblemLike {
   status?: number
   code?: string
   detail: string
+  /** A 422's wrong fields, each in words. */
+  errors?: { field: string; message: string }[]
 }
 
 /** The problem behind anything thrown, in the browser (an ApiError) or across the Electron bridge (JSON in the message). */

@@ -32,6 +32,10 @@ export interface Problem {
  * - GET /api/orders (200, as Page<Order>)
  * - GET /api/admin/orders (200, as Page<Order>)
  * - GET /api/inventory/low-stock (200, as Page<LowStockItem>)
+ * - GET /api/inventory/products (200, as Page<Product>)
+ * - GET /api/inventory/movements (200, as Page<Movement>)
+ * - GET /api/admin/users (200, as Page<UserListItem>)
+ * - GET /api/admin/reviews (200, as Page<AdminReview>)
  */
 export interface Page<T> {
   items: T[]
@@ -146,6 +150,7 @@ export interface CreateAddress {
  * Answered by:
  * - GET /api/wallet (200)
  * - POST /api/wallet (201)
+ * - GET /api/admin/wallets/{userId} (200)
  */
 export interface Wallet {
   /** uuid */
@@ -206,6 +211,10 @@ export interface LedgerEntry {
  * From services/catalog/src/modules/products/model.ts Product.
  * Answered by:
  * - GET /api/products (200, as Page<Product>)
+ * - GET /api/inventory/products (200, as Page<Product>)
+ * - GET /api/inventory/products/{id} (200)
+ * - POST /api/products (201)
+ * - PATCH /api/products/{id} (200)
  */
 export interface Product {
   /** uuid */
@@ -217,20 +226,7 @@ export interface Product {
   price: number
   currency: string
   imageUrl: string | null
-  images: {
-    /** uuid */
-    id: string
-    url: string
-    thumbnailUrl: string
-    /** integer */
-    width: number
-    /** integer */
-    height: number
-    /** integer */
-    thumbnailWidth: number
-    /** integer */
-    thumbnailHeight: number
-  }[]
+  images: Image[]
   active: boolean
   /** integer */
   stock: number
@@ -548,7 +544,187 @@ export interface SystemStatus {
 }
 
 /**
+ * From services/catalog/src/modules/products/model.ts AdminListQuery.
+ * Sent to:
+ * - GET /api/inventory/products (the query)
+ */
+export interface AdminProductQuery {
+  q?: string
+  category?: string
+  /** integer */
+  minPrice?: number
+  /** integer */
+  maxPrice?: number
+  sort?: 'relevance' | 'price' | '-price' | 'name' | 'newest' | 'rating'
+  /** integer */
+  limit?: number
+  cursor?: string
+  status?: 'all' | 'active' | 'inactive'
+}
+
+/**
+ * From services/catalog/src/modules/products/model.ts CreateProduct.
+ * Sent to:
+ * - POST /api/products
+ */
+export interface CreateProduct {
+  name: string
+  description?: string
+  category: string
+  /** integer */
+  price: number
+  currency: string
+  /** integer */
+  stock: number
+  imageUrl?: string
+}
+
+/**
+ * From services/catalog/src/modules/products/model.ts UpdateProduct.
+ * Sent to:
+ * - PATCH /api/products/{id}
+ */
+export interface UpdateProduct {
+  name?: string
+  description?: string
+  category?: string
+  /** integer */
+  price?: number
+  currency?: string
+  /** integer */
+  stock?: number
+  imageUrl?: string | null
+  active?: boolean
+}
+
+/**
+ * From services/catalog/src/modules/images/routes.ts ImageSchema.
+ * Answered by:
+ * - POST /api/products/{id}/images (201)
+ */
+export interface Image {
+  /** uuid */
+  id: string
+  url: string
+  thumbnailUrl: string
+  /** integer */
+  width: number
+  /** integer */
+  height: number
+  /** integer */
+  thumbnailWidth: number
+  /** integer */
+  thumbnailHeight: number
+}
+
+/**
+ * From services/catalog/src/modules/images/routes.ts ImageList.
+ * Answered by:
+ * - PUT /api/products/{id}/images/order (200)
+ */
+export interface ImageList {
+  items: Image[]
+}
+
+/**
+ * From services/catalog/src/modules/inventory/model.ts SupplyBody.
+ * Sent to:
+ * - POST /api/inventory/supplies
+ */
+export interface SupplyInput {
+  reference: string
+  supplier?: string
+  items: {
+    productId: string
+    /** integer */
+    quantity: number
+  }[]
+}
+
+/**
+ * From services/catalog/src/modules/inventory/model.ts Supply.
+ * Answered by:
+ * - POST /api/inventory/supplies (201)
+ */
+export interface Supply {
+  /** uuid */
+  id: string
+  reference: string
+  supplier: string | null
+  items: {
+    /** uuid */
+    productId: string
+    /** integer */
+    quantity: number
+  }[]
+  /** date-time */
+  createdAt: string
+}
+
+/**
+ * From services/catalog/src/modules/inventory/model.ts AdjustmentBody.
+ * Sent to:
+ * - POST /api/inventory/adjustments
+ */
+export interface AdjustmentInput {
+  productId: string
+  /** non-zero; integer */
+  delta: number
+  reason: string
+}
+
+/**
+ * From services/catalog/src/modules/inventory/model.ts Movement.
+ * Answered by:
+ * - POST /api/inventory/adjustments (201)
+ * - GET /api/inventory/movements (200, as Page<Movement>)
+ */
+export interface Movement {
+  /** uuid */
+  id: string
+  /** uuid */
+  productId: string
+  kind: 'initial' | 'supply' | 'adjustment' | 'sale' | 'restock'
+  /** integer */
+  delta: number
+  reference: string
+  /** date-time */
+  at: string
+}
+
+/**
+ * From services/users/src/modules/users/model.ts UserListItem.
+ * Answered by:
+ * - GET /api/admin/users (200, as Page<UserListItem>)
+ */
+export interface UserListItem {
+  /** uuid */
+  id: string
+  email: string
+  name: string
+  role: 'customer' | 'admin'
+  /** date-time */
+  createdAt: string
+}
+
+/**
+ * From services/reviews/src/modules/reviews/model.ts AdminListQuery.
+ * Sent to:
+ * - GET /api/admin/reviews (the query)
+ */
+export interface AdminReviewQuery {
+  hidden?: boolean
+  /** uuid */
+  productId?: string
+  /** 1-100, default 20; integer */
+  limit?: number
+  cursor?: string
+}
+
+/**
  * From services/reviews/src/modules/reviews/model.ts Review.
+ * Answered by:
+ * - POST /api/reviews (201)
  */
 export interface Review {
   /** uuid */
@@ -571,6 +747,10 @@ export interface Review {
 
 /**
  * From services/reviews/src/modules/reviews/model.ts AdminReview.
+ * Answered by:
+ * - GET /api/admin/reviews (200, as Page<AdminReview>)
+ * - POST /api/reviews/{id}/hide (200)
+ * - POST /api/reviews/{id}/unhide (200)
  */
 export interface AdminReview {
   /** uuid */
@@ -596,6 +776,8 @@ export interface AdminReview {
 
 /**
  * From services/reviews/src/modules/reviews/model.ts CreateReview.
+ * Sent to:
+ * - POST /api/reviews
  */
 export interface CreateReview {
   productId: string
@@ -652,6 +834,8 @@ export interface RatingSummary {
 
 /**
  * From services/reviews/src/modules/reviews/model.ts MyReview.
+ * Answered by:
+ * - GET /api/reviews/mine (200)
  */
 export interface MyReview {
   /** uuid */

@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Address, AdminOrderEvent, Category, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, SystemStatus, User, Wallet } from './api-types.gen.ts'
+import type { Address, AdminOrderEvent, AdminReview, Category, Image, Movement, Supply, UserListItem, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, SystemStatus, User, Wallet } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -14,6 +14,17 @@ import type { Address, AdminOrderEvent, Category, CurrencyUse, LedgerEntry, LowS
  */
 export type {
   Address,
+  AdminReview,
+  AdminProductQuery,
+  AdminReviewQuery,
+  AdjustmentInput,
+  CreateProduct,
+  Image,
+  Movement,
+  Supply,
+  SupplyInput,
+  UpdateProduct,
+  UserListItem,
   AdminOrderEvent,
   AdminOrderQuery,
   CancelReason,
@@ -59,7 +70,7 @@ export type ReviewSort = NonNullable<Wire.ReviewListQuery['sort']>
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
   key: string
-  kind: 'deposit' | 'order' | 'cancel' | 'return' | 'ship' | 'deliver' | 'receive'
+  kind: 'deposit' | 'order' | 'cancel' | 'return' | 'ship' | 'deliver' | 'receive' | 'supply' | 'adjust'
   /** What the action is about (amount, items, order id), so a retry of the same action reuses the key. */
   fingerprint: string
   startedAt: string
@@ -124,6 +135,29 @@ export interface ShopApi {
   shipOrder(id: string, shipment: Wire.ShipOrder): Promise<Order>
   deliverOrder(id: string): Promise<Order>
   receiveReturn(id: string): Promise<Order>
+  /** Every product, active or not, with the shop's search, category, sort and pages. */
+  adminProducts(query: Pick<Wire.AdminProductQuery, 'q' | 'status' | 'category' | 'sort' | 'cursor'>): Promise<Page<Product>>
+  adminProduct(id: string): Promise<Product>
+  createProduct(input: Wire.CreateProduct): Promise<Product>
+  updateProduct(id: string, changes: Wire.UpdateProduct): Promise<Product>
+  /** Adds a picture (PNG, JPEG or WebP bytes, at most 5 MB) as the product's last. */
+  uploadImage(productId: string, file: { name: string; type: string; bytes: Uint8Array }): Promise<Image>
+  deleteImage(productId: string, imageId: string): Promise<void>
+  /** The product's pictures in this order (every one, once); the first is the main one. */
+  reorderImages(productId: string, imageIds: string[]): Promise<Image[]>
+  /** A delivery of goods (stock rises); the key is kept until answered. */
+  supply(input: Wire.SupplyInput): Promise<Supply>
+  /** Stock changed by `delta` with a reason; the key is kept until answered. */
+  adjustStock(input: Wire.AdjustmentInput): Promise<Movement>
+  /** The stock ledger, newest first (one product's with `productId`). */
+  movements(productId?: string, cursor?: string): Promise<Page<Movement>>
+  /** Users whose email or name starts with `q`. */
+  adminUsers(q: string, cursor?: string): Promise<Page<UserListItem>>
+  /** A customer's wallet (null when they have none), read only. */
+  adminWallet(userId: string): Promise<Wallet | null>
+  /** Reviews for moderation, newest first; `hidden` narrows to hidden or visible ones. */
+  adminReviews(query: Pick<Wire.AdminReviewQuery, 'hidden' | 'productId' | 'cursor'>): Promise<Page<AdminReview>>
+  setReviewHidden(id: string, hidden: boolean): Promise<AdminReview>
   /** Every customer's order changes, live; returns the function that stops them. */
   onAdminOrderEvent(listener: (event: AdminOrderEvent) => void): () => void
 }

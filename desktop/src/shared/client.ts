@@ -9,6 +9,17 @@ import {
   ApiError,
   type AdminOrderEvent,
   type AdminOrderQuery,
+  type AdminProductQuery,
+  type AdminReview,
+  type AdminReviewQuery,
+  type AdjustmentInput,
+  type CreateProduct,
+  type Image,
+  type Movement,
+  type Supply,
+  type SupplyInput,
+  type UpdateProduct,
+  type UserListItem,
   type Category,
   type CurrencyUse,
   type LedgerEntry,
@@ -98,11 +109,12 @@ export class ShopClient implements ShopApi {
       return await this.http(`${this.serverUrl}${path}`, {
         method,
         headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // A form (an image upload) sets its own multipart type and boundary.
+          ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
           ...(this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {}),
           ...headers,
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
       })
     } catch {
       throw new ApiError(NETWORK_PROBLEM)
@@ -249,13 +261,16 @@ export class ShopClient implements ShopApi {
   // --- Catalog --------------------------------------------------------------------------------
 
   /** The product with its image URLs made absolute (in Electron the page is not served by the shop). */
+  private at(url: string) {
+    return url.startsWith('/') ? `${this.serverUrl}${url}` : url
+  }
+
+  private absoluteImage(image: Image): Image {
+    return { ...image, url: this.at(image.url), thumbnailUrl: this.at(image.thumbnailUrl) }
+  }
+
   private absolute(product: Product): Product {
-    const at = (url: string) => (url.startsWith('/') ? `${this.serverUrl}${url}` : url)
-    return {
-      ...product,
-      imageUrl: product.imageUrl && at(product.imageUrl),
-      images: product.images.map((i) => ({ ...i, url: at(i.url), thumbnailUrl: at(i.thumbnailUrl) })),
-    }
+    return { ...product, imageUrl: product.imageUrl && this.at(product.imageUrl), images: product.images.map((i) => this.absoluteImage(i)) }
   }
 
   async products(query: ProductQuery) {
@@ -373,6 +388,71 @@ export class ShopClient implements ShopApi {
 
   receiveReturn(id: string) {
     return this.once<Order>('receive', id, 'POST', `/api/orders/${encodeURIComponent(id)}/return/receive`)
+  }
+
+  async adminProducts(q: Pick<AdminProductQuery, 'q' | 'status' | 'category' | 'sort' | 'cursor'>) {
+    const page = await this.call<Page<Product>>('GET', `/api/inventory/products${query({ limit: 24, ...q })}`)
+    return { ...page, items: page.items.map((p) => this.absolute(p)) }
+  }
+
+  async adminProduct(id: string) {
+    return this.absolute(await this.call<Product>('GET', `/api/inventory/products/${encodeURIComponent(id)}`))
+  }
+
+  async createProduct(input: CreateProduct) {
+    return this.absolute(await this.call<Product>('POST', '/api/products', input))
+  }
+
+  async updateProduct(id: string, changes: UpdateProduct) {
+    return this.absolute(await this.call<Product>('PATCH', `/api/products/${encodeURIComponent(id)}`, changes))
+  }
+
+  async uploadImage(productId: string, file: { name: string; type: string; bytes: Uint8Array }) {
+    const form = new FormData()
+    form.append('file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type }), file.name)
+    return this.absoluteImage(await this.call<Image>('POST', `/api/products/${encodeURIComponent(productId)}/images`, form))
+  }
+
+  async deleteImage(productId: string, imageId: string) {
+    await this.call<void>('DELETE', `/api/products/${encodeURIComponent(productId)}/images/${encodeURIComponent(imageId)}`)
+  }
+
+  async reorderImages(productId: string, imageIds: string[]) {
+    const list = await this.call<{ items: Image[] }>('PUT', `/api/products/${encodeURIComponent(productId)}/images/order`, { imageIds })
+    return list.items.map((i) => this.absoluteImage(i))
+  }
+
+  supply(input: SupplyInput) {
+    return this.once<Supply>('supply', JSON.stringify(input), 'POST', '/api/inventory/supplies', input)
+  }
+
+  adjustStock(input: AdjustmentInput) {
+    return this.once<Movement>('adjust', JSON.stringify(input), 'POST', '/api/inventory/adjustments', input)
+  }
+
+  movements(productId?: string, cursor?: string) {
+    return this.call<Page<Movement>>('GET', `/api/inventory/movements${query({ productId, cursor })}`)
+  }
+
+  adminUsers(q: string, cursor?: string) {
+    return this.call<Page<UserListItem>>('GET', `/api/admin/users${query({ q, cursor })}`)
+  }
+
+  async adminWallet(userId: string): Promise<Wallet | null> {
+    try {
+      return await this.call<Wallet>('GET', `/api/admin/wallets/${encodeURIComponent(userId)}`)
+    } catch (error) {
+      if (error instanceof ApiError && error.problem.code === 'no_wallet') return null
+      throw error
+    }
+  }
+
+  adminReviews(q: Pick<AdminReviewQuery, 'hidden' | 'productId' | 'cursor'>) {
+    return this.call<Page<AdminReview>>('GET', `/api/admin/reviews${query({ hidden: q.hidden === undefined ? undefined : String(q.hidden), productId: q.productId, cursor: q.cursor })}`)
+  }
+
+  setReviewHidden(id: string, hidden: boolean) {
+    return this.call<AdminReview>('POST', `/api/reviews/${encodeURIComponent(id)}/${hidden ? 'hide' : 'unhide'}`)
   }
 
   // --- Live order events ----------------------------------------------------------------------

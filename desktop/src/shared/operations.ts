@@ -37,6 +37,20 @@ export const OPERATIONS = [
   'shipOrder',
   'deliverOrder',
   'receiveReturn',
+  'adminProducts',
+  'adminProduct',
+  'createProduct',
+  'updateProduct',
+  'uploadImage',
+  'deleteImage',
+  'reorderImages',
+  'supply',
+  'adjustStock',
+  'movements',
+  'adminUsers',
+  'adminWallet',
+  'adminReviews',
+  'setReviewHidden',
 ] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent' | 'onAdminOrderEvent'>[]
 
 export type Operation = (typeof OPERATIONS)[number]

@@ -5,7 +5,7 @@ import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
 import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
-import { walletRoutes } from './modules/wallets/routes.ts'
+import { adminWalletRoutes, walletRoutes } from './modules/wallets/routes.ts'
 import { createWalletsService } from './modules/wallets/service.ts'
 
 export interface PaymentsDeps {
@@ -30,6 +30,7 @@ export function createApp(deps: PaymentsDeps) {
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
     .use(walletRoutes(wallets, { auth, idempotency: idempotencyPlugin(deps.idempotency) }, deps.maxDeposit))
+    .use(adminWalletRoutes(wallets, auth))
     .use(deadLetterRoutes(deps.sql, auth))
 }
 

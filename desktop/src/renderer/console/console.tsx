@@ -1,12 +1,16 @@
 /**
- * The owner's console: loaded only when an admin opens `#/admin` (a chunk of its own, so
+ * The owner's console (dashboard, orders, products, inventory, customers, reviews): loaded only when an admin opens `#/admin` (a chunk of its own, so
  * customers never download it). Every action goes through the public API with the admin's
  * token; money-moving steps keep their Idempotency-Key until answered, as the storefront's do.
  */
 import type { User } from '../../shared/api.ts'
 import { NotFound } from '../ui.tsx'
+import { Customer, CustomerList } from './customers.tsx'
 import { Dashboard } from './dashboard.tsx'
+import { InventoryList, InventoryProduct } from './inventory.tsx'
 import { AdminOrder, OrderQueue } from './orders.tsx'
+import { ProductEditor, ProductList } from './products.tsx'
+import { ReviewModeration } from './reviews.tsx'
 import './console.css'
 
 export interface ConsoleProps {
@@ -21,6 +25,10 @@ export interface ConsoleProps {
 const SECTIONS = [
   ['', 'Dashboard'],
   ['orders', 'Orders'],
+  ['products', 'Products'],
+  ['inventory', 'Inventory'],
+  ['customers', 'Customers'],
+  ['reviews', 'Reviews'],
 ] as const
 
 export default function Console({ path, params, tick }: ConsoleProps) {
@@ -40,6 +48,20 @@ export default function Console({ path, params, tick }: ConsoleProps) {
         <AdminOrder id={id} tick={tick} />
       ) : section === 'orders' ? (
         <OrderQueue status={params.get('status') ?? 'PAID'} number={params.get('number') ?? ''} tick={tick} />
+      ) : section === 'products' && id ? (
+        <ProductEditor id={id} />
+      ) : section === 'products' ? (
+        <ProductList q={params.get('q') ?? ''} status={params.get('status') ?? 'all'} />
+      ) : section === 'inventory' && id ? (
+        <InventoryProduct id={id} />
+      ) : section === 'inventory' ? (
+        <InventoryList q={params.get('q') ?? ''} low={params.get('low') === '1'} />
+      ) : section === 'customers' && id ? (
+        <Customer id={id} tick={tick} />
+      ) : section === 'customers' ? (
+        <CustomerList q={params.get('q') ?? ''} />
+      ) : section === 'reviews' ? (
+        <ReviewModeration hidden={params.get('hidden') ?? ''} />
       ) : (
         <NotFound>
           <p>

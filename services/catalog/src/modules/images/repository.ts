@@ -35,3 +35,19 @@ export async function bytesOf(db: Db, id: string, which: 'image' | 'thumbnail'):
   const [row] = await db<{ bytes: Uint8Array }[]>`select ${db(which)} as bytes from product_images where id = ${id}`
   return row?.bytes
 }
+
+/** The product's image ids in their order. */
+export async function idsOf(db: Db, productId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`select id from product_images where product_id = ${productId} order by position, id`
+  return rows.map((r) => r.id)
+}
+
+/** Puts the product's images in the order of `ids` (every one of its images, each once). */
+export async function reorder(db: Db, productId: string, ids: string[]): Promise<ImageMeta[]> {
+  await db`
+    update product_images p set position = o.n - 1
+    from unnest(${ids}::uuid[]) with ordinality as o (id, n)
+    where p.id = o.id and p.product_id = ${productId}`
+  return db<ImageMeta[]>`
+    select id, width, height, thumbnail_width, thumbnail_height from product_images where product_id = ${productId} order by position, id`
+}

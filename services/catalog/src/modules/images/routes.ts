@@ -15,6 +15,9 @@ export const ImageSchema = t.Object({
   thumbnailHeight: t.Integer(),
 })
 
+/** A product's images in their order. */
+export const ImageList = t.Object({ items: t.Array(ImageSchema) })
+
 const ProductImageParams = t.Object({
   id: t.String({ format: 'uuid', error: 'must be a UUID' }),
   imageId: t.String({ format: 'uuid', error: 'must be a UUID' }),
@@ -57,6 +60,16 @@ export function imageRoutes(images: ImagesService, auth: ReturnType<typeof authP
         detail: { summary: "Admin: delete one of the product's images" },
       },
     )
+    .put('/api/products/:id/images/order', ({ params, body }) => images.reorder(params.id, body.imageIds), {
+      auth: 'admin',
+      params: t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) }),
+      body: t.Object(
+        { imageIds: t.Array(t.String({ format: 'uuid', error: 'must be a UUID' }), { maxItems: 20, error: 'must list the image ids (at most 20)' }) },
+        { additionalProperties: false },
+      ),
+      response: { 200: ImageList, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+      detail: { summary: "Admin: put the product's images in this order (the first is the main one); every image once, else 409 images_changed" },
+    })
     .get('/api/images/:id', async ({ params, headers }) => serve(await images.bytes(params.id, 'image'), params.id, headers['if-none-match']), {
       params: ImageIdParams,
       response: { 200: t.String({ description: 'image/webp' }), 404: Problem, 422: Problem },

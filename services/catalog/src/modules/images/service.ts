@@ -43,6 +43,20 @@ export function createImagesService(deps: { sql: Sql; log: Logger }) {
       log.info('product image deleted', { productId, imageId })
     },
 
+    /** Puts the product's images in this order (the first becomes the main one): every image of the product, each once (else 409). */
+    async reorder(productId: string, imageIds: string[]): Promise<{ items: Image[] }> {
+      const metas = await sql.begin(async (tx) => {
+        if (!(await lockById(tx, productId))) throw new NotFoundError('No such product')
+        const current = await repo.idsOf(tx, productId)
+        const given = new Set(imageIds.map((id) => id.toLowerCase()))
+        if (given.size !== imageIds.length || given.size !== current.length || !current.every((id) => given.has(id)))
+          throw new ConflictError("The order must list each of the product's images once (they changed meanwhile?)", 'images_changed')
+        return repo.reorder(tx, productId, imageIds)
+      })
+      log.info('product images reordered', { productId, imageIds })
+      return { items: metas.map(toImage) }
+    },
+
     async bytes(id: string, which: 'image' | 'thumbnail'): Promise<Uint8Array> {
       const bytes = await repo.bytesOf(sql, id, which)
       if (!bytes) throw new NotFoundError('No such image')

@@ -78,6 +78,12 @@ export const ListQuery = t.Object({
 })
 export type ListQuery = typeof ListQuery.static
 
+/** The owner's list: the shop's query, and which products by state (default all). */
+export const AdminListQuery = t.Composite([
+  ListQuery,
+  t.Object({ status: t.Optional(t.Union([t.Literal('all'), t.Literal('active'), t.Literal('inactive')], { error: 'must be all, active or inactive' })) }),
+])
+
 export const Category_ = t.Object({ name: t.String(), productCount: t.Integer() })
 export const CurrencyUse = t.Object({ code: t.String({ description: 'ISO 4217' }), productCount: t.Integer() })
 export const ProductIdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a UUID' }) })

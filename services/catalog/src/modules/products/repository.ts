@@ -89,6 +89,8 @@ export async function update(
 }
 
 export interface ListFilter {
+  /** Which products: the active ones (the shop's, the default), the inactive ones, or all (the owner's). */
+  status?: 'active' | 'inactive' | 'all'
   /** A tsquery in to_tsquery syntax, already built from the user's words. */
   tsquery?: string
   category?: string
@@ -100,10 +102,10 @@ export interface ListFilter {
   limit: number
 }
 
-/** One page of active products, keyset-paginated on (sort key, id). */
+/** One page of products (active ones unless `status` says), keyset-paginated on (sort key, id). */
 export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
   const query = f.tsquery ? db`to_tsquery('english', ${f.tsquery})` : undefined
-  const conditions = [db`active`]
+  const conditions = [f.status === 'all' ? db`true` : f.status === 'inactive' ? db`not active` : db`active`]
   if (query) conditions.push(db`search @@ ${query}`)
   if (f.category) conditions.push(db`lower(category) = lower(${f.category})`)
   if (f.minPrice !== undefined) conditions.push(db`price >= ${f.minPrice}`)

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
-import { Category_, CreateProduct, CurrencyUse, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
+import { AdminListQuery, Category_, CreateProduct, CurrencyUse, ListQuery, Product, ProductIdParams, UpdateProduct } from './model.ts'
 import type { ProductsService } from './service.ts'
 
 export function productRoutes(products: ProductsService, auth: ReturnType<typeof authPlugin>) {
@@ -27,6 +27,18 @@ export function productRoutes(products: ProductsService, auth: ReturnType<typeof
     .get('/api/currencies', () => products.currencies(), {
       response: { 200: Page(CurrencyUse) },
       detail: { summary: 'Currencies active products are priced in, most products first (the wallet currencies worth opening here)' },
+    })
+    .get('/api/inventory/products', ({ query }) => products.list({ ...query, status: query.status ?? 'all' }), {
+      auth: 'admin',
+      query: AdminListQuery,
+      response: { 200: Page(Product), 401: Problem, 403: Problem, 422: Problem },
+      detail: { tags: ['inventory'], summary: "Admin: every product, active or not (?status=active|inactive|all, default all), with the shop list's q, category, prices, sort and pages" },
+    })
+    .get('/api/inventory/products/:id', ({ params }) => products.getAny(params.id), {
+      auth: 'admin',
+      params: ProductIdParams,
+      response: { 200: Product, 401: Problem, 403: Problem, 404: Problem, 422: Problem },
+      detail: { tags: ['inventory'], summary: 'Admin: one product, active or not' },
     })
     .post('/api/products', async ({ user, body, status }) => status(201, await products.create(body, user.id)), {
       auth: 'admin',

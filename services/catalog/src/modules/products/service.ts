@@ -87,7 +87,8 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
   const { sql, log } = deps
 
   return {
-    async list(query: ListQuery) {
+    /** Active products; the owner's list (`status`) also the inactive ones. */
+    async list(query: ListQuery & { status?: 'active' | 'inactive' | 'all' }) {
       const limit = pageLimit(query.limit)
       const tsquery = toTsquery(query.q)
       const sort: Sort = query.sort === 'relevance' && !tsquery ? 'newest' : (query.sort ?? (tsquery ? 'relevance' : 'newest'))
@@ -99,6 +100,7 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
         throw invalid('minPrice', 'must not be above maxPrice')
       const cursor = decodeCursor(query.cursor, (v): v is CursorKey => isCursorFor(sort, v))
       const rows = await repo.list(sql, {
+        status: query.status,
         tsquery,
         category: query.category?.trim() || undefined,
         minPrice: query.minPrice,
@@ -113,6 +115,13 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
     async get(id: string): Promise<Product> {
       const row = await repo.findById(sql, id)
       if (!row || !row.active) throw new NotFoundError('No such product')
+      return toProduct(row)
+    },
+
+    /** Any product, active or not (the owner's). */
+    async getAny(id: string): Promise<Product> {
+      const row = await repo.findById(sql, id)
+      if (!row) throw new NotFoundError('No such product')
       return toProduct(row)
     },
 

@@ -11,6 +11,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/inventory', 'catalog'],
   ['/api/images', 'catalog'],
   ['/api/wallet', 'payments'],
+  ['/api/admin/wallets', 'payments'],
   ['/api/orders', 'orders'],
   ['/api/admin/orders', 'orders'],
   ['/api/reviews', 'reviews'],

@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { authPlugin } from '@shop/shared/http/auth'
 import { Problem } from '@shop/shared/http/errors'
 import type { idempotencyPlugin } from '@shop/shared/http/idempotency'
@@ -45,5 +45,24 @@ export function walletRoutes(
       query: PageQuery,
       response: { 200: Page(LedgerEntry), 401: Problem, 404: Problem, 422: Problem },
       detail: { summary: 'The caller ledger entries, newest first' },
+    })
+}
+
+/** The owner's read-only view of a customer's wallet (the console's customer page). */
+export function adminWalletRoutes(wallets: WalletsService, auth: ReturnType<typeof authPlugin>) {
+  return new Elysia({ name: 'payments.admin-wallets', prefix: '/api/admin/wallets', detail: { tags: ['admin'] } })
+    .use(auth)
+    .get('/:userId', ({ params }) => wallets.get(params.userId), {
+      auth: 'admin',
+      params: t.Object({ userId: t.String({ format: 'uuid', error: 'must be a UUID' }) }),
+      response: { 200: Wallet, 401: Problem, 403: Problem, 404: Problem, 422: Problem },
+      detail: { summary: "Admin: a customer's wallet (balance and available), read only; 404 no_wallet when they have none" },
+    })
+    .get('/:userId/transactions', ({ params, query }) => wallets.transactions(params.userId, query.limit, query.cursor), {
+      auth: 'admin',
+      params: t.Object({ userId: t.String({ format: 'uuid', error: 'must be a UUID' }) }),
+      query: PageQuery,
+      response: { 200: Page(LedgerEntry), 401: Problem, 403: Problem, 404: Problem, 422: Problem },
+      detail: { summary: "Admin: a customer's ledger entries, newest first, read only" },
     })
 }
