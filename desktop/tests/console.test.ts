@@ -148,6 +148,15 @@ describe('the owner\'s console', () => {
       await page.locator('li[data-event="returned"]').waitFor()
       await page.getByText('Nothing left to do for this order.').waitFor()
       await shot(page, '7-order-returned')
+      // The kettle's movements show the sale and the return's restock, linked to the order.
+      await page.goto(`${s.urls.gateway}/#/admin/inventory/${product.id}`)
+      await page.locator('tr[data-kind="restock"]').waitFor()
+      expect(await page.locator('tr[data-kind]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-kind'), r.querySelector('.num')?.textContent]))).toEqual([
+        ['restock', '+2'],
+        ['sale', '−2'],
+        ['sale', '−1'],
+        ['initial', '+8'],
+      ])
 
       // The dashboard again: the returned order's money is no longer kept, as the API says.
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard' }).click()
@@ -318,7 +327,20 @@ describe('the owner\'s console', () => {
       expect(scripts.length).toBeGreaterThan(0)
       expect(scripts.filter((path) => path.includes('console'))).toEqual([])
       // And the API refuses the customer on every admin route the console uses.
-      for (const path of ['/api/admin/orders', '/api/admin/orders/stats', '/api/admin/system', '/api/inventory/low-stock', '/api/admin/orders/events'])
+      for (const path of [
+        '/api/admin/orders',
+        '/api/admin/orders/stats',
+        '/api/admin/orders/events',
+        '/api/admin/system',
+        `/api/users/${me.id}`,
+        '/api/admin/users',
+        `/api/admin/wallets/${me.id}`,
+        `/api/admin/wallets/${me.id}/transactions`,
+        '/api/admin/reviews',
+        '/api/inventory/products',
+        '/api/inventory/movements',
+        '/api/inventory/low-stock',
+      ])
         expect({ path, status: (await fetch(`${s.urls.gateway}${path}`, { headers: { authorization: `Bearer ${c.token}` } })).status }).toEqual({ path, status: 403 })
     } finally {
       await context.close()
