@@ -207,3 +207,24 @@ export function Confirm({
     </dialog>
   )
 }
+
+/**
+ * What a page shows until its subject has loaded: a not-found page (`notFound`: the words and a
+ * way back), the error with "Try again", or placeholders of its size while it loads.
+ */
+export function PageLoading({ error, title, notFoundTitle, notFound, onRetry }: { error: unknown; title: string; notFoundTitle: string; notFound: ComponentChildren; onRetry: () => void }) {
+  if (error && isNotFound(error)) return <NotFound title={notFoundTitle}>{notFound}</NotFound>
+  if (error)
+    return (
+      <main>
+        <h1 tabIndex={-1}>{title}</h1>
+        <ErrorBox error={error} onRetry={onRetry} />
+      </main>
+    )
+  return (
+    <main aria-busy="true">
+      <h1 class="skeleton-text">Loading the {title.toLowerCase()}…</h1>
+      <SkeletonRows count={3} height="3rem" label={`Loading the ${title.toLowerCase()}…`} />
+    </main>
+  )
+}

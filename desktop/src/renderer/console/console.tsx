@@ -31,6 +31,10 @@ const SECTIONS = [
   ['reviews', 'Reviews'],
 ] as const
 
+/**
+ * A list whose search words are in the address is drawn anew when they change (its `key`), so
+ * the search field starts from the address and nothing typed meanwhile is overwritten.
+ */
 export default function Console({ path, params, tick }: ConsoleProps) {
   const [section = '', id] = path.split('/')
   return (
@@ -47,19 +51,19 @@ export default function Console({ path, params, tick }: ConsoleProps) {
       ) : section === 'orders' && id ? (
         <AdminOrder id={id} tick={tick} />
       ) : section === 'orders' ? (
-        <OrderQueue status={params.get('status') ?? 'PAID'} number={params.get('number') ?? ''} tick={tick} />
+        <OrderQueue key={params.get('number') ?? ''} status={params.get('status') ?? 'PAID'} number={params.get('number') ?? ''} tick={tick} />
       ) : section === 'products' && id ? (
         <ProductEditor id={id} />
       ) : section === 'products' ? (
-        <ProductList q={params.get('q') ?? ''} status={params.get('status') ?? 'all'} />
+        <ProductList key={params.get('q') ?? ''} q={params.get('q') ?? ''} status={params.get('status') ?? 'all'} />
       ) : section === 'inventory' && id ? (
         <InventoryProduct id={id} />
       ) : section === 'inventory' ? (
-        <InventoryList q={params.get('q') ?? ''} low={params.get('low') === '1'} />
+        <InventoryList key={`${params.get('q') ?? ''}|${params.get('low')}`} q={params.get('q') ?? ''} low={params.get('low') === '1'} />
       ) : section === 'customers' && id ? (
         <Customer id={id} tick={tick} />
       ) : section === 'customers' ? (
-        <CustomerList q={params.get('q') ?? ''} />
+        <CustomerList key={params.get('q') ?? ''} q={params.get('q') ?? ''} />
       ) : section === 'reviews' ? (
         <ReviewModeration hidden={params.get('hidden') ?? ''} />
       ) : (

@@ -3,29 +3,15 @@
  * page with their profile, wallet balance and orders.
  */
 import { useEffect, useState } from 'preact/hooks'
-import type { Order, User, UserListItem, Wallet } from '../../shared/api.ts'
+import type { User, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, day, isNotFound, when } from '../ui.tsx'
+import { Empty, ErrorBox, Money, PageLoading, SkeletonRows, StatusBadge, day, when } from '../ui.tsx'
+import { ShowMore, usePaged } from './paging.tsx'
 
 export function CustomerList({ q }: { q: string }) {
-  const [users, setUsers] = useState<UserListItem[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [error, setError] = useState<unknown>(null)
   const [search, setSearch] = useState(q)
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => setSearch(q), [q])
-  useEffect(() => {
-    let cancelled = false
-    setUsers(null)
-    api.adminUsers(q).then(
-      (page) => !cancelled && (setUsers(page.items), setCursor(page.nextCursor), setError(null)),
-      (e) => !cancelled && setError(e),
-    )
-    return () => {
-      cancelled = true
-    }
-  }, [q, attempt])
+  const list = usePaged((cursor) => api.adminUsers(q, cursor), [q])
+  const users = list.items
 
   return (
     <main>
@@ -44,9 +30,9 @@ export function CustomerList({ q }: { q: string }) {
         </label>
         <button type="submit">Find</button>
       </form>
-      <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
+      <ErrorBox error={list.error} onRetry={list.reload} />
       {users === null ? (
-        !error && <SkeletonRows count={5} height="3rem" label="Loading customers…" />
+        !list.error && <SkeletonRows count={5} height="3rem" label="Loading customers…" />
       ) : users.length === 0 ? (
         <Empty>{q ? `Nobody's email or name starts with “${q}”.` : 'Nobody has signed up yet.'}</Empty>
       ) : (
@@ -73,11 +59,7 @@ export function CustomerList({ q }: { q: string }) {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button class="secondary more" onClick={() => api.adminUsers(q, cursor).then((page) => (setUsers((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)), setError)}>
-          Show more customers
-        </button>
-      )}
+      <ShowMore list={list} label="Show more customers" />
     </main>
   )
 }
@@ -85,15 +67,14 @@ export function CustomerList({ q }: { q: string }) {
 export function Customer({ id, tick }: { id: string; tick: number }) {
   const [user, setUser] = useState<User | null>(null)
   const [wallet, setWallet] = useState<Wallet | null | undefined>(undefined)
-  const [orders, setOrders] = useState<Order[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [attempt, setAttempt] = useState(0)
+  const orders = usePaged((cursor) => api.adminOrders({ userId: id, cursor }), [id, tick])
 
   useEffect(() => {
     let cancelled = false
-    Promise.all([api.adminUser(id), api.adminWallet(id), api.adminOrders({ userId: id })]).then(
-      ([u, w, page]) => !cancelled && (setUser(u), setWallet(w), setOrders(page.items), setCursor(page.nextCursor), setError(null)),
+    Promise.all([api.adminUser(id), api.adminWallet(id)]).then(
+      ([u, w]) => !cancelled && (setUser(u), setWallet(w), setError(null)),
       (e) => !cancelled && setError(e),
     )
     return () => {
@@ -102,24 +83,8 @@ export function Customer({ id, tick }: { id: string; tick: number }) {
   }, [id, tick, attempt])
 
   if (!user)
-    return error ? (
-      isNotFound(error) ? (
-        <NotFound title="Customer not found">
-          <p>
-            No customer has this address. <a href="#/admin/customers">Back to the customers</a>
-          </p>
-        </NotFound>
-      ) : (
-        <main>
-          <h1 tabIndex={-1}>Customer</h1>
-          <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
-        </main>
-      )
-    ) : (
-      <main aria-busy="true">
-        <h1 class="skeleton-text">Loading the customer…</h1>
-        <SkeletonRows count={3} height="3rem" label="Loading the customer…" />
-      </main>
+    return (
+      <PageLoading error={error} title="Customer" notFoundTitle="Customer not found" onRetry={() => setAttempt((n) => n + 1)} notFound={<p>No customer has this address. <a href="#/admin/customers">Back to the customers</a></p>} />
     )
 
   return (
@@ -153,7 +118,8 @@ export function Customer({ id, tick }: { id: string; tick: number }) {
         </section>
       </div>
       <h2>Orders</h2>
-      {orders && orders.length === 0 ? (
+      <ErrorBox error={orders.error} onRetry={orders.reload} />
+      {orders.items && orders.items.length === 0 ? (
         <Empty>No orders yet.</Empty>
       ) : (
         <table>
@@ -168,7 +134,7 @@ export function Customer({ id, tick }: { id: string; tick: number }) {
             </tr>
           </thead>
           <tbody>
-            {(orders ?? []).map((o) => (
+            {(orders.items ?? []).map((o) => (
               <tr key={o.id} data-order={o.number}>
                 <td>
                   <a href={`#/admin/orders/${o.id}`}>#{o.number}</a>
@@ -185,11 +151,7 @@ export function Customer({ id, tick }: { id: string; tick: number }) {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button class="secondary more" onClick={() => api.adminOrders({ userId: id, cursor }).then((page) => (setOrders((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)), setError)}>
-          Show older orders
-        </button>
-      )}
+      <ShowMore list={orders} label="Show older orders" />
     </main>
   )
 }

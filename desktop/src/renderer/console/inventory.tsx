@@ -8,17 +8,14 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { Movement, Product } from '../../shared/api.ts'
 import { api } from '../api.ts'
-import { Empty, ErrorBox, NotFound, SkeletonRows, isNotFound, problemOf, when } from '../ui.tsx'
+import { Empty, ErrorBox, PageLoading, SkeletonRows, problemOf, when } from '../ui.tsx'
+import { ShowMore, usePaged } from './paging.tsx'
 import { LOW_STOCK } from './dashboard.tsx'
 
 const go = (path: string) => (location.hash = path)
 
 export function InventoryList({ q, low }: { q: string; low: boolean }) {
-  const [products, setProducts] = useState<Product[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [error, setError] = useState<unknown>(null)
   const [search, setSearch] = useState(q)
-  const [attempt, setAttempt] = useState(0)
   const [quantities, setQuantities] = useState<Record<string, string>>({})
   const [reference, setReference] = useState('')
   const [supplier, setSupplier] = useState('')
@@ -26,31 +23,14 @@ export function InventoryList({ q, low }: { q: string; low: boolean }) {
   const [busy, setBusy] = useState(false)
   const [supplyError, setSupplyError] = useState<unknown>(null)
   const [received, setReceived] = useState<string | null>(null)
+  const list = usePaged(async (cursor) => {
+    if (!low) return api.adminProducts({ q: q || undefined, status: 'all', sort: q ? undefined : 'name', cursor })
+    // The low-stock view: active products with at most LOW_STOCK available, fewest first.
+    const page = await api.lowStock(LOW_STOCK)
+    return { items: await Promise.all(page.items.map((item) => api.adminProduct(item.id))), nextCursor: null }
+  }, [q, low])
+  const products = list.items
 
-  const load = async (more?: string) => {
-    if (low) {
-      // The low-stock view: active products with at most LOW_STOCK available, fewest first.
-      const page = await api.lowStock(LOW_STOCK)
-      const full = await Promise.all(page.items.map((item) => api.adminProduct(item.id)))
-      return { items: full, nextCursor: null }
-    }
-    return api.adminProducts({ q: q || undefined, status: 'all', sort: q ? undefined : 'name', cursor: more })
-  }
-
-  useEffect(() => setSearch(q), [q])
-  useEffect(() => {
-    let cancelled = false
-    setProducts(null)
-    // Quantities belong to the rows they were typed beside: a new list starts the supply again.
-    setQuantities({})
-    load().then(
-      (page) => !cancelled && (setProducts(page.items), setCursor(page.nextCursor), setError(null)),
-      (e) => !cancelled && setError(e),
-    )
-    return () => {
-      cancelled = true
-    }
-  }, [q, low, attempt])
 
   // Only what is typed beside a product on screen is received.
   const rows = (products ?? []).map((p) => [p.id, quantities[p.id] ?? ''] as const).filter(([, v]) => v.trim() !== '')
@@ -76,7 +56,7 @@ export function InventoryList({ q, low }: { q: string; low: boolean }) {
       setReference('')
       setSupplier('')
       setTried(false)
-      setAttempt((n) => n + 1)
+      list.reload()
     } catch (error) {
       setSupplyError(error)
     } finally {
@@ -111,10 +91,10 @@ export function InventoryList({ q, low }: { q: string; low: boolean }) {
           <input type="checkbox" name="low" checked={low} onChange={(e) => go(address('', e.currentTarget.checked))} /> Only low stock ({LOW_STOCK} or fewer available)
         </label>
       </form>
-      <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
+      <ErrorBox error={list.error} onRetry={list.reload} />
       <form class="supply" noValidate onSubmit={receive}>
         {products === null ? (
-          !error && <SkeletonRows count={5} height="3rem" label="Loading stock…" />
+          !list.error && <SkeletonRows count={5} height="3rem" label="Loading stock…" />
         ) : products.length === 0 ? (
           <Empty>{low ? `Every product has more than ${LOW_STOCK} available.` : q ? `No product matches “${q}”.` : 'No products yet.'}</Empty>
         ) : (
@@ -170,20 +150,7 @@ export function InventoryList({ q, low }: { q: string; low: boolean }) {
             </tbody>
           </table>
         )}
-        {cursor && (
-          <button
-            type="button"
-            class="secondary more"
-            onClick={() =>
-              load(cursor).then(
-                (page) => (setProducts((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)),
-                setError,
-              )
-            }
-          >
-            Show more products
-          </button>
-        )}
+        <ShowMore list={list} label="Show more products" />
         <fieldset class="card supply-fields">
           <legend>Receive a supply</legend>
           <p class="muted small">Type the units received beside each product above (a new search starts again), then:</p>
@@ -235,8 +202,6 @@ const KIND_TEXT: Record<Movement['kind'], string> = {
 
 export function InventoryProduct({ id }: { id: string }) {
   const [product, setProduct] = useState<Product | null>(null)
-  const [movements, setMovements] = useState<Movement[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [delta, setDelta] = useState('')
   const [reason, setReason] = useState('')
@@ -245,11 +210,12 @@ export function InventoryProduct({ id }: { id: string }) {
   const [adjustError, setAdjustError] = useState<unknown>(null)
   const [done, setDone] = useState<string | null>(null)
   const [attempt, setAttempt] = useState(0)
+  const movements = usePaged((cursor) => api.movements(id, cursor), [id, attempt])
 
   useEffect(() => {
     let cancelled = false
-    Promise.all([api.adminProduct(id), api.movements(id)]).then(
-      ([p, page]) => !cancelled && (setProduct(p), setMovements(page.items), setCursor(page.nextCursor), setError(null)),
+    api.adminProduct(id).then(
+      (p) => !cancelled && (setProduct(p), setError(null)),
       (e) => !cancelled && setError(e),
     )
     return () => {
@@ -258,24 +224,8 @@ export function InventoryProduct({ id }: { id: string }) {
   }, [id, attempt])
 
   if (!product)
-    return error ? (
-      isNotFound(error) ? (
-        <NotFound title="Product not found">
-          <p>
-            No product has this address. <a href="#/admin/inventory">Back to the inventory</a>
-          </p>
-        </NotFound>
-      ) : (
-        <main>
-          <h1 tabIndex={-1}>Stock</h1>
-          <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
-        </main>
-      )
-    ) : (
-      <main aria-busy="true">
-        <h1 class="skeleton-text">Loading the stock…</h1>
-        <SkeletonRows count={4} height="3rem" label="Loading the stock…" />
-      </main>
+    return (
+      <PageLoading error={error} title="Stock" notFoundTitle="Product not found" onRetry={() => setAttempt((n) => n + 1)} notFound={<p>No product has this address. <a href="#/admin/inventory">Back to the inventory</a></p>} />
     )
 
   const deltaText = delta.trim().replace(/^\+/, '')
@@ -362,7 +312,8 @@ export function InventoryProduct({ id }: { id: string }) {
         </div>
       </form>
       <h2>Movements</h2>
-      {movements && movements.length === 0 ? (
+      <ErrorBox error={movements.error} onRetry={movements.reload} />
+      {movements.items && movements.items.length === 0 ? (
         <Empty>No movements yet.</Empty>
       ) : (
         <table class="movements">
@@ -377,7 +328,7 @@ export function InventoryProduct({ id }: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {(movements ?? []).map((m) => (
+            {(movements.items ?? []).map((m) => (
               <tr key={m.id} data-kind={m.kind}>
                 <td>{when(m.at)}</td>
                 <td>{KIND_TEXT[m.kind]}</td>
@@ -390,14 +341,7 @@ export function InventoryProduct({ id }: { id: string }) {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button
-          class="secondary more"
-          onClick={() => api.movements(id, cursor).then((page) => (setMovements((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)), setError)}
-        >
-          Show older movements
-        </button>
-      )}
+      <ShowMore list={movements} label="Show older movements" />
     </main>
   )
 }

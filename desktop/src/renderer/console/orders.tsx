@@ -10,7 +10,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order, OrderStatus, User } from '../../shared/api.ts'
 import { cancelReasonText } from '../../shared/reasons.ts'
 import { api } from '../api.ts'
-import { Confirm, Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, isNotFound, when } from '../ui.tsx'
+import { Confirm, Empty, ErrorBox, Money, PageLoading, SkeletonRows, StatusBadge, when } from '../ui.tsx'
 
 const FILTERS: [value: string, label: string][] = [
   ['PAID', 'To ship (paid)'],
@@ -44,7 +44,6 @@ export function OrderQueue({ status, number, tick }: { status: string; number: s
   const shownFor = useRef<string | null>(null)
   const validNumber = /^#?\d{1,15}$/.test(number.trim())
 
-  useEffect(() => setSearch(number), [number])
 
   useEffect(() => {
     let cancelled = false
@@ -207,24 +206,8 @@ export function AdminOrder({ id, tick }: { id: string; tick: number }) {
   }, [userId])
 
   if (!order)
-    return error ? (
-      isNotFound(error) ? (
-        <NotFound title="Order not found">
-          <p>
-            No order has this address. <a href="#/admin/orders">Back to the orders</a>
-          </p>
-        </NotFound>
-      ) : (
-        <main>
-          <h1 tabIndex={-1}>Order</h1>
-          <ErrorBox error={error} onRetry={() => (setError(null), api.order(id).then(setOrder, setError))} />
-        </main>
-      )
-    ) : (
-      <main aria-busy="true">
-        <h1 class="skeleton-text">Loading the order…</h1>
-        <SkeletonRows count={3} height="3rem" label="Loading the order…" />
-      </main>
+    return (
+      <PageLoading error={error} title="Order" notFoundTitle="Order not found" onRetry={() => (setError(null), api.order(id).then(setOrder, setError))} notFound={<p>No order has this address. <a href="#/admin/orders">Back to the orders</a></p>} />
     )
 
   const act = async (work: () => Promise<Order>, said: string) => {

@@ -9,7 +9,8 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { CreateProduct, Image, Product, UpdateProduct } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { minorDigits, parseAmount } from '../money.ts'
-import { Empty, ErrorBox, Money, NotFound, SkeletonRows, isNotFound, problemOf } from '../ui.tsx'
+import { Empty, ErrorBox, Money, PageLoading, SkeletonRows, problemOf } from '../ui.tsx'
+import { ShowMore, usePaged } from './paging.tsx'
 
 const go = (path: string) => (location.hash = path)
 const STATUSES: [value: string, label: string][] = [
@@ -19,25 +20,9 @@ const STATUSES: [value: string, label: string][] = [
 ]
 
 export function ProductList({ q, status }: { q: string; status: string }) {
-  const [products, setProducts] = useState<Product[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [error, setError] = useState<unknown>(null)
   const [search, setSearch] = useState(q)
-  const [attempt, setAttempt] = useState(0)
-  const list = (query: { cursor?: string } = {}) => api.adminProducts({ q: q || undefined, status: (status || 'all') as 'all', sort: q ? undefined : 'name', ...query })
-
-  useEffect(() => setSearch(q), [q])
-  useEffect(() => {
-    let cancelled = false
-    setProducts(null)
-    list().then(
-      (page) => !cancelled && (setProducts(page.items), setCursor(page.nextCursor), setError(null)),
-      (e) => !cancelled && setError(e),
-    )
-    return () => {
-      cancelled = true
-    }
-  }, [q, status, attempt])
+  const list = usePaged((cursor) => api.adminProducts({ q: q || undefined, status: (status || 'all') as 'all', sort: q ? undefined : 'name', cursor }), [q, status])
+  const products = list.items
 
   const address = (nextQ: string, nextStatus: string) => {
     const params = new URLSearchParams()
@@ -78,9 +63,9 @@ export function ProductList({ q, status }: { q: string; status: string }) {
           New product
         </a>
       </div>
-      <ErrorBox error={error} onRetry={() => setAttempt((n) => n + 1)} />
+      <ErrorBox error={list.error} onRetry={list.reload} />
       {products === null ? (
-        !error && <SkeletonRows count={5} height="3.5rem" label="Loading products…" />
+        !list.error && <SkeletonRows count={5} height="3.5rem" label="Loading products…" />
       ) : products.length === 0 ? (
         <Empty>{q ? `No product matches “${q}”.` : 'No products yet. Add the first with “New product”.'}</Empty>
       ) : (
@@ -123,19 +108,7 @@ export function ProductList({ q, status }: { q: string; status: string }) {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button
-          class="secondary more"
-          onClick={() =>
-            list({ cursor }).then(
-              (page) => (setProducts((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)),
-              setError,
-            )
-          }
-        >
-          Show more products
-        </button>
-      )}
+      <ShowMore list={list} label="Show more products" />
     </main>
   )
 }
@@ -185,24 +158,8 @@ export function ProductEditor({ id }: { id: string }) {
   }, [id])
 
   if (!creating && !product)
-    return loadError ? (
-      isNotFound(loadError) ? (
-        <NotFound title="Product not found">
-          <p>
-            No product has this address. <a href="#/admin/products">Back to the products</a>
-          </p>
-        </NotFound>
-      ) : (
-        <main>
-          <h1 tabIndex={-1}>Product</h1>
-          <ErrorBox error={loadError} onRetry={() => (setLoadError(null), api.adminProduct(id).then(fill, setLoadError))} />
-        </main>
-      )
-    ) : (
-      <main aria-busy="true">
-        <h1 class="skeleton-text">Loading the product…</h1>
-        <SkeletonRows count={4} height="3rem" label="Loading the product…" />
-      </main>
+    return (
+      <PageLoading error={loadError} title="Product" notFoundTitle="Product not found" onRetry={() => (setLoadError(null), api.adminProduct(id).then(fill, setLoadError))} notFound={<p>No product has this address. <a href="#/admin/products">Back to the products</a></p>} />
     )
 
   // What is wrong with each field, in words (checked before sending; the server checks again).
@@ -339,8 +296,10 @@ function Pictures({ product, onChange }: { product: Product; onChange: (images: 
   const input = useRef<HTMLInputElement>(null)
   const images = product.images
 
-  // Previews are object URLs: freed when they go.
-  useEffect(() => () => uploads.forEach((u) => URL.revokeObjectURL(u.preview)), [])
+  // Previews are object URLs: freed when they go, and those still shown when the page goes.
+  const shownUploads = useRef(uploads)
+  shownUploads.current = uploads
+  useEffect(() => () => shownUploads.current.forEach((u) => URL.revokeObjectURL(u.preview)), [])
 
   const add = async (files: File[]) => {
     setError(null)

@@ -3,11 +3,12 @@
  * Hide or Show again. A hidden review leaves the product's page and its rating within seconds;
  * showing it again brings both back. Both steps are idempotent on the server.
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import type { AdminReview } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { Stars } from '../screens/product.tsx'
 import { Empty, ErrorBox, SkeletonRows, when } from '../ui.tsx'
+import { ShowMore, usePaged } from './paging.tsx'
 
 const FILTERS: [value: string, label: string][] = [
   ['', 'All reviews'],
@@ -16,32 +17,19 @@ const FILTERS: [value: string, label: string][] = [
 ]
 
 export function ReviewModeration({ hidden }: { hidden: string }) {
-  const [reviews, setReviews] = useState<AdminReview[] | null>(null)
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const [attempt, setAttempt] = useState(0)
   const [busy, setBusy] = useState<string | null>(null)
   const [said, setSaid] = useState<string | null>(null)
+  const [error, setError] = useState<unknown>(null)
   const filter = hidden === 'true' ? true : hidden === 'false' ? false : undefined
-
-  useEffect(() => {
-    let cancelled = false
-    setReviews(null)
-    api.adminReviews({ hidden: filter }).then(
-      (page) => !cancelled && (setReviews(page.items), setCursor(page.nextCursor), setError(null)),
-      (e) => !cancelled && setError(e),
-    )
-    return () => {
-      cancelled = true
-    }
-  }, [hidden, attempt])
+  const list = usePaged((cursor) => api.adminReviews({ hidden: filter, cursor }), [hidden])
+  const reviews = list.items
 
   const toggle = async (review: AdminReview) => {
     setBusy(review.id)
     setError(null)
     try {
       const changed = await api.setReviewHidden(review.id, !review.hidden)
-      setReviews((list) => (list ?? []).map((r) => (r.id === changed.id ? changed : r)))
+      list.setItems((items) => (items ?? []).map((r) => (r.id === changed.id ? changed : r)))
       setSaid(changed.hidden ? `The review by ${changed.author.name} is hidden; the product's rating follows in a moment.` : `The review by ${changed.author.name} shows again.`)
     } catch (e) {
       setError(e)
@@ -68,9 +56,10 @@ export function ReviewModeration({ hidden }: { hidden: string }) {
       <p class="success" role="status">
         {said}
       </p>
-      <ErrorBox error={error} onRetry={reviews === null ? () => setAttempt((n) => n + 1) : undefined} />
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      <ErrorBox error={error} />
       {reviews === null ? (
-        !error && <SkeletonRows count={3} height="6rem" label="Loading reviews…" />
+        !list.error && <SkeletonRows count={3} height="6rem" label="Loading reviews…" />
       ) : reviews.length === 0 ? (
         <Empty>{filter === true ? 'No hidden reviews.' : 'No reviews yet.'}</Empty>
       ) : (
@@ -95,11 +84,7 @@ export function ReviewModeration({ hidden }: { hidden: string }) {
           ))}
         </ul>
       )}
-      {cursor && (
-        <button class="secondary more" onClick={() => api.adminReviews({ hidden: filter, cursor }).then((page) => (setReviews((l) => [...(l ?? []), ...page.items]), setCursor(page.nextCursor)), setError)}>
-          Show older reviews
-        </button>
-      )}
+      <ShowMore list={list} label="Show older reviews" />
     </main>
   )
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { Order } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { cancelReasonText } from '../../shared/reasons.ts'
-import { Confirm, Empty, ErrorBox, Money, NotFound, SkeletonRows, StatusBadge, day, isNotFound, when } from '../ui.tsx'
+import { Confirm, Empty, ErrorBox, Money, PageLoading, SkeletonRows, StatusBadge, day, when } from '../ui.tsx'
 
 export function OrdersScreen({ refreshKey }: { refreshKey: number }) {
   const [orders, setOrders] = useState<Order[] | null>(null)
@@ -89,24 +89,8 @@ export function OrderDetail({ id, refreshKey, back }: { id: string; refreshKey: 
     api.order(id).then(setOrder, setError)
   }, [id, refreshKey])
   if (!order)
-    return error ? (
-      isNotFound(error) ? (
-        <NotFound title="Order not found">
-          <p>
-            There is no such order among yours. <a href="#/orders">See your orders</a>
-          </p>
-        </NotFound>
-      ) : (
-        <main>
-          <h1 tabIndex={-1}>Order</h1>
-          <ErrorBox error={error} onRetry={() => (setError(null), api.order(id).then(setOrder, setError))} />
-        </main>
-      )
-    ) : (
-      <main aria-busy="true">
-        <h1 class="skeleton-text">Loading the order…</h1>
-        <SkeletonRows count={3} height="3rem" label="Loading the order…" />
-      </main>
+    return (
+      <PageLoading error={error} title="Order" notFoundTitle="Order not found" onRetry={() => (setError(null), api.order(id).then(setOrder, setError))} notFound={<p>There is no such order among yours. <a href="#/orders">See your orders</a></p>} />
     )
   const cancellable = order.status === 'NEW' || order.status === 'PAID'
   const returnable = order.status === 'DELIVERED'
