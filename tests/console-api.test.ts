@@ -123,6 +123,8 @@ describe('GET /api/admin/system', () => {
     expect(payments.deadLetters).toBe(1)
     expect(res.body.queues.find((q: { name: string }) => q.name === 'reviews').deadLetters).toBe(0)
     for (const q of res.body.queues) for (const field of ['waiting', 'active', 'delayed', 'failed']) expect(Number.isInteger(q[field])).toBe(true)
+    // Every queue has its worker connected (the system runs one of each).
+    for (const q of res.body.queues) expect({ queue: q.name, working: q.workers >= 1 }).toEqual({ queue: q.name, working: true })
     expect(res.body.processes).toEqual(
       expect.arrayContaining(['gateway', 'users', 'catalog', 'payments', 'orders', 'reviews'].map((name) => ({ name, ready: true, detail: null }))),
     )

@@ -534,6 +534,8 @@ export interface SystemStatus {
     delayed: number
     /** integer */
     failed: number
+    /** integer */
+    workers: number
     deadLetters: number | null
   }[]
   processes: {

@@ -160,6 +160,9 @@ export function Dashboard({ tick }: { tick: number }) {
                   <tr>
                     <th scope="col">Queue</th>
                     <th scope="col" class="num">
+                      Workers
+                    </th>
+                    <th scope="col" class="num">
                       Waiting
                     </th>
                     <th scope="col" class="num">
@@ -174,6 +177,7 @@ export function Dashboard({ tick }: { tick: number }) {
                   {system.queues.map((q) => (
                     <tr key={q.name} data-queue={q.name}>
                       <td>{q.name}</td>
+                      <td class={q.workers === 0 ? 'num warn' : 'num'}>{q.workers === 0 ? 'none' : q.workers}</td>
                       <td class="num">{q.waiting + q.delayed}</td>
                       <td class={q.failed > 0 ? 'num warn' : 'num'}>{q.failed}</td>
                       <td class={q.deadLetters !== 0 ? 'num warn' : 'num'}>{q.deadLetters ?? 'unknown'}</td>

@@ -1,7 +1,7 @@
 /**
  * The shop's health for the owner's console (`GET /api/admin/system`): each queue's jobs
- * (waiting, active, delayed, failed) with the messages its consumer dead-lettered, and which
- * processes answer ready. One call instead of the console knowing every service's address.
+ * (waiting, active, delayed, failed), the workers connected to it and the messages its consumer
+ * dead-lettered, and which processes answer ready. One call instead of the console knowing every service's address.
  */
 import { Queue } from 'bullmq'
 import { Elysia, t } from 'elysia'
@@ -23,6 +23,8 @@ export const SystemStatus = t.Object({
       active: t.Integer(),
       delayed: t.Integer(),
       failed: t.Integer(),
+      /** Workers connected to it now (BullMQ's named connections): 0 means nothing takes its jobs. */
+      workers: t.Integer(),
       /** Messages its consumer gave up on (`dead_letters`); null when that service did not answer. */
       deadLetters: t.Union([t.Integer(), t.Null()]),
     }),
@@ -93,8 +95,8 @@ export function systemRoutes(options: SystemOptions) {
           deadLetters(headers.authorization!),
           Promise.all(
             [...queues].map(async ([name, queue]) => {
-              const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children')
-              return { name, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 }
+              const [counts, workers] = await Promise.all([queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'), queue.getWorkersCount()])
+              return { name, workers, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 }
             }),
           ),
           Promise.all([
