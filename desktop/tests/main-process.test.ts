@@ -40,7 +40,7 @@ describe('window security settings', () => {
       setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn),
     }
     const opened: string[] = []
-    hardenWebContents(contents as never, APP_URL, async (url) => void opened.push(url))
+    hardenWebContents(contents as never, APP_URL, async (url) => void opened.push(url), () => 'http://localhost:8080')
     const navigate = (url: string) => {
       let prevented = false
       handlers['will-navigate']!({ preventDefault: () => (prevented = true) }, url)
@@ -52,7 +52,10 @@ describe('window security settings', () => {
     expect(openHandler!({ url: 'https://docs.example/help' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'http://insecure.example/' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' })
-    expect(opened).toEqual(['https://docs.example/help'])
+    // The shop server's own queue dashboard opens in the browser, over its http.
+    expect(openHandler!({ url: 'http://localhost:8080/admin/queues' })).toEqual({ action: 'deny' })
+    expect(openHandler!({ url: 'http://localhost:9999/admin/queues' })).toEqual({ action: 'deny' })
+    expect(opened).toEqual(['https://docs.example/help', 'http://localhost:8080/admin/queues'])
     let prevented = false
     handlers['will-attach-webview']!({ preventDefault: () => (prevented = true) }, '')
     expect(prevented).toBe(true)
@@ -80,9 +83,12 @@ describe('window security settings', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
   })
 
-  test('only https counts as a safe external link', () => {
+  test("only https links, and the shop server's own pages, count as safe external links", () => {
     expect(isSafeExternalUrl('https://example.com')).toBe(true)
     for (const url of ['http://example.com', 'file:///etc/passwd', 'smb://host/share', 'javascript:alert(1)', 'not a url']) expect(isSafeExternalUrl(url)).toBe(false)
+    // The shop server's own pages, on its own scheme, and no other http origin.
+    expect(isSafeExternalUrl('http://localhost:8080/admin/queues', 'http://localhost:8080')).toBe(true)
+    for (const url of ['http://localhost:8081/', 'http://evil.example/', 'file:///etc/passwd']) expect(isSafeExternalUrl(url, 'http://localhost:8080')).toBe(false)
   })
 
   test('the trusted sender is the app page itself', () => {

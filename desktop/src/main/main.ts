@@ -18,16 +18,20 @@ const APP_URL = pathToFileURL(RENDERER).toString()
 app.enableSandbox()
 if (!app.requestSingleInstanceLock()) app.quit()
 
+/** The shop server the app talks to: its own pages (the queue dashboard) may open in the browser. */
+let shopUrl: string | undefined
+
 app.whenReady().then(async () => {
   hardenSession(session.defaultSession)
   const dir = app.getPath('userData')
   const settings = settingsStore(dir)
   const client = new ShopClient({
     serverUrl: (await settings.load()).serverUrl,
-    saveServerUrl: (serverUrl) => settings.save({ serverUrl }),
+    saveServerUrl: (serverUrl) => ((shopUrl = serverUrl), settings.save({ serverUrl })),
     tokens: tokenStore(safeStorage, dir),
     pending: pendingStore(dir),
   })
+  shopUrl = await client.getServerUrl()
   registerIpc(
     ipcMain,
     client,
@@ -51,6 +55,6 @@ app.whenReady().then(async () => {
 })
 
 app.on('web-contents-created', (_event, contents) => {
-  hardenWebContents(contents, APP_URL, (url) => (isSafeExternalUrl(url) ? shell.openExternal(url) : Promise.resolve()))
+  hardenWebContents(contents, APP_URL, (url) => (isSafeExternalUrl(url, shopUrl) ? shell.openExternal(url) : Promise.resolve()), () => shopUrl)
 })
 app.on('window-all-closed', () => app.quit())

@@ -1,6 +1,7 @@
 /**
  * The window's security settings and guards: an isolated, sandboxed renderer without Node,
- * no navigation away from the app, no new windows (https links open in the browser), every
+ * no navigation away from the app, no new windows (https links and the shop server's own pages
+ * open in the browser), every
  * permission request denied, and IPC accepted only from the app's own page.
  */
 import type { Session, WebContents, WebFrameMain, WebPreferences } from 'electron'
@@ -24,10 +25,16 @@ export function webPreferences(preload: string): WebPreferences {
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-/** Only https links leave the app, and only to the system browser. */
-export function isSafeExternalUrl(url: string): boolean {
+/**
+ * Only https links leave the app, and only to the system browser; and the shop server's own pages
+ * (the queue dashboard, the API docs) on whatever scheme the app talks to it, since the owner
+ * chose that address (http://localhost:8080 on their own machine).
+ */
+export function isSafeExternalUrl(url: string, shopUrl?: string): boolean {
   try {
-    return new URL(url).protocol === 'https:'
+    const target = new URL(url)
+    if (target.protocol === 'https:') return true
+    return !!shopUrl && target.protocol === 'http:' && target.origin === new URL(shopUrl).origin
   } catch {
     return false
   }
@@ -45,14 +52,14 @@ export function isTrustedSender(frame: Pick<WebFrameMain, 'url'> | null | undefi
   }
 }
 
-export function hardenWebContents(contents: WebContents, appUrl: string, openExternal: (url: string) => Promise<void>): void {
+export function hardenWebContents(contents: WebContents, appUrl: string, openExternal: (url: string) => Promise<void>, shopUrl: () => string | undefined = () => undefined): void {
   contents.on('will-navigate', (event, url) => {
     if (url !== appUrl && !url.startsWith(`${appUrl}#`)) event.preventDefault()
   })
   contents.on('will-redirect', (event) => event.preventDefault())
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
-    if (isSafeExternalUrl(url)) void openExternal(url)
+    if (isSafeExternalUrl(url, shopUrl())) void openExternal(url)
     return { action: 'deny' }
   })
 }
