@@ -32,9 +32,9 @@ const prefix = uniqueName('lat')
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
 const url = new URL(TEST_DATABASE_URL)
 url.pathname = `/${dbName}`
-// A free port for every service's API (from the manifests): a running shop is never touched.
-const ports = Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(freePort())]))
-const base = (name: string) => `http://127.0.0.1:${ports[PROCESSES.find((p) => p.name === name)!.portEnv!]}`
+// A free port for every process (from the manifests): a running shop is never touched.
+const ports = Object.fromEntries(PROCESSES.map((p) => [p.portEnv, String(freePort())]))
+const base = (name: string) => `http://127.0.0.1:${ports[PROCESSES.find((p) => p.name === name)!.portEnv]}`
 const ADMIN = { email: 'bench-admin@shop.local', password: 'bench admin password' }
 
 async function json(method: string, target: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -35,8 +35,9 @@ const dbUrl = new URL(TEST_DATABASE_URL)
 dbUrl.pathname = `/${dbName}`
 const redisPort = freePort()
 const redisDir = mkdtempSync(join(tmpdir(), 'shop-chaos-redis-'))
-// Every service's API on a free port, and two of each worker: derived from the services' manifests.
-const ports = Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.service, freePort()])) as Record<string, number>
+// Every service's API on a free port, and two of each worker (their operations ports taken by the
+// system: 0): derived from the services' manifests.
+const ports = Object.fromEntries(PROCESSES.filter((p) => p.kind === 'api').map((p) => [p.service, freePort()])) as Record<string, number>
 const ADMIN = { email: 'chaos-admin@shop.local', password: 'chaos admin password' }
 const started = Date.now()
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
@@ -46,7 +47,7 @@ const env: Record<string, string> = {
   DATABASE_URL: dbUrl.toString(),
   REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   QUEUE_PREFIX: 'chaos',
-  ...Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(ports[p.service])])),
+  ...Object.fromEntries(PROCESSES.map((p) => [p.portEnv, p.kind === 'api' ? String(ports[p.service]) : '0'])),
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   ORDER_TIMEOUT_SECONDS: '20',
@@ -72,8 +73,8 @@ interface Managed {
 }
 
 const processes: Managed[] = [
-  ...PROCESSES.filter((p) => p.portEnv).map((p) => ({ name: p.name, entry: p.entry, port: ports[p.service] })),
-  ...PROCESSES.filter((p) => !p.portEnv).flatMap((p) => [1, 2].map((n) => ({ name: `${p.name}-${n}`, entry: p.entry }))),
+  ...PROCESSES.filter((p) => p.kind === 'api').map((p) => ({ name: p.name, entry: p.entry, port: ports[p.service] })),
+  ...PROCESSES.filter((p) => p.kind === 'worker').flatMap((p) => [1, 2].map((n) => ({ name: `${p.name}-${n}`, entry: p.entry }))),
 ]
 let redisProcess: ReturnType<typeof Bun.spawn> | undefined
 

@@ -1,10 +1,11 @@
 /**
  * Every process of the system, derived from the services' manifests (services.ts at the root): each
- * service's API (`src/main.ts`, polled at `/ready` before the system is announced) and, when it
- * declares one, its worker (`src/worker.ts`).
+ * service's API (`src/main.ts`) and, when it declares one, its worker (`src/worker.ts`, serving
+ * /health, /ready and /metrics on the service's port + 100); each polled at `/ready` before the
+ * system is announced.
  */
 import { SERVICES } from '../services.ts'
-import { urlEnv, type AnyManifest } from '@shop/shared/runtime/service'
+import { urlEnv, workerPortEnv, type AnyManifest } from '@shop/shared/runtime/service'
 
 export interface ProcessSpec {
   name: string
@@ -14,9 +15,11 @@ export interface ProcessSpec {
   what: string
   /** Path of the entry file, relative to the repository root. */
   entry: string
-  /** Environment variable of its port, and the default. */
-  portEnv?: string
-  defaultPort?: number
+  /** An API (serves the service's routes) or a worker (serves only /health, /ready, /metrics). */
+  kind: 'api' | 'worker'
+  /** Environment variable of its port, and the default (a worker's: the service's + 100). */
+  portEnv: string
+  defaultPort: number
   /** Variables for this process only. */
   env?: Record<string, string>
 }
@@ -24,8 +27,10 @@ export interface ProcessSpec {
 const MANIFESTS: AnyManifest[] = Object.values(SERVICES)
 
 export const PROCESSES: ProcessSpec[] = MANIFESTS.flatMap((m) => [
-  { name: m.name, service: m.name, what: m.what, entry: `services/${m.name}/src/main.ts`, portEnv: m.port.env, defaultPort: m.port.default, env: m.localEnv },
-  ...(m.worker ? [{ name: `${m.name}-worker`, service: m.name, what: `the ${m.name} worker`, entry: `services/${m.name}/src/worker.ts`, env: m.localEnv }] : []),
+  { name: m.name, service: m.name, kind: 'api' as const, what: m.what, entry: `services/${m.name}/src/main.ts`, portEnv: m.port.env, defaultPort: m.port.default, env: m.localEnv },
+  ...(m.worker
+    ? [{ name: `${m.name}-worker`, service: m.name, kind: 'worker' as const, what: `the ${m.name} worker`, entry: `services/${m.name}/src/worker.ts`, portEnv: workerPortEnv(m), defaultPort: m.port.default + 100, env: m.localEnv }]
+    : []),
 ])
 
 /**

@@ -188,11 +188,10 @@ async function main() {
 
   // A port another shop (or program) holds stops the start before anything runs: listening beside
   // it would split requests between two shops.
-  const taken = PROCESSES.filter((p) => p.portEnv)
-    .map((p) => ({ spec: p, port: Number(process.env[p.portEnv!] || p.defaultPort) }))
+  const taken = PROCESSES.map((p) => ({ spec: p, port: Number(process.env[p.portEnv] || p.defaultPort) }))
     .filter(({ port }) => !portFree(port, process.env.HOST || '0.0.0.0'))
   if (taken.length) {
-    for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.what, spec.portEnv!)}\n`)
+    for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.what, spec.portEnv)}\n`)
     process.stderr.write('Nothing was started.\n')
     process.exit(1)
   }
@@ -240,7 +239,7 @@ async function main() {
     })
   })
 
-  const withPorts = PROCESSES.filter((p) => p.portEnv).map((p) => ({ spec: p, port: Number(process.env[p.portEnv!] || p.defaultPort) }))
+  const withPorts = PROCESSES.map((p) => ({ spec: p, port: Number(process.env[p.portEnv] || p.defaultPort) }))
   const ready = await Promise.all(withPorts.map(({ spec, port }) => waitReady(spec, port)))
   if (stopping) return
   const notReady = withPorts.filter((_, i) => !ready[i]).map(({ spec }) => spec.name)
@@ -250,7 +249,7 @@ async function main() {
   say(`  web UI           ${gateway}/`)
   say(`  API docs         ${gateway}/swagger   (every service; each also at its own /swagger)`)
   say(`  queue dashboard  ${gateway}/admin/queues   (admins; set ADMIN_EMAIL and ADMIN_PASSWORD for one)`)
-  for (const { spec, port } of withPorts) if (spec.name !== 'gateway') say(`  ${spec.name.padEnd(16)} http://localhost:${port}`)
+  for (const { spec, port } of withPorts) if (spec.name !== 'gateway') say(`  ${spec.name.padEnd(16)} http://localhost:${port}${spec.kind === 'worker' ? '/metrics' : ''}`)
   say('press Ctrl-C to stop')
 }
 

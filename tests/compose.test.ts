@@ -57,16 +57,14 @@ describe('docker-compose.yml', () => {
     expect(service!.depends_on?.redis?.condition).toBe('service_healthy')
     if (name === 'gateway') {
       // The gateway starts when every service it routes to is ready.
-      for (const upstream of PROCESSES.filter((p) => p.defaultPort && p.name !== 'gateway'))
+      for (const upstream of PROCESSES.filter((p) => p.kind === 'api' && p.name !== 'gateway'))
         expect({ upstream: upstream.name, condition: service!.depends_on?.[upstream.name]?.condition }).toEqual({ upstream: upstream.name, condition: 'service_healthy' })
     } else expect(service!.depends_on?.postgres?.condition).toBe('service_healthy')
-    if (spec.defaultPort) {
-      expect(service!.ports).toContain(`${spec.defaultPort}:${spec.defaultPort}`)
-      expect(service!.healthcheck?.test.join(' ')).toContain(`:${spec.defaultPort}/ready`)
-    } else {
-      // A worker publishes no port, so `docker compose up --scale` can run several.
-      expect(service!.ports).toBeUndefined()
-    }
+    // Each process is healthy when its /ready answers (a worker's on its operations port).
+    expect(service!.healthcheck?.test.join(' ')).toContain(`:${spec.defaultPort}/ready`)
+    if (spec.kind === 'api') expect(service!.ports).toContain(`${spec.defaultPort}:${spec.defaultPort}`)
+    // A worker publishes no port, so `docker compose up --scale` can run several.
+    else expect(service!.ports).toBeUndefined()
   })
 
   test('the services reach Postgres and Redis by their compose names', () => {
@@ -78,7 +76,7 @@ describe('docker-compose.yml', () => {
   })
 
   test('every service URL in the environment names a compose service on its port', () => {
-    const ports = new Map(PROCESSES.filter((p) => p.defaultPort).map((p) => [p.name, p.defaultPort!]))
+    const ports = new Map(PROCESSES.map((p) => [p.name, p.defaultPort]))
     for (const [name, service] of Object.entries(compose.services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
         const match = /^https?:\/\/([a-z-]+):(\d+)$/.exec(String(value))
@@ -92,6 +90,8 @@ describe('docker-compose.yml', () => {
 describe('.env.example', () => {
   test('documents every variable the services read, and nothing they do not', () => {
     const read = configVars()
+    // The processes' ports, the workers' derived from their service's name (runtime/service.ts).
+    for (const p of PROCESSES) read.add(p.portEnv)
     // Per-service database URLs are optional overrides, described in a comment.
     const optional = new Set([...read].filter((n) => /^[A-Z]+_DATABASE_URL$/.test(n)))
     const missing = [...read].filter((n) => !exampleVars.has(n) && !optional.has(n) && n !== 'HOST')

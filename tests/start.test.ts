@@ -77,9 +77,9 @@ const jsonAt = (base: string) => async (method: string, path: string, body?: unk
   return { status: res.status, body: (await res.json()) as any }
 }
 
-/** Free ports for every process, so a running system on 8080-8084 is never touched. */
+/** Free ports for every process, so a running system on 8080-8085 and 8182-8185 is never touched. */
 function portEnv(): Record<string, string> {
-  return Object.fromEntries(PROCESSES.filter((p) => p.portEnv).map((p) => [p.portEnv!, String(freePort())]))
+  return Object.fromEntries(PROCESSES.map((p) => [p.portEnv, String(freePort())]))
 }
 
 describe('bun run start', () => {
@@ -103,6 +103,17 @@ describe('bun run start', () => {
       expect(text).toContain(`/admin/queues`)
 
       expect((await fetch(`${gateway}/ready`)).status).toBe(200)
+      // Every worker serves its operations: alive, ready (Postgres, Redis, its consumer), measured.
+      for (const worker of PROCESSES.filter((p) => p.kind === 'worker')) {
+        const base = `http://127.0.0.1:${ports[worker.portEnv]}`
+        expect({ worker: worker.name, health: (await jsonAt(base)('GET', '/health')).body }).toEqual({ worker: worker.name, health: { status: 'ok', service: worker.name } })
+        expect({ worker: worker.name, ready: (await jsonAt(base)('GET', '/ready')).body }).toEqual({
+          worker: worker.name,
+          ready: { status: 'ready', checks: { redis: 'up', worker: 'up', postgres: 'up' } },
+        })
+        const metrics = await (await fetch(`${base}/metrics`)).text()
+        expect(metrics).toContain(`process_cpu_seconds_total{service="${worker.name}"}`)
+      }
       const json = jsonAt(gateway)
       expect((await json('POST', '/api/auth/register', { email: 'start@example.com', password: 'correct horse battery', name: 'Start' })).status).toBe(201)
       const { accessToken } = (await json('POST', '/api/auth/login', { email: 'start@example.com', password: 'correct horse battery' })).body

@@ -114,6 +114,11 @@ export class Consumer<Q extends QueueName> {
     this.worker.on('failed', (job, error) => void this.onFailed(job, error))
   }
 
+  /** Resolves while the BullMQ worker is running (taking jobs); rejects otherwise. */
+  async ready(): Promise<void> {
+    if (!this.worker.isRunning()) throw new Error('not taking jobs')
+  }
+
   /** Starts taking jobs (returns at once; the worker runs in the background). */
   start(): void {
     void this.worker.run().catch((error) => this.options.log.error('worker stopped', { error: (error as Error).message }))

@@ -25,6 +25,8 @@ export function createServiceWorker<Q extends QueueName>(options: ConsumerOption
     queues,
     dispatcher,
     pruneInbox: () => consumer.pruneInbox(),
+    /** Resolves while the consumer takes jobs (the worker's `/ready`). */
+    ready: () => consumer.ready(),
     async start() {
       await relay.start()
       consumer.start()

@@ -6,8 +6,12 @@
  * (`runApi` / `runWorker` below), `bun run start`, the in-process system of the tests
  * (`startInProcess`, service-harness.ts), `bun run bench` and `bun run chaos`.
  */
+import { Elysia } from 'elysia'
 import type { Redis } from 'ioredis'
-import { connectSql, type Sql } from '../data/db.ts'
+import { errorPlugin } from '../http/errors.ts'
+import { observabilityPlugin } from '../http/observability.ts'
+import { pingRedis } from '../data/redis.ts'
+import { connectSql, pingSql, type Sql } from '../data/db.ts'
 import { announce, every, listenAlone, onShutdown, runMain, type ShutdownStep } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
 import { migrate, type MigrationSource } from '../data/migrate.ts'
@@ -54,6 +58,8 @@ export interface Worker {
   start(): Promise<void> | void
   stop(): Promise<unknown>
   pruneInbox(): Promise<number>
+  /** Resolves while the worker takes jobs; its process's `/ready` asks it besides Postgres and Redis. */
+  ready?(): Promise<void>
   /** What the "worker running" line says. */
   describe?: Record<string, unknown>
 }
@@ -82,6 +88,22 @@ export interface ServiceManifest<C extends BaseConfig = BaseConfig, P = unknown,
 export type AnyManifest = ServiceManifest<any, any, any, any>
 
 export const urlEnv = (manifest: { name: string }) => `${manifest.name.toUpperCase()}_URL`
+
+/** The variable of a worker's operations port (`/health`, `/ready`, `/metrics`): `ORDERS_WORKER_PORT`. */
+export const workerPortEnv = (manifest: { name: string }) => `${manifest.name.toUpperCase()}_WORKER_PORT`
+
+/**
+ * Where a service's worker serves `/health`, `/ready` and `/metrics`: `<NAME>_WORKER_PORT`, by
+ * default the service's port + 100 (orders-worker 8182). 0 takes any free port (several workers of
+ * one service on one machine).
+ */
+export function workerPort(manifest: { name: string; port: { default: number } }, env: Env = process.env): number {
+  const name = workerPortEnv(manifest)
+  const value = env[name]
+  if (value === undefined || value === '') return manifest.port.default + 100
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`Invalid configuration:\n  - ${name} must be a port number from 0 to 65535 (got ${JSON.stringify(value)})`)
+  return Number(value)
+}
 
 /** Opens what a runtime needs; `close()` runs the registered stops, then closes Postgres and Redis. */
 export function openRuntime<C extends BaseConfig>(options: {
@@ -169,10 +191,23 @@ export function runWorker<C extends BaseConfig>(manifest: ServiceManifest<C, unk
   return runMain(name, async () => {
     if (!manifest.worker) throw new Error(`${manifest.name} declares no worker`)
     const rt = await openProcess(manifest, name)
+    const startedAt = performance.now()
+    const port = workerPort(manifest)
     const worker = manifest.worker(rt)
     await worker.start()
     rt.every('inbox pruned', 3600_000, () => worker.pruneInbox())
-    onShutdown(rt.log, rt.steps([{ name: 'worker', run: () => worker.stop() }]), 15_000)
+    // Its operations: /health, /ready (Postgres, Redis, the consumer taking jobs), /metrics.
+    const host = rt.config.HOST ?? '0.0.0.0'
+    const checks: Record<string, () => Promise<void>> = { redis: () => pingRedis(rt.redis), worker: () => worker.ready?.() ?? Promise.resolve() }
+    if (rt.schema) checks.postgres = () => pingSql(rt.sql)
+    const app = listenAlone(new Elysia({ name: `${name}.operations` }).use(errorPlugin(rt.log)).use(observabilityPlugin({ service: name, log: rt.log, checks })), {
+      port,
+      hostname: host,
+      what: `the ${manifest.name} worker`,
+      portEnv: workerPortEnv(manifest),
+    })
+    onShutdown(rt.log, rt.steps([{ name: 'worker', run: () => worker.stop() }, { name: 'operations server', run: () => app.stop(true) }]), 15_000)
+    announce(rt.log, app.server, host, startedAt)
     rt.log.info('worker running', worker.describe ?? {})
   })
 }
