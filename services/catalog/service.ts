@@ -1,6 +1,8 @@
 /** The catalog service: products, their stock and its ledger; its worker settles reservations as orders end. */
 import { usersTokenVerifier } from '@shop/shared/http/auth'
 import { IdempotencyStore } from '@shop/shared/http/idempotency'
+import { Queues } from '@shop/shared/messaging/queue'
+import { workerGauges } from '@shop/shared/messaging/service-worker'
 import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
@@ -28,16 +30,21 @@ export const catalog = defineService({
       verifier: usersTokenVerifier(rt.config),
       idempotency,
       internalToken: rt.config.INTERNAL_TOKEN,
+      registry: rt.metrics,
     })
     return { app }
   },
   worker: (rt) => {
-    const consumer = createCatalogConsumer({ sql: rt.sql, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log })
+    const consumer = createCatalogConsumer({ sql: rt.sql, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log, registry: rt.metrics })
+    // Its queue's jobs and its dead letters on its /metrics (catalog has no outbox).
+    const queues = new Queues(rt.redis, rt.queuePrefix)
+    workerGauges(rt.metrics, rt.sql, queues, 'catalog', { outbox: false })
     return {
       consumer,
       start: () => consumer.start(),
-      stop: () => consumer.close(10_000),
+      stop: () => consumer.close(10_000).finally(() => queues.close(3000)),
       pruneInbox: () => consumer.pruneInbox(),
+      ready: () => consumer.ready(),
       describe: { queue: 'catalog' },
     }
   },

@@ -30,7 +30,7 @@ export const orders = defineService({
     const producer = producerConnection(rt.redisUrl)
     const queues = new Queues(producer, rt.queuePrefix)
     rt.onStop('queues', () => queues.close(3000).then(() => producer.disconnect()))
-    const dispatcher = new OutboxDispatcher({ sql, queues, log })
+    const dispatcher = new OutboxDispatcher({ sql, queues, log, registry: rt.metrics })
     rt.onStop('outbox dispatcher', () => dispatcher.stop())
     const app = createApp({
       sql,
@@ -44,6 +44,7 @@ export const orders = defineService({
       heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
       dispatcher,
       returnWindowDays: config.RETURN_WINDOW_DAYS,
+      registry: rt.metrics,
     })
     // SSE streams are long-lived: Bun would close a connection idle for its default 10 s.
     return { app, hub, idleTimeoutSeconds: Math.min(255, config.SSE_HEARTBEAT_SECONDS * 4) }
@@ -62,6 +63,7 @@ export const orders = defineService({
       reaskSeconds: config.PAYMENT_REASK_SECONDS,
       reaskMaxSeconds: config.PAYMENT_REASK_MAX_SECONDS,
       concurrency: config.ORDERS_WORKER_CONCURRENCY,
+      registry: rt.metrics,
     })
     return { ...worker, describe: { queue: 'orders' } }
   },

@@ -25,12 +25,13 @@ export const payments = defineService({
       idempotency,
       maxDeposit: rt.config.MAX_DEPOSIT,
       currencies: rt.config.currencies,
+      registry: rt.metrics,
     })
     return { app }
   },
   worker: (rt) => {
     const concurrency = rt.config.PAYMENTS_WORKER_CONCURRENCY
-    const worker = createPaymentsWorker({ sql: rt.sql, schema: rt.schema, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log, concurrency })
+    const worker = createPaymentsWorker({ sql: rt.sql, schema: rt.schema, redisUrl: rt.redisUrl, prefix: rt.queuePrefix, log: rt.log, concurrency, registry: rt.metrics })
     return { ...worker, describe: { queue: 'payments', concurrency } }
   },
 })

@@ -21,7 +21,7 @@ export const reviews = defineService({
     const producer = producerConnection(rt.redisUrl)
     const queues = new Queues(producer, rt.queuePrefix)
     rt.onStop('queues', () => queues.close(3000).then(() => producer.disconnect()))
-    const dispatcher = new OutboxDispatcher({ sql: rt.sql, queues, log: rt.log })
+    const dispatcher = new OutboxDispatcher({ sql: rt.sql, queues, log: rt.log, registry: rt.metrics })
     rt.onStop('outbox dispatcher', () => dispatcher.stop())
     const app = createApp({
       sql: rt.sql,
@@ -30,6 +30,7 @@ export const reviews = defineService({
       verifier: usersTokenVerifier(rt.config),
       catalog: createCatalogClient({ baseUrl: rt.config.CATALOG_URL }),
       dispatcher,
+      registry: rt.metrics,
     })
     return { app }
   },
@@ -38,6 +39,7 @@ export const reviews = defineService({
     const worker = createReviewsWorker({
       sql: rt.sql,
       schema: rt.schema,
+      registry: rt.metrics,
       redisUrl: rt.redisUrl,
       prefix: rt.queuePrefix,
       log: rt.log,

@@ -1,5 +1,6 @@
 import { authPlugin, serviceAuthPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
+import { gaugeOf, type Registry } from '@shop/shared/runtime/metrics'
 import { idempotencyPlugin, type IdempotencyStore } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
@@ -15,6 +16,8 @@ import { reservationRoutes } from './modules/reservations/routes.ts'
 import { createReservationsService } from './modules/reservations/service.ts'
 
 export interface CatalogDeps {
+  /** The process's Prometheus registry: its /metrics, business metrics included. */
+  registry?: Registry
   sql: Sql
   redis: Redis
   log: Logger
@@ -24,13 +27,23 @@ export interface CatalogDeps {
 }
 
 /** Builds the catalog API: no listen(), no globals. */
+/** Products a customer can barely order (at most 5 available), for the low-stock alert. */
+function lowStockGauge(registry: Registry, sql: Sql) {
+  gaugeOf(registry, 'shop_low_stock_products', 'Active products with at most 5 available (stock less reserved)', [], async (g) => {
+    const [row] = await sql<{ count: number }[]>`select count(*)::int as count from products where active and stock - reserved <= 5`
+    g.set(row!.count)
+  })
+}
+
 export function createApp(deps: CatalogDeps) {
   const auth = authPlugin(deps.verifier)
+  if (deps.registry) lowStockGauge(deps.registry, deps.sql)
   return createServiceApp({
     service: 'catalog',
     title: 'Shop catalog service',
     description:
       'Products, their images, categories, full-text search, stock and its ledger (supplies, adjustments, movements), and the stock reservations of the order saga.',
+    registry: deps.registry,
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })

@@ -4,6 +4,7 @@
  * through the shared inbox, and `review.changed` (the product's rating). Catalog emits no events.
  */
 import { Consumer, type ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import type { Sql } from '@shop/shared/data/db'
 import type { EventEnvelope } from '@shop/shared/domain/contracts'
 import type { Logger } from '@shop/shared/runtime/logger'
@@ -14,6 +15,8 @@ import { reviewChanged } from './jobs/review-changed.ts'
 import { lockProductsOf } from './modules/reservations/repository.ts'
 
 export interface CatalogWorkerDeps {
+  /** The process's Prometheus registry (business metrics). */
+  registry?: Registry
   sql: Sql
   redisUrl: string
   prefix: string
@@ -27,6 +30,7 @@ const orderIdOf = (event: EventEnvelope): string | undefined => (event.payload a
 
 export function createCatalogConsumer(deps: CatalogWorkerDeps) {
   return new Consumer({
+    registry: deps.registry,
     queue: 'catalog',
     sql: deps.sql,
     redisUrl: deps.redisUrl,

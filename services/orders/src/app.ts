@@ -1,5 +1,6 @@
 import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
@@ -15,6 +16,8 @@ import { statsRoutes } from './modules/stats/routes.ts'
 import { createStatsService } from './modules/stats/service.ts'
 
 export interface OrdersAppDeps {
+  /** The process's Prometheus registry: its /metrics, business metrics included. */
+  registry?: Registry
   sql: Sql
   schema: string
   redis: Redis
@@ -32,11 +35,12 @@ export interface OrdersAppDeps {
 /** Builds the orders API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: OrdersAppDeps) {
   const auth = authPlugin(deps.verifier)
-  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher, returnWindowDays: deps.returnWindowDays })
+  const orders = createOrdersService({ sql: deps.sql, schema: deps.schema, log: deps.log, catalog: deps.catalog, dispatcher: deps.dispatcher, returnWindowDays: deps.returnWindowDays, registry: deps.registry })
   return createServiceApp({
     service: 'orders',
     title: 'Shop orders service',
     description: 'Orders, their status history and the live status stream (SSE).',
+    registry: deps.registry,
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })

@@ -16,6 +16,7 @@
  * while; it never holds the others back.
  */
 import type { Sql } from '@shop/shared/data/db'
+import type { Counter } from '@shop/shared/runtime/metrics'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CatalogClient } from './catalog-client.ts'
@@ -56,6 +57,8 @@ export interface ReconcilerDeps {
   reaskMaxSeconds: number
   dispatcher: OutboxDispatcher
   quarantine: Quarantine
+  /** What it did, by action ('timeout', 'asking payments again'...) and outcome (the process's registry). */
+  actions?: Counter<'action' | 'outcome'>
 }
 
 /** The most rows of each kind one pass takes. */
@@ -66,8 +69,12 @@ async function eachIsolated(deps: ReconcilerDeps, what: string, ids: string[], w
   let counted = 0
   for (const id of ids) {
     try {
-      if (await work(id)) counted++
+      if (await work(id)) {
+        counted++
+        deps.actions?.inc({ action: what, outcome: 'done' })
+      }
     } catch (error) {
+      deps.actions?.inc({ action: what, outcome: 'failed' })
       deps.quarantine.add(id)
       deps.log.error(`reconciler: ${what} failed; left out of the next passes for a while`, { orderId: id, error: (error as Error).message })
     }

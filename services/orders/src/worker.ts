@@ -10,11 +10,15 @@ import type { Sql } from '@shop/shared/data/db'
 import { every } from '@shop/shared/runtime/lifecycle'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
+import { counterOf } from '@shop/shared/runtime/metrics'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
 import { Quarantine, reconcile } from './reconciler.ts'
 
 export interface OrdersWorkerDeps {
+  /** The process's Prometheus registry (business metrics). */
+  registry?: Registry
   sql: Sql
   schema: string
   redisUrl: string
@@ -33,6 +37,7 @@ export interface OrdersWorkerDeps {
 export function createOrdersWorker(deps: OrdersWorkerDeps) {
   const handlerDeps = { schema: deps.schema, log: deps.log }
   const worker = createServiceWorker({
+    registry: deps.registry,
     queue: 'orders',
     schema: deps.schema,
     sql: deps.sql,
@@ -63,6 +68,7 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     reaskMaxSeconds: deps.reaskMaxSeconds ?? 60,
     dispatcher: worker.dispatcher,
     quarantine: new Quarantine(),
+    actions: deps.registry && counterOf(deps.registry, 'shop_reconciler_actions_total', "The orders reconciler's actions, by action and outcome", ['action', 'outcome']),
   }
   let reconciler: ReturnType<typeof every> | undefined
   // One pass at a time: a slow pass (the catalog down, a backlog) is not overlapped by the next.

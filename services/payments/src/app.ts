@@ -1,5 +1,6 @@
 import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import { IdempotencyStore, idempotencyPlugin } from '@shop/shared/http/idempotency'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
@@ -9,6 +10,8 @@ import { adminWalletRoutes, walletRoutes } from './modules/wallets/routes.ts'
 import { createWalletsService } from './modules/wallets/service.ts'
 
 export interface PaymentsDeps {
+  /** The process's Prometheus registry: its /metrics, business metrics included. */
+  registry?: Registry
   sql: Sql
   redis: Redis
   log: Logger
@@ -26,6 +29,7 @@ export function createApp(deps: PaymentsDeps) {
     service: 'payments',
     title: 'Shop payments service',
     description: 'Wallets, the append-only ledger, deposits; payments and refunds are taken by the worker from the queue.',
+    registry: deps.registry,
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })

@@ -5,6 +5,7 @@
  * Several can run at once: jobs are taken by one worker each, outbox rows by one relay each.
  */
 import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
@@ -13,6 +14,8 @@ import { refundRequested } from './jobs/refund-requested.ts'
 import { voidRequested } from './jobs/void-requested.ts'
 
 export interface WorkerDeps {
+  /** The process's Prometheus registry (business metrics). */
+  registry?: Registry
   sql: Sql
   schema: string
   redisUrl: string
@@ -29,6 +32,7 @@ export interface WorkerDeps {
 export function createPaymentsWorker(deps: WorkerDeps) {
   const processing = { schema: deps.schema, log: deps.log }
   return createServiceWorker({
+    registry: deps.registry,
     queue: 'payments',
     schema: deps.schema,
     sql: deps.sql,

@@ -1,5 +1,6 @@
 import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
 import { pingSql, type Sql } from '@shop/shared/data/db'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
 import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
@@ -10,6 +11,8 @@ import { adminReviewRoutes, reviewRoutes } from './modules/reviews/routes.ts'
 import { createReviewsService } from './modules/reviews/service.ts'
 
 export interface ReviewsAppDeps {
+  /** The process's Prometheus registry: its /metrics, business metrics included. */
+  registry?: Registry
   sql: Sql
   redis: Redis
   log: Logger
@@ -27,6 +30,7 @@ export function createApp(deps: ReviewsAppDeps) {
     title: 'Shop reviews service',
     description:
       "Verified-purchase reviews: only a customer whose order holding the product was delivered (and not returned) may review it, once. Public lists and rating summaries; moderation; the catalog keeps each product's rating from this service's review.changed events.",
+    registry: deps.registry,
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })

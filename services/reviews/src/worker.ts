@@ -5,6 +5,7 @@
  * while later (`resendRatings`).
  */
 import type { ConsumerOptions } from '@shop/shared/messaging/consumer'
+import type { Registry } from '@shop/shared/runtime/metrics'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
@@ -13,6 +14,8 @@ import { resendRatings } from './modules/reviews/service.ts'
 import { orderDelivered, orderReturned } from './jobs/purchases.ts'
 
 export interface ReviewsWorkerDeps {
+  /** The process's Prometheus registry (business metrics). */
+  registry?: Registry
   sql: Sql
   schema: string
   redisUrl: string
@@ -26,6 +29,7 @@ export interface ReviewsWorkerDeps {
 
 export function createReviewsWorker(deps: ReviewsWorkerDeps) {
   const worker = createServiceWorker({
+    registry: deps.registry,
     queue: 'reviews',
     schema: deps.schema,
     sql: deps.sql,

@@ -6,10 +6,11 @@
  * `dead_letters`. Batch jobs, many events in one transaction: consumer-batch.ts.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
-import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Counter, Histogram, Registry } from 'prom-client'
 import { BATCH_JOB, type EventEnvelope, type EventName, type EventsFor, type QueueName } from '../domain/contracts.ts'
 import type { Sql, Tx } from '../data/db.ts'
 import type { Logger } from '../runtime/logger.ts'
+import { counterOf, histogramOf } from '../runtime/metrics.ts'
 import { BatchJobs } from './consumer-batch.ts'
 import { parseEnvelope } from './envelope.ts'
 import type { OutboxDispatcher } from './outbox-dispatcher.ts'
@@ -79,19 +80,8 @@ export class Consumer<Q extends QueueName> {
     const { queue, log } = options
     const accepted = Object.keys(options.handlers)
     if (options.registry) {
-      this.handled = new Counter({
-        name: 'events_handled_total',
-        help: 'Events handled by this consumer, by outcome (processed, duplicate, failed)',
-        labelNames: ['event', 'outcome'] as const,
-        registers: [options.registry],
-      })
-      this.duration = new Histogram({
-        name: 'event_handle_duration_seconds',
-        help: 'Time to handle one event, transaction included',
-        labelNames: ['event'] as const,
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-        registers: [options.registry],
-      })
+      this.handled = counterOf(options.registry, 'events_handled_total', 'Events handled by this consumer, by outcome (processed, duplicate, failed)', ['event', 'outcome'])
+      this.duration = histogramOf(options.registry, 'event_handle_duration_seconds', 'Time to handle one event, transaction included', ['event'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
     }
     this.batches = new BatchJobs(options, {
       duration: this.duration,

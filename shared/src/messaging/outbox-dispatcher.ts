@@ -8,6 +8,14 @@ import type { Logger } from '../runtime/logger.ts'
 import { dispatched, type OutboxEvent } from './outbox.ts'
 import { addToQueues } from './outbox-jobs.ts'
 import type { Queues } from './queue.ts'
+import type { Counter, Registry } from 'prom-client'
+import { counterOf } from '../runtime/metrics.ts'
+
+/** An event's `reason` (a decline's, a cancellation's), or '' (a label is never missing). */
+function reasonOf(payload: unknown): string {
+  const reason = (payload as { reason?: unknown } | null)?.reason
+  return typeof reason === 'string' && reason.length <= 64 ? reason : ''
+}
 
 export interface DispatcherOptions {
   sql: Sql
@@ -26,6 +34,8 @@ export interface DispatcherOptions {
   relaxedDelayMs?: number
   /** Bound on one BullMQ add. */
   publishTimeoutMs?: number
+  /** The process's registry: committed events are counted there (`shop_events_committed_total`). */
+  registry?: Registry
 }
 
 /**
@@ -53,7 +63,11 @@ export class OutboxDispatcher {
   /** Events added to BullMQ by this dispatcher. */
   sent = 0
 
+  private readonly committed: Counter<'event' | 'reason'> | undefined
+
   constructor(private readonly options: DispatcherOptions) {
+    if (options.registry)
+      this.committed = counterOf(options.registry, 'shop_events_committed_total', 'Domain events committed by this process (outbox rows of its transactions), by event and reason', ['event', 'reason'])
     this.busyIntervalMs = options.busyIntervalMs ?? 5
     this.markIntervalMs = options.markIntervalMs ?? 100
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000
@@ -79,6 +93,10 @@ export class OutboxDispatcher {
   /** Events of a committed write, to be added now (or with the others of this busy interval). */
   send(events: OutboxEvent[]): void {
     if (events.length === 0) return
+    // Counted once committed (every caller sends after its commit; a rolled-back or retried
+    // attempt sends nothing): the business metrics (payments asked for, decided by outcome and
+    // reason, refunds, cancellations by reason...).
+    for (const event of events) this.committed?.inc({ event: event.name, reason: reasonOf(event.payload) })
     if (this.stopped) {
       // Left to the relays once their grace period is over.
       this.options.log.warn('outbox dispatcher stopped; events left to the relay', { count: events.length })

@@ -8,6 +8,7 @@
  */
 import { Elysia } from 'elysia'
 import type { Redis } from 'ioredis'
+import { Registry } from 'prom-client'
 import { errorPlugin } from '../http/errors.ts'
 import { observabilityPlugin } from '../http/observability.ts'
 import { pingRedis } from '../data/redis.ts'
@@ -42,6 +43,8 @@ export interface Runtime<C extends BaseConfig> {
   readonly redis: Redis
   redisUrl: string
   queuePrefix: string
+  /** The process's Prometheus registry: its `/metrics` (HTTP, process and business metrics). */
+  metrics: Registry
   /** Runs when the process stops, after the HTTP server: in reverse order of registration. */
   onStop(name: string, run: () => unknown): void
   /** Runs `task` every `intervalMs` until the process stops; the count it returns is logged. */
@@ -134,6 +137,7 @@ export function openRuntime<C extends BaseConfig>(options: {
     },
     redisUrl: options.redisUrl,
     queuePrefix: options.queuePrefix,
+    metrics: new Registry(),
     onStop: (name: string, run: () => unknown) => void stops.unshift({ name, run }),
     every: (name: string, intervalMs: number, task: () => Promise<number>) => void timers.push(every(options.log, name, intervalMs, task)),
     /** Timers, then `first` (the server, the worker), the registered stops (last registered first), Postgres and Redis. */
@@ -200,7 +204,7 @@ export function runWorker<C extends BaseConfig>(manifest: ServiceManifest<C, unk
     const host = rt.config.HOST ?? '0.0.0.0'
     const checks: Record<string, () => Promise<void>> = { redis: () => pingRedis(rt.redis), worker: () => worker.ready?.() ?? Promise.resolve() }
     if (rt.schema) checks.postgres = () => pingSql(rt.sql)
-    const app = listenAlone(new Elysia({ name: `${name}.operations` }).use(errorPlugin(rt.log)).use(observabilityPlugin({ service: name, log: rt.log, checks })), {
+    const app = listenAlone(new Elysia({ name: `${name}.operations` }).use(errorPlugin(rt.log)).use(observabilityPlugin({ service: name, log: rt.log, checks, registry: rt.metrics })), {
       port,
       hostname: host,
       what: `the ${manifest.name} worker`,

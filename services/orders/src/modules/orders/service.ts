@@ -8,6 +8,7 @@
  * the history entries and outgoing events are written in the same transaction.
  */
 import { createHash } from 'node:crypto'
+import { counterOf, type Registry } from '@shop/shared/runtime/metrics'
 import type { AuthUser } from '@shop/shared/http/auth'
 import type { Sql, Tx } from '@shop/shared/data/db'
 import { AppError, ConflictError, NotFoundError, UnprocessableError, ValidationFailedError } from '@shop/shared/http/errors'
@@ -31,6 +32,8 @@ export interface OrdersDeps {
   returnWindowDays: number
   /** Sends the events of committed order changes to BullMQ at once (the relay is the fallback). */
   dispatcher: OutboxDispatcher
+  /** The process's registry: orders created are counted there. */
+  registry?: Registry
 }
 
 /** A UUID (version 8) derived from the user and their Idempotency-Key. */
@@ -190,6 +193,7 @@ export async function askAgain(tx: Tx, orderId: string, backoff: { firstSeconds:
 
 export function createOrdersService(deps: OrdersDeps) {
   const { sql, log, catalog } = deps
+  const createdCount = deps.registry && counterOf(deps.registry, 'shop_orders_created_total', 'Orders created (committed) by this process, by currency', ['currency'])
 
   /**
    * An answer read in one snapshot: the order row, its items and its history are separate reads,
@@ -327,6 +331,7 @@ export function createOrdersService(deps: OrdersDeps) {
       // A concurrent twin with the same key wrote it first: answer with what it wrote.
       if (!created) return { order: await one(orderId), recorded: false }
       deps.dispatcher.send(created.events)
+      createdCount?.inc({ currency: reservation.currency })
       log.info('order created', { orderId, userId: user.id, total: reservation.total, currency: reservation.currency })
       return { order: answer(created.row), recorded: true }
     },
