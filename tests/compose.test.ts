@@ -4,12 +4,14 @@
  * start order, and .env.example documents exactly the variables the services read.
  */
 import { describe, expect, test } from 'bun:test'
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PROCESSES } from '../scripts/processes.ts'
 
 const ROOT = join(import.meta.dir, '..')
 type ComposeService = {
+  profiles?: string[]
+  image?: string
   command?: string[]
   ports?: string[]
   healthcheck?: { test: string[] }
@@ -84,6 +86,34 @@ describe('docker-compose.yml', () => {
         expect({ in: name, key, target: match[1], port: Number(match[2]) }).toEqual({ in: name, key, target: match[1], port: ports.get(match[1]!)! })
       }
     }
+  })
+})
+
+describe('the observability profile', () => {
+  const OBSERVABILITY = ['prometheus', 'grafana', 'jaeger']
+
+  test('Prometheus, Grafana and Jaeger run only with --profile observability, pinned, on loopback, from files that exist', () => {
+    for (const name of OBSERVABILITY) {
+      const service = compose.services[name]!
+      expect({ name, profiles: service.profiles }).toEqual({ name, profiles: ['observability'] })
+      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/:v?\d+\.\d+\.\d+$/) })
+      for (const port of service.ports ?? []) expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^127\.0\.0\.1:/) })
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!
+        if (source.startsWith('./')) expect({ name, source, exists: existsSync(join(ROOT, source)) }).toEqual({ name, source, exists: true })
+        else expect(Object.keys(compose.volumes)).toContain(source)
+      }
+    }
+    // Every other service runs whatever the profile.
+    for (const [name, service] of Object.entries(compose.services)) if (!OBSERVABILITY.includes(name)) expect({ name, profiles: service.profiles }).toEqual({ name, profiles: undefined })
+  })
+
+  test("Prometheus scrapes every process by its compose name and port, and Grafana's data source is that Prometheus", () => {
+    const config = Bun.YAML.parse(readFileSync(join(ROOT, 'deploy/observability/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] }
+    const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort()
+    expect(targets).toEqual(PROCESSES.map((p) => `${p.name}:${p.defaultPort}`).sort())
+    const datasource = readFileSync(join(ROOT, 'deploy/observability/grafana/provisioning/datasources/prometheus.yml'), 'utf8')
+    expect(datasource).toContain('url: http://prometheus:9090')
   })
 })
 

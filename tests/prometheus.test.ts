@@ -107,6 +107,17 @@ describe('Prometheus scraping a running shop', () => {
     expect((await query('sum(http_requests_total{service="orders",route="/api/orders"})'))[0]?.value).toBeGreaterThanOrEqual(2)
   }, 60_000)
 
+  test('the Grafana dashboard queries only metrics the processes export', async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/observability/grafana/dashboards/shop.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] }
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:shop|http|process|events?)_[a-z0-9_]+)\b/g)].map((m) => m[1]!))))
+    expect(used.size).toBeGreaterThan(10)
+    const names = ((await (await fetch(`${api}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data
+    expect([...used].filter((name) => !names.includes(name)).sort()).toEqual([])
+    // The issue's panels are there.
+    const titles = dashboard.panels.map((p) => p.title).join(' | ')
+    for (const what of ['Orders per second', 'paid vs declined', 'Queue depth', 'Outbox lag', 'HTTP p99 by route', 'CPU per process', 'Memory per process']) expect(titles).toContain(what)
+  })
+
   test('the shop rules are loaded, and DeadLetters fires when a message is dead-lettered', async () => {
     const rules = (await (await fetch(`${api}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } }
     const loaded = rules.data.groups.flatMap((g) => g.rules)

@@ -61,11 +61,14 @@ export interface ReconcilerDeps {
   actions?: Counter<'action' | 'outcome'>
 }
 
+/** What a pass may do to an order (the `action` label of shop_reconciler_actions_total). */
+export const RECONCILER_ACTIONS = ['timeout', 'asking payments again', 'intent release', 'stock settlement', 'stock give-back'] as const
+
 /** The most rows of each kind one pass takes. */
 const BATCH = 200
 
 /** Runs `work` for each id; a failure is logged and quarantined. Returns how many `work` counted. */
-async function eachIsolated(deps: ReconcilerDeps, what: string, ids: string[], work: (id: string) => Promise<boolean>): Promise<number> {
+async function eachIsolated(deps: ReconcilerDeps, what: (typeof RECONCILER_ACTIONS)[number], ids: string[], work: (id: string) => Promise<boolean>): Promise<number> {
   let counted = 0
   for (const id of ids) {
     try {

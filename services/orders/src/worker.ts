@@ -14,7 +14,14 @@ import { counterOf } from '@shop/shared/runtime/metrics'
 import type { Registry } from '@shop/shared/runtime/metrics'
 import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
-import { Quarantine, reconcile } from './reconciler.ts'
+import { Quarantine, RECONCILER_ACTIONS, reconcile } from './reconciler.ts'
+
+/** The reconciler's actions by kind and outcome, each at 0 from the start (so dashboards find the series). */
+function reconcilerActions(registry: Registry) {
+  const actions = counterOf(registry, 'shop_reconciler_actions_total', "The orders reconciler's actions, by action and outcome", ['action', 'outcome'])
+  for (const action of RECONCILER_ACTIONS) for (const outcome of ['done', 'failed']) actions.inc({ action, outcome }, 0)
+  return actions
+}
 
 export interface OrdersWorkerDeps {
   /** The process's Prometheus registry (business metrics). */
@@ -68,7 +75,7 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
     reaskMaxSeconds: deps.reaskMaxSeconds ?? 60,
     dispatcher: worker.dispatcher,
     quarantine: new Quarantine(),
-    actions: deps.registry && counterOf(deps.registry, 'shop_reconciler_actions_total', "The orders reconciler's actions, by action and outcome", ['action', 'outcome']),
+    actions: deps.registry && reconcilerActions(deps.registry),
   }
   let reconciler: ReturnType<typeof every> | undefined
   // One pass at a time: a slow pass (the catalog down, a backlog) is not overlapped by the next.
