@@ -39,6 +39,9 @@ describe('business metrics', () => {
     await s.waitForOrder(rich.token, paid.id, 'CANCELLED', 'refunded')
 
     expect((await samples(s.urls.orders, 'shop_orders_created_total')).get('currency="EUR"')).toBe(2)
+    // One order turned PAID (the declined one did not): timed from its creation.
+    expect((await samples(s.urls.orders, 'shop_order_paid_seconds_count')).get('')).toBe(1)
+    expect((await samples(s.urls.orders, 'shop_order_paid_seconds_sum')).get('')).toBeGreaterThan(0)
     const decided = await samples(s.urls.payments, 'shop_events_committed_total')
     expect(decided.get('event="payment.succeeded",reason=""')).toBe(1)
     expect(decided.get('event="payment.declined",reason="insufficient_funds"')).toBe(1)

@@ -115,7 +115,7 @@ describe('Prometheus scraping a running shop', () => {
     expect([...used].filter((name) => !names.includes(name)).sort()).toEqual([])
     // The panels are there.
     const titles = dashboard.panels.map((p) => p.title).join(' | ')
-    for (const what of ['Orders per second', 'paid vs declined', 'Queue depth', 'Outbox lag', 'HTTP p99 by route', 'CPU per process', 'Memory per process']) expect(titles).toContain(what)
+    for (const what of ['Orders per second', 'paid vs declined', 'Order to PAID latency', 'Queue depth', 'Outbox lag', 'HTTP p99 by route', 'CPU per process', 'Memory per process']) expect(titles).toContain(what)
   })
 
   test('the shop rules are loaded, and DeadLetters fires when a message is dead-lettered', async () => {

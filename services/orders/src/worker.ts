@@ -10,7 +10,7 @@ import type { Sql } from '@shop/shared/data/db'
 import { every } from '@shop/shared/runtime/lifecycle'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
-import { counterOf } from '@shop/shared/runtime/metrics'
+import { counterOf, histogramOf } from '@shop/shared/runtime/metrics'
 import type { Registry } from '@shop/shared/runtime/metrics'
 import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
@@ -42,7 +42,13 @@ export interface OrdersWorkerDeps {
 }
 
 export function createOrdersWorker(deps: OrdersWorkerDeps) {
-  const handlerDeps = { schema: deps.schema, log: deps.log }
+  const handlerDeps = {
+    schema: deps.schema,
+    log: deps.log,
+    paidAfter:
+      deps.registry &&
+      histogramOf(deps.registry, 'shop_order_paid_seconds', 'From an order created to it turning PAID (the payment taken and its answer applied)', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+  }
   const worker = createServiceWorker({
     registry: deps.registry,
     queue: 'orders',

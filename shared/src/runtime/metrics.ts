@@ -41,4 +41,4 @@ export function gaugeOf<L extends string>(
   })
 }
 
-export type { Counter, Registry } from 'prom-client'
+export type { Counter, Histogram, Registry } from 'prom-client'
