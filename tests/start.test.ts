@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { PROCESSES } from '../scripts/processes.ts'
+import { jsonAt, portEnv, readUntil } from './spawned.ts'
 import { DEMO_PRODUCTS } from '../services/catalog/src/demo-data.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -40,24 +41,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, pattern: RegExp, timeoutMs: number, sink: string[]) {
-  const decoder = new TextDecoder()
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const next = await Promise.race([
-      reader.read(),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), deadline - Date.now())
-      }),
-    ]).finally(() => clearTimeout(timer))
-    if (!next || next.done) break
-    sink.push(decoder.decode(next.value))
-    if (pattern.test(sink.join(''))) return true
-  }
-  return false
-}
-
 /** Runs `cmd` (from the root) to its exit, killed after `timeoutMs`: its exit code ('timeout' if killed) and output. */
 async function runToExit(cmd: string[], env: Record<string, string | undefined>, timeoutMs = 20_000) {
   const child = Bun.spawn(cmd, { cwd: ROOT, env, stdout: 'pipe', stderr: 'pipe' })
@@ -65,21 +48,6 @@ async function runToExit(cmd: string[], env: Record<string, string | undefined>,
   if (child.exitCode === null) child.kill('SIGKILL')
   const [stdout, stderr] = await Promise.all([new Response(child.stdout as ReadableStream).text(), new Response(child.stderr as ReadableStream).text()])
   return { code, stdout, stderr }
-}
-
-/** JSON over HTTP to `base`. */
-const jsonAt = (base: string) => async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as any }
-}
-
-/** Free ports for every process, so a running system on 8080-8085 and 8182-8185 is never touched. */
-function portEnv(): Record<string, string> {
-  return Object.fromEntries(PROCESSES.map((p) => [p.portEnv, String(freePort())]))
 }
 
 describe('bun run start', () => {

@@ -3,6 +3,7 @@
  * pass through to the customer (out of stock, unknown product); anything else is a 503.
  */
 import { SERVICE_TOKEN_HEADER } from '@shop/shared/http/auth'
+import { traceHeaders } from '@shop/shared/runtime/tracing'
 import { AppError, ServiceUnavailableError } from '@shop/shared/http/errors'
 import { REQUEST_ID_HEADER } from '@shop/shared/http/observability'
 
@@ -43,6 +44,8 @@ export function createCatalogClient(options: { baseUrl: string; internalToken: s
         headers: {
           'content-type': 'application/json',
           [SERVICE_TOKEN_HEADER]: options.internalToken,
+          // The reservation joins the order's trace (nothing when tracing is off).
+          ...traceHeaders(),
           ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -129,6 +129,8 @@ export interface EventEnvelope<N extends EventName = EventName> {
   name: N
   payload: EventPayload<N>
   occurredAt: string
+  /** The W3C traceparent of the transaction that wrote the event (absent when tracing is off). */
+  trace?: string
 }
 
 /**

@@ -6,8 +6,12 @@
 import { Elysia, t } from 'elysia'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Logger } from '../runtime/logger.ts'
+import { endServerSpan, startServerSpan } from '../runtime/tracing.ts'
+import type { Span } from '@opentelemetry/api'
 
 export const REQUEST_ID_HEADER = 'x-request-id'
+/** The trace id of the request's trace, on every answer while tracing is on. */
+export const TRACE_ID_HEADER = 'x-trace-id'
 const VALID_REQUEST_ID = /^[A-Za-z0-9._\-:]{1,128}$/
 
 /** A named dependency check for `/ready`: resolves when the dependency answers. */
@@ -24,6 +28,8 @@ export interface ObservabilityOptions {
 export interface RequestInfo {
   requestId: string
   start: number
+  /** The request's server span, when tracing is on. */
+  span?: Span
 }
 
 const ReadyBody = t.Object({
@@ -61,8 +67,11 @@ export function observabilityPlugin(options: ObservabilityOptions) {
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get(REQUEST_ID_HEADER)
       const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
-      info.set(request, { requestId, start: performance.now() })
+      const span = startServerSpan(request.method, request.headers, { 'http.request.method': request.method, 'url.path': new URL(request.url).pathname, 'shop.request_id': requestId })
+      info.set(request, { requestId, start: performance.now(), span })
       set.headers[REQUEST_ID_HEADER] = requestId
+      // The trace this answer belongs to, for a support ticket or a search in Jaeger.
+      if (span) set.headers[TRACE_ID_HEADER] = span.spanContext().traceId
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const entry = info.get(request)
@@ -72,6 +81,7 @@ export function observabilityPlugin(options: ObservabilityOptions) {
       const labels = { method: request.method, route: template, status: String(status) }
       requests.inc(labels)
       duration.observe(labels, seconds)
+      endServerSpan(entry?.span, `${request.method} ${template}`, status)
       if (template === '/health' || template === '/metrics') return
       log.info('request', {
         requestId: entry?.requestId,

@@ -7,7 +7,7 @@ import type { Histogram } from 'prom-client'
 import type { Tx } from '../data/db.ts'
 import { BATCH_JOB, type EventEnvelope, type EventName, type EventsFor, type QueueName } from '../domain/contracts.ts'
 import type { ConsumerOptions, Handler, Outcome } from './consumer.ts'
-import { parseEnvelope } from './envelope.ts'
+import { eventSpan, parseEnvelope } from './envelope.ts'
 
 /** What batch handling uses of its consumer: the consumer's own single-event path among them. */
 export interface BatchConsumer {
@@ -91,7 +91,8 @@ export class BatchJobs<Q extends QueueName> {
           }
           const settled = await Promise.allSettled(
             ordered.map(async (lane) => {
-              for (const event of lane) await (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event)
+              // Each event in its own span, continuing the trace that wrote it: what it publishes carries that trace on.
+              for (const event of lane) await eventSpan(this.options.queue, event, () => (this.options.handlers[event.name as EventsFor<Q>] as Handler<EventName>)(tx, event))
             }),
           )
           const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as { code?: string }] : []))

@@ -12,7 +12,7 @@ import type { Sql, Tx } from '../data/db.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { counterOf, histogramOf } from '../runtime/metrics.ts'
 import { BatchJobs } from './consumer-batch.ts'
-import { parseEnvelope } from './envelope.ts'
+import { eventSpan, parseEnvelope } from './envelope.ts'
 import type { OutboxDispatcher } from './outbox-dispatcher.ts'
 import { closeWithin, workerConnection } from './queue.ts'
 
@@ -139,8 +139,12 @@ export class Consumer<Q extends QueueName> {
     }
   }
 
-  /** One event in its own transaction with its inbox row. */
-  private async handleOne(envelope: EventEnvelope): Promise<Outcome> {
+  /** One event in its own transaction with its inbox row (in a span continuing the event's trace). */
+  private handleOne(envelope: EventEnvelope): Promise<Outcome> {
+    return eventSpan(this.options.queue, envelope, () => this.handleOneNow(envelope))
+  }
+
+  private async handleOneNow(envelope: EventEnvelope): Promise<Outcome> {
     const handler = this.options.handlers[envelope.name as EventsFor<Q>] as Handler<EventName>
     const stopTimer = this.duration?.startTimer({ event: envelope.name })
     const outcome = await this.inTransaction(async (tx) => {

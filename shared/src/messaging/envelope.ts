@@ -5,6 +5,7 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import { Value } from '@sinclair/typebox/value'
 import { EVENTS, type EventEnvelope, type EventName } from '../domain/contracts.ts'
+import { SpanKind, contextFrom, inSpan, tracingEnabled } from '../runtime/tracing.ts'
 
 function describeInvalid(schema: Parameters<typeof Value.Check>[0], value: unknown): string {
   const first = Value.Errors(schema, value).First()
@@ -21,4 +22,16 @@ export function parseEnvelope(job: Pick<Job, 'name' | 'data' | 'id'>, accepted: 
   if (!Value.Check(schema, data.payload))
     throw new UnrecoverableError(`Invalid ${job.name} payload: ${describeInvalid(schema, data.payload)}`)
   return data as EventEnvelope
+}
+
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/
+
+/**
+ * Runs the handling of `event` in a consumer span that continues the trace of the transaction that
+ * wrote it (its `trace`, when well formed); just runs it when tracing is off.
+ */
+export function eventSpan<T>(queue: string, event: EventEnvelope, work: () => Promise<T>): Promise<T> {
+  if (!tracingEnabled()) return work()
+  const parent = typeof event.trace === 'string' && TRACEPARENT.test(event.trace) ? contextFrom({ traceparent: event.trace }) : undefined
+  return inSpan(`process ${event.name}`, { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': event.id } }, work)
 }

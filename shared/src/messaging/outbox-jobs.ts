@@ -10,7 +10,7 @@ import type { OutboxEvent } from './outbox.ts'
 import type { Queues } from './queue.ts'
 
 function envelopeOf(row: OutboxEvent) {
-  return { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString() }
+  return { id: row.eventId, name: row.name, payload: row.payload, occurredAt: row.occurredAt.toISOString(), ...(row.trace ? { trace: row.trace } : {}) }
 }
 
 /** The job id of a batch: the same rows always make the same id (and never a bare number or a `:`). */

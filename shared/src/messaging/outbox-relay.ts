@@ -94,7 +94,7 @@ export class OutboxRelay {
         for update skip locked
       ) pending
       where o.id = pending.id
-      returning o.id, o.event_id, o.queue, o.name, o.payload, o.occurred_at, o.attempts`
+      returning o.id, o.event_id, o.queue, o.name, o.payload, o.occurred_at, o.attempts, o.trace`
     this.unmarked = this.unmarked.slice(marking.length)
     if (rows.length === 0) return 0
     rows.sort((a, b) => a.id - b.id)

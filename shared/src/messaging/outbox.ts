@@ -15,6 +15,7 @@
  * still gets through twice (the same event in two different batches, say).
  */
 import type { Db, Fragment, Tx } from '../data/db.ts'
+import { traceHeaders } from '../runtime/tracing.ts'
 import { EVENTS, type EventName, type EventPayload, type QueueName } from '../domain/contracts.ts'
 import type { OutboxDispatcher } from './outbox-dispatcher.ts'
 
@@ -25,6 +26,8 @@ export interface OutboxEvent {
   name: EventName
   payload: unknown
   occurredAt: Date
+  /** The W3C traceparent of the transaction that wrote it, when tracing is on. */
+  trace?: string | null
 }
 
 /** How long after its commit a dispatched event is left to its dispatcher before relays may take it. */
@@ -37,15 +40,17 @@ export const DISPATCH_GRACE_MS = 2000
 export const dispatched = new WeakMap<object, OutboxEvent[]>()
 
 function outboxEvents(eventId: string, name: EventName, payload: unknown, occurredAt: Date): OutboxEvent[] {
-  return (EVENTS[name].consumers as readonly QueueName[]).map((queue) => ({ eventId, queue, name, payload, occurredAt }))
+  // The trace the writing transaction runs in (a request's, a consumed event's): its consumers continue it.
+  const trace = traceHeaders().traceparent ?? null
+  return (EVENTS[name].consumers as readonly QueueName[]).map((queue) => ({ eventId, queue, name, payload, occurredAt, trace }))
 }
 
 /** The insert of one event's rows, available to relays `graceMs` after the statement runs. */
 function insertEvents(db: Db, events: OutboxEvent[], graceMs: number, guard?: Fragment) {
-  const { eventId, name, payload, occurredAt } = events[0]!
+  const { eventId, name, payload, occurredAt, trace } = events[0]!
   return db`
-    insert into outbox (event_id, queue, name, payload, occurred_at, available_at)
-    select ${eventId}::uuid, q, ${name}, ${db.json(payload as never)}, ${occurredAt}, now() + ${graceMs} * interval '1 millisecond'
+    insert into outbox (event_id, queue, name, payload, occurred_at, available_at, trace)
+    select ${eventId}::uuid, q, ${name}, ${db.json(payload as never)}, ${occurredAt}, now() + ${graceMs} * interval '1 millisecond', ${trace ?? null}
     from unnest(${events.map((e) => e.queue)}::text[]) q ${guard ?? db``}`
 }
 

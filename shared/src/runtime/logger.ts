@@ -1,5 +1,7 @@
 /** Structured logging: one JSON object per line on stdout (stderr for errors). */
 
+import { activeTraceId } from './tracing.ts'
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 
@@ -16,7 +18,8 @@ export function createLogger(service: string, level: LogLevel = 'info', base: Re
   const min = ORDER[level]
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return
-    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, service, msg, ...base, ...fields })
+    const traceId = activeTraceId()
+    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, service, msg, ...(traceId ? { traceId } : {}), ...base, ...fields })
     if (lvl === 'error') process.stderr.write(line + '\n')
     else process.stdout.write(line + '\n')
   }

@@ -15,6 +15,7 @@ import { pingRedis } from '../data/redis.ts'
 import { connectSql, pingSql, type Sql } from '../data/db.ts'
 import { announce, every, listenAlone, onShutdown, runMain, type ShutdownStep } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
+import { startTracing } from './tracing.ts'
 import { migrate, type MigrationSource } from '../data/migrate.ts'
 import { createRedis } from '../data/redis.ts'
 
@@ -171,7 +172,10 @@ async function openProcess<C extends BaseConfig>(manifest: ServiceManifest<C, un
 export function runApi<C extends BaseConfig, P, A extends Api>(manifest: ServiceManifest<C, P, A, Worker>): Promise<void> {
   return runMain(manifest.name, async () => {
     const startedAt = performance.now()
+    const tracing = await startTracing(manifest.name)
     const rt = await openProcess(manifest as ServiceManifest<C, unknown, Api, Worker>, manifest.name)
+    // Registered first, so it runs last: the spans of the stop are sent too.
+    if (tracing) rt.onStop('tracing', () => tracing.stop())
     const prepared = (await manifest.prepare?.(rt)) as P
     const api = await manifest.api(rt, prepared)
     const port = Number((rt.config as unknown as Record<string, unknown>)[manifest.port.env])
@@ -194,8 +198,10 @@ export function runWorker<C extends BaseConfig>(manifest: ServiceManifest<C, unk
   const name = `${manifest.name}-worker`
   return runMain(name, async () => {
     if (!manifest.worker) throw new Error(`${manifest.name} declares no worker`)
+    const tracing = await startTracing(name)
     const rt = await openProcess(manifest, name)
     const startedAt = performance.now()
+    if (tracing) rt.onStop('tracing', () => tracing.stop())
     const port = workerPort(manifest)
     const worker = manifest.worker(rt)
     await worker.start()

@@ -5,6 +5,7 @@
  * answer in time a 504: the client never hangs.
  */
 import { AppError } from '@shop/shared/http/errors'
+import { traceHeaders } from '@shop/shared/runtime/tracing'
 import { PayloadTooLargeError } from '@shop/shared/http/request-guards'
 import { bodyLimitFor, pathOf } from '@shop/shared/http/uploads'
 import type { ServiceName } from './routes-table.ts'
@@ -83,6 +84,9 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     'x-forwarded-for': options.clientAddress,
     'x-forwarded-proto': incoming.protocol.replace(':', ''),
     'x-forwarded-host': incoming.host,
+    // With tracing on, the service's span is a child of the gateway's (the client's traceparent
+    // is its parent); off, a client's traceparent passes through unchanged.
+    ...traceHeaders(),
   })
   const controller = new AbortController()
   // The client going away ends the upstream request too (an SSE stream, a slow answer).
