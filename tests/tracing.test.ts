@@ -3,12 +3,14 @@
  * with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a small OTLP/HTTP receiver this test runs. One order
  * placed through the gateway leaves one trace whose spans come from the gateway, the orders API,
  * the payments worker and the orders worker, each the child of the one before (through the outbox
- * and two queues); every answer carries its trace id, and the processes' log lines carry it too.
+ * and two queues) and to the customer's live stream, with a span per SQL query named by its repository function; every answer carries
+ * its trace id, and the processes' log lines carry it too.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import postgres from 'postgres'
 import { TEST_DATABASE_URL, deleteRedisPrefix, uniqueName, waitFor } from '@shop/shared/testing'
 import { join } from 'node:path'
+import { openSse } from './sse.ts'
 import { jsonAt, portEnv, readUntil } from './spawned.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -94,6 +96,9 @@ describe('tracing across processes', () => {
       await json('POST', '/api/wallet/deposits', { amount: 100_000 }, { ...auth, 'idempotency-key': 'trace-deposit' })
       const product = (await json('GET', '/api/products?limit=1&sort=price')).body.items[0] as { id: string }
 
+      // The customer watches their orders live: each push joins the trace of the change it tells.
+      const stream = await openSse(`http://127.0.0.1:${ports.GATEWAY_PORT}/api/orders/events`, auth)
+      expect(stream.status).toBe(200)
       // The client starts the trace (W3C traceparent); the gateway continues it.
       const clientTrace = crypto.randomUUID().replaceAll('-', '')
       const order = await json('POST', '/api/orders', { items: [{ productId: product.id, quantity: 1 }] }, { ...auth, 'idempotency-key': 'trace-order', traceparent: `00-${clientTrace}-${'1'.repeat(16)}-01` })
@@ -120,6 +125,17 @@ describe('tracing across processes', () => {
       // The catalog's reservation joined it too, and no span points at a parent outside the trace but the client's.
       expect(trace.some((s) => s.service === 'catalog')).toBe(true)
       for (const s of trace) if (s !== gateway && s.parentSpanId) expect({ span: s.name, parentKnown: byId.has(s.parentSpanId) }).toEqual({ span: s.name, parentKnown: true })
+      // The live stream's pushes: 'created' from the API's transaction, 'paid' from the orders worker's.
+      await waitFor(() => ofTrace().filter((s) => s.name === 'sse push order event').length >= 2, 10_000, 100)
+      const pushes = ofTrace().filter((s) => s.name === 'sse push order event')
+      expect(pushes.map((p) => p.parentSpanId).sort()).toEqual([api.spanId, answer.spanId].sort())
+      stream.close()
+      // Queries are spans too, named by the repository function that ran them, never with values.
+      const queries = trace.filter((s) => s.kind === 3 && s.name !== 'POST' && !s.name.startsWith('POST '))
+      const queriesOf = (service: string, parent: ReceivedSpan) => queries.filter((q) => q.service === service && q.parentSpanId === parent.spanId).map((q) => q.name)
+      expect(queriesOf('orders', api).some((name) => /^orders\/repository\./.test(name))).toBe(true)
+      expect(queriesOf('payments-worker', payment).length).toBeGreaterThan(0)
+      for (const q of queries) expect({ query: q.name, values: q.name.includes(order.body.id) || q.name.includes('trace@example.com') }).toEqual({ query: q.name, values: false })
       // The log lines of the processes that took part carry the trace id (read as they come).
       for (const service of ['gateway', 'orders', 'catalog', 'payments-worker'])
         await readUntil(reader, new RegExp(`"service":"${service}"[^\\n]*"traceId":"${clientTrace}"`), 5000, output)

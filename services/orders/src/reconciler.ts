@@ -16,6 +16,7 @@
  * while; it never holds the others back.
  */
 import type { Sql } from '@shop/shared/data/db'
+import { inSpan } from '@shop/shared/runtime/tracing'
 import type { Counter } from '@shop/shared/runtime/metrics'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
@@ -72,7 +73,8 @@ async function eachIsolated(deps: ReconcilerDeps, what: (typeof RECONCILER_ACTIO
   let counted = 0
   for (const id of ids) {
     try {
-      if (await work(id)) {
+      // A span per order acted on (when tracing is on), so the repairs show beside the requests.
+      if (await inSpan(`reconcile ${what}`, { attributes: { 'shop.order_id': id } }, () => work(id))) {
         counted++
         deps.actions?.inc({ action: what, outcome: 'done' })
       }

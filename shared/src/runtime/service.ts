@@ -13,6 +13,7 @@ import { errorPlugin } from '../http/errors.ts'
 import { observabilityPlugin } from '../http/observability.ts'
 import { pingRedis } from '../data/redis.ts'
 import { connectSql, pingSql, type Sql } from '../data/db.ts'
+import { tracedSql } from '../data/traced-sql.ts'
 import { announce, every, listenAlone, onShutdown, runMain, type ShutdownStep } from './lifecycle.ts'
 import { createLogger, type Logger, type LogLevel } from './logger.ts'
 import { startTracing } from './tracing.ts'
@@ -159,7 +160,8 @@ export function openRuntime<C extends BaseConfig>(options: {
 async function openProcess<C extends BaseConfig>(manifest: ServiceManifest<C, unknown, Api, Worker>, name: string) {
   const config = manifest.readConfig(process.env)
   const log = createLogger(name, config.LOG_LEVEL)
-  const sql = manifest.schema ? await connectSql({ url: config.DATABASE_URL!, schema: manifest.schema, applicationName: name }) : undefined
+  // With tracing on, every query is a span named after its repository function.
+  const sql = manifest.schema ? tracedSql(await connectSql({ url: config.DATABASE_URL!, schema: manifest.schema, applicationName: name })) : undefined
   if (sql && manifest.migrations) {
     const { applied } = await migrate(sql, manifest.schema!, manifest.migrations)
     if (applied.length) log.info('migrations applied', { applied })

@@ -164,4 +164,10 @@ export async function inSpan<T>(name: string, options: { kind?: SpanKind; parent
   }
 }
 
+/** A span of no duration for something that happened now (an event pushed to a stream), child of `traceparent`. */
+export function recordEvent(name: string, traceparent: string | null | undefined, attributes: Attributes): void {
+  if (!enabled || !traceparent) return
+  tracer().startSpan(name, { kind: SpanKind.PRODUCER, attributes }, contextFrom({ traceparent })).end()
+}
+
 export { SpanKind }

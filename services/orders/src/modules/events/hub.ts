@@ -7,6 +7,7 @@
  * notification lost while the LISTEN connection reconnects delays an event by one heartbeat at most.
  */
 import type { Sql } from '@shop/shared/data/db'
+import { recordEvent } from '@shop/shared/runtime/tracing'
 import type { Logger } from '@shop/shared/runtime/logger'
 import type { OrderEvent } from '../orders/model.ts'
 import * as repo from '../orders/repository.ts'
@@ -15,7 +16,7 @@ import * as repo from '../orders/repository.ts'
 export type StreamEvent = OrderEvent
 
 /** Called with the entries of a notification, or without to read what is new. */
-type Waker = (entries?: repo.HistoryNotification['e']) => void
+type Waker = (entries?: repo.HistoryNotification['e'], traceparent?: string | null) => void
 
 function format(entry: StreamEvent): string {
   return `id: ${entry.seq}\nevent: order\ndata: ${JSON.stringify(entry)}\n\n`
@@ -48,7 +49,7 @@ export class OrderEventHub {
   async start(): Promise<void> {
     const listener = await this.sql.listen(repo.eventsChannel(this.schema), (payload) => {
       const notification = parseNotification(payload)
-      for (const wake of this.wakers.get(notification?.u ?? payload) ?? []) wake(notification?.e ?? undefined)
+      for (const wake of this.wakers.get(notification?.u ?? payload) ?? []) wake(notification?.e ?? undefined, notification?.t)
       if (notification) for (const watch of this.watchers) watch(notification.u, notification.e)
     })
     this.unlisten = listener.unlisten
@@ -125,12 +126,14 @@ export class OrderEventHub {
         }
 
         // Entries that follow what was sent go out as they came; anything else is read.
-        const deliver = (entries: repo.HistoryNotification['e']) => {
+        const deliver = (entries: repo.HistoryNotification['e'], traceparent?: string | null) => {
           if (closed) return
           const fresh = entries.filter((e) => e.seq > sent)
           if (fresh.length === 0) return
           if (reading || fresh[0]!.seq !== sent + 1) return drain()
           for (const e of fresh) {
+            // The push joins the trace of the change it tells (tracing on).
+            recordEvent('sse push order event', traceparent, { 'shop.order_id': e.orderId, 'shop.event': e.event })
             write(format({ seq: e.seq, orderId: e.orderId, event: e.event, status: e.status, reason: e.reason, shipment: e.shipment ?? null, at: new Date(e.at).toISOString() }))
             sent = e.seq
           }
@@ -151,7 +154,7 @@ export class OrderEventHub {
         const last = await repo.lastSeq(sql, userId)
         sent = lastEventId === undefined ? last : lastEventId > last ? 0 : lastEventId
         // Registered once `sent` is known; the drain below catches what committed meanwhile.
-        waker = (entries) => (entries ? deliver(entries) : drain())
+        waker = (entries, traceparent) => (entries ? deliver(entries, traceparent) : drain())
         if (!closed) {
           if (!wakers.has(userId)) wakers.set(userId, new Set())
           wakers.get(userId)!.add(waker)

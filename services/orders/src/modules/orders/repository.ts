@@ -1,5 +1,6 @@
 import type { Db, Fragment } from '@shop/shared/data/db'
 import type { AddressFields } from '@shop/shared/domain/address'
+import { traceHeaders } from '@shop/shared/runtime/tracing'
 import type { EventPayload } from '@shop/shared/domain/contracts'
 import { recordAnswerIn, type OwnedKey } from '@shop/shared/http/idempotency'
 import { outboxInsert, type OutboxEvent } from '@shop/shared/messaging/outbox'
@@ -80,6 +81,8 @@ export const eventsChannel = (schema: string) => `order_events_${schema}`
 /** What a history NOTIFY carries: the user and the entries just appended, in seq order. */
 export interface HistoryNotification {
   u: string
+  /** The traceparent of the transaction that appended the entries (tracing on): the push continues it. */
+  t?: string | null
   e: { seq: number; orderId: string; event: HistoryEvent; status: Status; reason: CancelReason | null; shipment: ShipmentJson | null; at: string }[]
 }
 
@@ -88,7 +91,7 @@ export interface HistoryNotification {
  * statement it is used in: streams send the entries straight from it instead of reading them.
  */
 function notification(db: Db, userId: string) {
-  return db`json_build_object('u', ${userId}::text, 'e', (
+  return db`json_build_object('u', ${userId}::text, 't', ${traceHeaders().traceparent ?? null}::text, 'e', (
     select json_agg(json_build_object('seq', seq, 'orderId', order_id, 'event', event, 'status', status, 'reason', reason, 'shipment', shipment, 'at', at) order by seq)
     from appended))::text`
 }
