@@ -104,7 +104,9 @@ describe('Prometheus scraping a running shop', () => {
     ])
     // Each worker's queue, by state, and the HTTP histograms the latency alert reads.
     expect((await query('count by (queue) (shop_queue_jobs)')).map((r) => r.metric.queue).sort()).toEqual(['catalog', 'orders', 'payments', 'reviews'])
-    expect((await query('sum(http_requests_total{service="orders",route="/api/orders"})'))[0]?.value).toBeGreaterThanOrEqual(2)
+    const posted = 'sum(http_requests_total{service="orders",route="/api/orders",method="POST"})'
+    await waitFor(async () => ((await query(posted))[0]?.value ?? 0) >= 2, 15_000, 250)
+    expect((await query(posted))[0]?.value).toBe(2)
   }, 60_000)
 
   test('the Grafana dashboard queries only metrics the processes export', async () => {
