@@ -1,5 +1,6 @@
 /** What the tests that run the system as separate processes (`bun run start`) share. */
-import { freePort } from '@shop/shared/testing'
+import postgres from 'postgres'
+import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { PROCESSES } from '../scripts/processes.ts'
 
 /** Reads `reader` into `sink` until its text matches `pattern` (true) or `timeoutMs` passes (false). */
@@ -34,4 +35,26 @@ export const jsonAt = (base: string) => async (method: string, path: string, bod
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   return { status: res.status, headers: res.headers, body: (await res.json()) as any }
+}
+
+/**
+ * A database and a queue prefix of the test's own for a `bun run start` it spawns: `create` in
+ * beforeAll, `drop` in afterAll (the database, the prefix's Redis keys, the admin connection).
+ */
+export function ownStores(label: string) {
+  const dbName = uniqueName(label)
+  const queuePrefix = uniqueName(`q${label.slice(0, 3)}`)
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${dbName}`
+  return {
+    databaseUrl: url.toString(),
+    queuePrefix,
+    create: () => admin.unsafe(`create database ${dbName}`).then(() => {}),
+    async drop() {
+      await deleteRedisPrefix(queuePrefix)
+      await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+      await admin.end()
+    },
+  }
 }

@@ -7,30 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, chmodSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import postgres from 'postgres'
-import { TEST_DATABASE_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
+import { freePort } from '@shop/shared/testing'
 import { PROCESSES } from '../scripts/processes.ts'
-import { jsonAt, portEnv, readUntil } from './spawned.ts'
+import { jsonAt, ownStores, portEnv, readUntil } from './spawned.ts'
 import { DEMO_PRODUCTS } from '../services/catalog/src/demo-data.ts'
 
 const ROOT = join(import.meta.dir, '..')
-const dbName = uniqueName('start')
-const queuePrefix = uniqueName('q')
-const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
-const databaseUrl = (() => {
-  const url = new URL(TEST_DATABASE_URL)
-  url.pathname = `/${dbName}`
-  return url.toString()
-})()
+const { databaseUrl, queuePrefix, create, drop } = ownStores('start')
 
-beforeAll(async () => {
-  await admin.unsafe(`create database ${dbName}`)
-})
-afterAll(async () => {
-  await deleteRedisPrefix(queuePrefix)
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-  await admin.end()
-})
+beforeAll(create)
+afterAll(drop)
 
 function alive(pid: number): boolean {
   try {

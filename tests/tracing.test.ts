@@ -7,21 +7,13 @@
  * its trace id, and the processes' log lines carry it too.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import postgres from 'postgres'
-import { TEST_DATABASE_URL, deleteRedisPrefix, uniqueName, waitFor } from '@shop/shared/testing'
+import { waitFor } from '@shop/shared/testing'
 import { join } from 'node:path'
 import { openSse } from './sse.ts'
-import { jsonAt, portEnv, readUntil } from './spawned.ts'
+import { jsonAt, ownStores, portEnv, readUntil } from './spawned.ts'
 
 const ROOT = join(import.meta.dir, '..')
-const dbName = uniqueName('tracing')
-const queuePrefix = uniqueName('qt')
-const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
-const databaseUrl = (() => {
-  const url = new URL(TEST_DATABASE_URL)
-  url.pathname = `/${dbName}`
-  return url.toString()
-})()
+const { databaseUrl, queuePrefix, create, drop } = ownStores('tracing')
 
 interface ReceivedSpan {
   service: string
@@ -56,14 +48,10 @@ const receiver = Bun.serve({
   },
 })
 
-beforeAll(async () => {
-  await admin.unsafe(`create database ${dbName}`)
-})
+beforeAll(create)
 afterAll(async () => {
   receiver.stop(true)
-  await deleteRedisPrefix(queuePrefix)
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
-  await admin.end()
+  await drop()
 })
 
 describe('tracing across processes', () => {

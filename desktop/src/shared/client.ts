@@ -273,10 +273,8 @@ export class ShopClient implements ShopApi {
     return { ...product, imageUrl: product.imageUrl && this.at(product.imageUrl), images: product.images.map((i) => this.absoluteImage(i)) }
   }
 
-  async products(query: ProductQuery) {
-    const params = new URLSearchParams({ limit: '24' })
-    for (const [key, value] of Object.entries(query)) if (value) params.set(key, String(value))
-    const page = await this.call<Page<Product>>('GET', `/api/products?${params}`)
+  async products(q: ProductQuery) {
+    const page = await this.call<Page<Product>>('GET', `/api/products${query({ limit: 24, ...q })}`)
     return { ...page, items: page.items.map((p) => this.absolute(p)) }
   }
 

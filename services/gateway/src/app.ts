@@ -3,7 +3,7 @@ import type { TokenVerifier } from '@shop/shared/http/auth'
 import type { TrustedProxies } from '@shop/shared/http/client-address'
 import { errorPlugin } from '@shop/shared/http/errors'
 import type { Logger } from '@shop/shared/runtime/logger'
-import { observabilityPlugin } from '@shop/shared/http/observability'
+import { observabilityPlugin, type ReadinessChecks } from '@shop/shared/http/observability'
 import { createRateLimiter } from '@shop/shared/http/rate-limit'
 import { pingRedis, type Redis } from '@shop/shared/data/redis'
 import { withTimeout } from '@shop/shared/data/db'
@@ -13,7 +13,7 @@ import { gatewayGuards } from './modules/proxy/guards.ts'
 import { proxyRoutes } from './modules/proxy/routes.ts'
 import type { ServiceName } from './modules/proxy/routes-table.ts'
 import { securityHeadersPlugin } from './modules/proxy/security-headers.ts'
-import { queueRoutes } from './modules/queues/routes.ts'
+import { openQueues, queueRoutes } from './modules/queues/routes.ts'
 import { systemRoutes } from './modules/system/routes.ts'
 import { webRoutes } from './modules/web/routes.ts'
 
@@ -37,30 +37,29 @@ export interface GatewayDeps {
   webDir: string
 }
 
-async function upstreamReady(name: ServiceName, baseUrl: string): Promise<void> {
+/** Resolves when the service at `baseUrl` answers its /ready; the words say why not (its name is the check's). */
+async function upstreamReady(baseUrl: string): Promise<void> {
   let res: Response
   try {
     res = await fetch(new URL('/ready', baseUrl), { signal: AbortSignal.timeout(2000) })
   } catch {
-    throw new Error(`${name} does not answer`)
+    throw new Error('does not answer')
   }
-  if (!res.ok) throw new Error(`${name} is not ready (${res.status})`)
+  await res.body?.cancel()
+  if (!res.ok) throw new Error(`not ready (${res.status})`)
 }
 
 /** Builds the gateway: no listen(), no globals. */
 export function createApp(deps: GatewayDeps) {
-  const ownChecks = { redis: () => pingRedis(deps.redis) }
-  const observability = observabilityPlugin({
-    service: 'gateway',
-    log: deps.log,
-    checks: {
-      ...ownChecks,
-      ...Object.fromEntries(
-        (Object.entries(deps.upstreams) as [ServiceName, string][]).map(([name, url]) => [name, () => withTimeout(upstreamReady(name, url), 3000, `${name} timed out`)]),
-      ),
-    },
-  })
-  const system = systemRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, upstreams: deps.upstreams, checks: ownChecks })
+  // /ready's checks, also the console's view of which processes are ready (/api/admin/system).
+  const checks: ReadinessChecks = {
+    redis: () => pingRedis(deps.redis),
+    ...Object.fromEntries((Object.entries(deps.upstreams) as [ServiceName, string][]).map(([name, url]) => [name, () => withTimeout(upstreamReady(url), 3000, 'timed out')])),
+  }
+  const observability = observabilityPlugin({ service: 'gateway', log: deps.log, checks })
+  // One handle per queue for Bull Board and the system status.
+  const queues = openQueues(deps.queueConnection, deps.prefix)
+  const system = systemRoutes({ queues, verifier: deps.verifier, upstreams: deps.upstreams, checks })
   return new Elysia({ name: 'shop.gateway' })
     .use(errorPlugin(deps.log))
     .use(securityHeadersPlugin())
@@ -81,8 +80,11 @@ export function createApp(deps: GatewayDeps) {
       }),
     )
     .use(docsRoutes(deps.upstreams, system))
-    .use(queueRoutes({ connection: deps.queueConnection, prefix: deps.prefix, verifier: deps.verifier, usersUrl: deps.upstreams.users }))
+    .use(queueRoutes({ queues, verifier: deps.verifier, usersUrl: deps.upstreams.users }))
     .use(webRoutes(deps.webDir))
+    .onStop(async () => {
+      await Promise.allSettled(queues.map((q) => q.close()))
+    })
 }
 
 export type App = ReturnType<typeof createApp>

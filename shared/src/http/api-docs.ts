@@ -142,8 +142,10 @@ function fixOperation(path: string, operation: Json): Json {
     // No content, no media type (Elysia writes `t.Void()` as one).
     if (status === '204') delete response.content
     if (path === '/metrics' && status === '200') response.content = { 'text/plain': { schema: { type: 'string' } } }
-    if (path === '/api/orders/events' && status === '200')
-      response.content = { 'text/event-stream': { schema: { type: 'string', description: (content?.['application/json']?.schema as Json | undefined)?.description } } }
+    // An event stream (its route's 200 schema says `text/event-stream: ...`): the customer's, the owner's.
+    const streamed = (schema as Json | undefined)?.description
+    if (status === '200' && typeof streamed === 'string' && streamed.startsWith('text/event-stream'))
+      response.content = { 'text/event-stream': { schema: { type: 'string', description: streamed } } }
     if (path.startsWith('/api/images/') && status === '200') response.content = { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } }
     responses[status] = response
   }

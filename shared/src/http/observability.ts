@@ -67,7 +67,7 @@ export function observabilityPlugin(options: ObservabilityOptions) {
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get(REQUEST_ID_HEADER)
       const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
-      const span = startServerSpan(request.method, request.headers, { 'http.request.method': request.method, 'url.path': new URL(request.url).pathname, 'shop.request_id': requestId })
+      const span = startServerSpan(request, requestId)
       info.set(request, { requestId, start: performance.now(), span })
       set.headers[REQUEST_ID_HEADER] = requestId
       // The trace this answer belongs to, for a support ticket or a search in Jaeger.

@@ -119,11 +119,12 @@ export function contextFrom(carrier: Record<string, string | undefined> | undefi
 
 /**
  * A server span for an incoming request, continuing the caller's trace from its headers; entered
- * as the active context. Undefined when tracing is off.
+ * as the active context. Undefined (and nothing parsed) when tracing is off.
  */
-export function startServerSpan(name: string, headers: Headers, attributes: Attributes): Span | undefined {
+export function startServerSpan(request: Request, requestId: string): Span | undefined {
   if (!enabled) return undefined
-  const parent = propagation.extract(ROOT_CONTEXT, headers, {
+  const attributes = { 'http.request.method': request.method, 'url.path': new URL(request.url).pathname, 'shop.request_id': requestId }
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers, {
     get: (h, key) => h.get(key) ?? undefined,
     keys: (h) => {
       const names: string[] = []
@@ -131,7 +132,7 @@ export function startServerSpan(name: string, headers: Headers, attributes: Attr
       return names
     },
   })
-  const span = tracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent)
+  const span = tracer().startSpan(request.method, { kind: SpanKind.SERVER, attributes }, parent)
   enterContext(trace.setSpan(parent, span))
   return span
 }

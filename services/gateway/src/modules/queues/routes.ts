@@ -39,20 +39,27 @@ function cookieToken(header: string | null): string | undefined {
     .find(([name]) => name === COOKIE)?.[1]
 }
 
+/**
+ * The gateway's handles on every queue, shared by Bull Board and the console's system status;
+ * closed by the gateway when it stops.
+ */
+export function openQueues(connection: Redis, prefix: string): Queue[] {
+  return QUEUES.map((name) => {
+    const queue = new Queue(name, { connection, prefix })
+    // Redis coming and going is reported by /ready; without a listener BullMQ prints each error.
+    queue.on('error', () => {})
+    return queue
+  })
+}
+
 export interface QueuesOptions {
-  connection: Redis
-  prefix: string
+  queues: Queue[]
   verifier: TokenVerifier
   usersUrl: string
 }
 
 export function queueRoutes(options: QueuesOptions) {
-  const queues = QUEUES.map((name) => {
-    const queue = new Queue(name, { connection: options.connection, prefix: options.prefix })
-    // Redis coming and going is reported by /ready; without a listener BullMQ prints each error.
-    queue.on('error', () => {})
-    return queue
-  })
+  const { queues } = options
   const adapter = new HonoAdapter(serveStatic)
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'Shop queues' } } })
   adapter.setBasePath(BASE)
@@ -121,7 +128,4 @@ export function queueRoutes(options: QueuesOptions) {
     .put(`${BASE}/*`, dashboard, { parse: 'none', response: { 200: t.Any() }, detail: { hide: true } })
     .post(`${BASE}/*`, dashboard, { parse: 'none', response: { 200: t.Any() }, detail: { hide: true } })
     .delete(`${BASE}/*`, dashboard, { parse: 'none', response: { 200: t.Any() }, detail: { hide: true } })
-    .onStop(async () => {
-      await Promise.allSettled(queues.map((q) => q.close()))
-    })
 }

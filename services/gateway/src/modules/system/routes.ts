@@ -3,12 +3,12 @@
  * (waiting, active, delayed, failed), the workers connected to it and the messages its consumer
  * dead-lettered, and which processes answer ready. One call instead of the console knowing every service's address.
  */
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import { Elysia, t } from 'elysia'
-import type { Redis } from 'ioredis'
 import { authPlugin, type TokenVerifier } from '@shop/shared/http/auth'
-import { QUEUES, type QueueName } from '@shop/shared/domain/contracts'
+import { QUEUES } from '@shop/shared/domain/contracts'
 import { Problem } from '@shop/shared/http/errors'
+import type { ReadinessChecks } from '@shop/shared/http/observability'
 import type { ServiceName } from '../proxy/routes-table.ts'
 
 /** The services whose workers consume a queue, and so keep dead letters. */
@@ -34,19 +34,18 @@ export const SystemStatus = t.Object({
 export type SystemStatus = typeof SystemStatus.static
 
 export interface SystemOptions {
-  connection: Redis
-  prefix: string
+  /** The gateway's queue handles (shared with Bull Board). */
+  queues: Queue[]
   verifier: TokenVerifier
   upstreams: Record<ServiceName, string>
-  /** The gateway's own checks (Redis), each throwing when not ready. */
-  checks: Record<string, () => Promise<unknown>>
+  /** The gateway's own `/ready` checks, by name: Redis, and each upstream service's `/ready`. */
+  checks: ReadinessChecks
 }
 
 const TIMEOUT_MS = 3000
 
 export function systemRoutes(options: SystemOptions) {
-  const queues = new Map<QueueName, Queue>(QUEUES.map((name) => [name, new Queue(name, { connection: options.connection, prefix: options.prefix })]))
-  for (const q of queues.values()) q.on('error', () => {})
+  const upstreams = Object.keys(options.upstreams) as ServiceName[]
 
   /** Dead letters per queue from every consumer, or null for a queue whose service did not answer. */
   async function deadLetters(authorization: string): Promise<Map<string, number | null>> {
@@ -69,21 +68,14 @@ export function systemRoutes(options: SystemOptions) {
     return counts
   }
 
-  async function ready(name: string, check: () => Promise<unknown>) {
+  /** A process and whether its checks pass (the first failure's words otherwise). */
+  async function ready(name: string, checks: (() => Promise<unknown>)[]) {
     try {
-      await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), TIMEOUT_MS))])
+      for (const check of checks) await check()
       return { name, ready: true, detail: null }
     } catch (error) {
       return { name, ready: false, detail: (error as Error).message || 'not ready' }
     }
-  }
-
-  async function upstreamReady(url: string) {
-    const res = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch(() => {
-      throw new Error('does not answer')
-    })
-    await res.body?.cancel()
-    if (!res.ok) throw new Error(`not ready (${res.status})`)
   }
 
   return new Elysia({ name: 'gateway.system' })
@@ -94,16 +86,16 @@ export function systemRoutes(options: SystemOptions) {
         const [dead, queueRows, processes] = await Promise.all([
           deadLetters(headers.authorization!),
           Promise.all(
-            [...queues].map(async ([name, queue]) => {
+            options.queues.map(async (queue) => {
+              const name = queue.name
               const [counts, workers] = await Promise.all([queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'), queue.getWorkersCount()])
               return { name, workers, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 }
             }),
           ),
+          // The same checks as the gateway's /ready: its own (Redis) as "gateway", then each service's.
           Promise.all([
-            ready('gateway', async () => {
-              for (const check of Object.values(options.checks)) await check()
-            }),
-            ...(Object.entries(options.upstreams) as [ServiceName, string][]).map(([name, url]) => ready(name, () => upstreamReady(url))),
+            ready('gateway', Object.entries(options.checks).flatMap(([name, check]) => (upstreams.includes(name as ServiceName) ? [] : [check]))),
+            ...upstreams.map((name) => ready(name, [options.checks[name]!])),
           ]),
         ])
         return {
@@ -121,7 +113,4 @@ export function systemRoutes(options: SystemOptions) {
         },
       },
     )
-    .onStop(async () => {
-      await Promise.allSettled([...queues.values()].map((q) => q.close()))
-    })
 }

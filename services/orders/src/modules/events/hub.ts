@@ -67,42 +67,18 @@ export class OrderEventHub {
    * that opened it) it sends `event: end` and closes: the client reconnects with a fresh token.
    */
   stream(userId: string, lastEventId: number | undefined, heartbeatMs: number, signal: AbortSignal, endsAt?: number): ReadableStream<Uint8Array> {
-    const encoder = new TextEncoder()
-    const { sql, log } = this
+    const { sql, log, wakers } = this
     let sent = 0
-    let closed = false
     let reading: Promise<void> | undefined
     let again = false
-    let heartbeat: ReturnType<typeof setInterval> | undefined
-    let ending: ReturnType<typeof setTimeout> | undefined
-    const wakers = this.wakers
     let waker: Waker | undefined
+    let drain = () => {}
 
-    const cleanup = () => {
-      if (closed) return
-      closed = true
-      clearInterval(heartbeat)
-      clearTimeout(ending)
-      const set = wakers.get(userId)
-      if (set && waker) {
-        set.delete(waker)
-        if (set.size === 0) wakers.delete(userId)
-      }
-    }
-
-    return new ReadableStream<Uint8Array>({
-      start: async (controller) => {
-        const write = (text: string) => {
-          if (closed) return
-          try {
-            controller.enqueue(encoder.encode(text))
-          } catch {
-            cleanup()
-          }
-        }
+    return sseBody(heartbeatMs, signal, endsAt, {
+      open: async (write, isClosed) => {
         // Reads and sends what is new; one read at a time, a wake during a read reads again.
-        const drain = () => {
-          if (closed) return
+        drain = () => {
+          if (isClosed()) return
           if (reading) {
             again = true
             return
@@ -117,7 +93,7 @@ export class OrderEventHub {
                 sent = row.seq
               }
               if (rows.length === 500) again = true
-            } while (again && !closed)
+            } while (again && !isClosed())
           })()
             .catch((error) => log.warn('order stream read failed', { userId, error: (error as Error).message }))
             .finally(() => {
@@ -127,7 +103,7 @@ export class OrderEventHub {
 
         // Entries that follow what was sent go out as they came; anything else is read.
         const deliver = (entries: repo.HistoryNotification['e'], traceparent?: string | null) => {
-          if (closed) return
+          if (isClosed()) return
           const fresh = entries.filter((e) => e.seq > sent)
           if (fresh.length === 0) return
           if (reading || fresh[0]!.seq !== sent + 1) return drain()
@@ -138,35 +114,25 @@ export class OrderEventHub {
             sent = e.seq
           }
         }
-        const close = () => {
-          cleanup()
-          try {
-            controller.close()
-          } catch {}
-        }
-        signal.addEventListener('abort', close)
-        if (endsAt !== undefined)
-          // setTimeout takes at most 2^31-1 ms; a token outlives that in no deployment of ours.
-          ending = setTimeout(() => {
-            write(`event: end\ndata: {"reason":"token_expired"}\n\n`)
-            close()
-          }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1))
+
         const last = await repo.lastSeq(sql, userId)
         sent = lastEventId === undefined ? last : lastEventId > last ? 0 : lastEventId
-        // Registered once `sent` is known; the drain below catches what committed meanwhile.
+        // Registered once `sent` is known; the first drain catches what committed meanwhile.
         waker = (entries, traceparent) => (entries ? deliver(entries, traceparent) : drain())
-        if (!closed) {
+        if (!isClosed()) {
           if (!wakers.has(userId)) wakers.set(userId, new Set())
           wakers.get(userId)!.add(waker)
         }
-        write(`retry: 2000\n: connected\n\n`)
-        heartbeat = setInterval(() => {
-          write(': ping\n\n')
-          drain()
-        }, heartbeatMs)
-        drain()
       },
-      cancel: cleanup,
+      // Every heartbeat reads too: a notification lost while LISTEN reconnected waits one beat at most.
+      tick: () => drain(),
+      closed: () => {
+        const set = wakers.get(userId)
+        if (set && waker) {
+          set.delete(waker)
+          if (set.size === 0) wakers.delete(userId)
+        }
+      },
     })
   }
 
@@ -177,51 +143,82 @@ export class OrderEventHub {
    * whole shop, so a console reads its lists when it connects and after each event.
    */
   streamAll(heartbeatMs: number, signal: AbortSignal, endsAt?: number): ReadableStream<Uint8Array> {
-    const encoder = new TextEncoder()
     const watchers = this.watchers
     let watcher: Watcher | undefined
-    let heartbeat: ReturnType<typeof setInterval> | undefined
-    let ending: ReturnType<typeof setTimeout> | undefined
-    let closed = false
-    const cleanup = () => {
-      if (closed) return
-      closed = true
-      clearInterval(heartbeat)
-      clearTimeout(ending)
-      if (watcher) watchers.delete(watcher)
-    }
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        const write = (text: string) => {
-          if (closed) return
-          try {
-            controller.enqueue(encoder.encode(text))
-          } catch {
-            cleanup()
-          }
-        }
-        const close = () => {
-          cleanup()
-          try {
-            controller.close()
-          } catch {}
-        }
-        if (signal.aborted) return close()
-        signal.addEventListener('abort', close)
+    return sseBody(heartbeatMs, signal, endsAt, {
+      open: (write) => {
         watcher = (userId, entries) => {
           for (const e of entries)
             write(`event: order\ndata: ${JSON.stringify({ seq: e.seq, orderId: e.orderId, userId, event: e.event, status: e.status, reason: e.reason, shipment: e.shipment ?? null, at: new Date(e.at).toISOString() })}\n\n`)
         }
         watchers.add(watcher)
-        if (endsAt !== undefined)
-          ending = setTimeout(() => {
-            write(`event: end\ndata: {"reason":"token_expired"}\n\n`)
-            close()
-          }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1))
-        write(`retry: 2000\n: connected\n\n`)
-        heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs)
       },
-      cancel: cleanup,
+      closed: () => {
+        if (watcher) watchers.delete(watcher)
+      },
     })
   }
+}
+
+interface SseHooks {
+  /** Runs first (reads, registrations): `write` sends a block, `isClosed` says the stream has ended. */
+  open(write: (text: string) => void, isClosed: () => boolean): Promise<void> | void
+  /** After the `connected` comment, and on every heartbeat. */
+  tick?: () => void
+  /** Once, when the stream ends (the client gone, the token expired). */
+  closed(): void
+}
+
+/**
+ * What both streams share: `retry` and a `connected` comment once open, a comment every
+ * `heartbeatMs`, `event: end` and the close at `endsAt` (the expiry of the token that opened it),
+ * and one cleanup whichever way it ends.
+ */
+function sseBody(heartbeatMs: number, signal: AbortSignal, endsAt: number | undefined, hooks: SseHooks): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  let closed = false
+  let heartbeat: ReturnType<typeof setInterval> | undefined
+  let ending: ReturnType<typeof setTimeout> | undefined
+  const cleanup = () => {
+    if (closed) return
+    closed = true
+    clearInterval(heartbeat)
+    clearTimeout(ending)
+    hooks.closed()
+  }
+  return new ReadableStream<Uint8Array>({
+    start: async (controller) => {
+      const write = (text: string) => {
+        if (closed) return
+        try {
+          controller.enqueue(encoder.encode(text))
+        } catch {
+          cleanup()
+        }
+      }
+      const close = () => {
+        cleanup()
+        try {
+          controller.close()
+        } catch {}
+      }
+      if (signal.aborted) return close()
+      signal.addEventListener('abort', close)
+      if (endsAt !== undefined)
+        // setTimeout takes at most 2^31-1 ms; a token outlives that in no deployment of ours.
+        ending = setTimeout(() => {
+          write(`event: end\ndata: {"reason":"token_expired"}\n\n`)
+          close()
+        }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1))
+      await hooks.open(write, () => closed)
+      if (closed) return
+      write(`retry: 2000\n: connected\n\n`)
+      heartbeat = setInterval(() => {
+        write(': ping\n\n')
+        hooks.tick?.()
+      }, heartbeatMs)
+      hooks.tick?.()
+    },
+    cancel: cleanup,
+  })
 }
