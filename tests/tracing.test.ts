@@ -96,7 +96,18 @@ describe('tracing across processes', () => {
 
       // The orders worker's span for payments' answer closes the chain.
       const ofTrace = () => spans.filter((s) => s.traceId === clientTrace)
-      await waitFor(() => ofTrace().some((s) => s.service === 'orders-worker' && s.name === 'process payment.succeeded'), 20_000, 100)
+      // Each process sends its spans on its own beat: wait until every one's are in.
+      const arrived = (service: string, name: (n: string) => boolean) => ofTrace().some((s) => s.service === service && name(s.name))
+      await waitFor(
+        () =>
+          arrived('gateway', (n) => n.startsWith('POST')) &&
+          arrived('orders', (n) => n === 'POST /api/orders') &&
+          arrived('catalog', () => true) &&
+          arrived('payments-worker', (n) => n === 'process payment.requested') &&
+          arrived('orders-worker', (n) => n === 'process payment.succeeded'),
+        20_000,
+        100,
+      )
       const trace = ofTrace()
       const byId = new Map(trace.map((s) => [s.spanId, s]))
       const gateway = trace.find((s) => s.service === 'gateway' && s.name.startsWith('POST'))!
