@@ -16,11 +16,12 @@ import { Problem } from '@shop/shared/http/errors'
 import { Page } from '@shop/shared/http/pagination'
 import { AdminListQuery as AdminProductListQuery, Category_, CreateProduct, CurrencyUse, ListQuery, Product, UpdateProduct } from '../services/catalog/src/modules/products/model.ts'
 import { ImageList, ImageSchema } from '../services/catalog/src/modules/images/routes.ts'
-import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
+import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder, WalletEvent } from '../services/orders/src/modules/orders/model.ts'
 import { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import { AdjustmentBody, LowStockItem, Movement, Supply, SupplyBody } from '../services/catalog/src/modules/inventory/model.ts'
 import { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
 import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
+import { TopUp, topUpBody } from '../services/payments/src/modules/top-ups/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { UpdateMe, User, UserListItem } from '../services/users/src/modules/users/model.ts'
 import { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
@@ -112,6 +113,14 @@ export const WIRE_TYPES: WireType[] = [
     from: 'services/orders/src/modules/orders/model.ts OrderEvent',
     doc: 'The data of each `event: order` of GET /api/orders/events (text/event-stream).',
   },
+  {
+    name: 'WalletEvent',
+    schema: WalletEvent,
+    from: 'services/orders/src/modules/orders/model.ts WalletEvent',
+    doc: 'The data of each `event: wallet` of GET /api/orders/events: a wallet top-up settled.',
+  },
+  { name: 'TopUp', schema: TopUp, from: 'services/payments/src/modules/top-ups/model.ts TopUp' },
+  { name: 'CreateTopUp', schema: topUpBody(1), from: 'services/payments/src/modules/top-ups/model.ts topUpBody' },
 ]
 
 /**
@@ -128,6 +137,8 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'POST /api/wallet', body: 'CreateWallet', status: 201, answer: 'Wallet' },
   { operation: 'POST /api/wallet/deposits', body: 'Deposit', status: 201, answer: 'LedgerEntry' },
   { operation: 'GET /api/wallet/transactions', status: 200, answer: 'Page<LedgerEntry>' },
+  { operation: 'POST /api/wallet/top-ups', body: 'CreateTopUp', status: 201, answer: 'TopUp' },
+  { operation: 'GET /api/wallet/top-ups/{id}', status: 200, answer: 'TopUp' },
   { operation: 'GET /api/products', query: 'ProductListQuery', status: 200, answer: 'Page<Product>' },
   { operation: 'GET /api/categories', status: 200, answer: 'Page<Category>' },
   { operation: 'GET /api/currencies', status: 200, answer: 'Page<CurrencyUse>' },

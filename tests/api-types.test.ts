@@ -18,7 +18,8 @@ import { ShopClient } from '../desktop/src/shared/client.ts'
 import type { OrderEvent as Event } from '../desktop/src/shared/api.ts'
 import type { Category_, CurrencyUse, ListQuery, Product } from '../services/catalog/src/modules/products/model.ts'
 import type { StreamEvent } from '../services/orders/src/modules/events/hub.ts'
-import type { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder } from '../services/orders/src/modules/orders/model.ts'
+import type { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, ShipOrder, WalletEvent } from '../services/orders/src/modules/orders/model.ts'
+import type { TopUp, topUpBody } from '../services/payments/src/modules/top-ups/model.ts'
 import type { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import type { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
 import type { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
@@ -49,6 +50,9 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.CreateWallet, typeof CreateWallet.static>>,
   Check<Same<Gen.Deposit, ReturnType<typeof depositBody>['static']>>,
   Check<Same<Gen.LedgerEntry, LedgerEntry>>,
+  Check<Same<Gen.TopUp, TopUp>>,
+  Check<Same<Gen.CreateTopUp, ReturnType<typeof topUpBody>['static']>>,
+  Check<Same<Gen.WalletEvent, WalletEvent>>,
   Check<Same<Gen.Product, Product>>,
   Check<Same<Gen.ProductListQuery, ListQuery>>,
   Check<Same<Gen.Category, typeof Category_.static>>,
@@ -266,12 +270,20 @@ describe('desktop wire types, on the wire', () => {
     expect(await shop.wallet()).toBeNull()
     await shop.createWallet('EUR')
     await shop.deposit(10_000)
-    expect(await shop.wallet()).toMatchObject({ balance: 10_000, currency: 'EUR' })
+    expect(await shop.wallet()).toMatchObject({ balance: 10_000, currency: 'EUR', topUpProvider: 'demo', stripePublishableKey: null })
     const events: Event[] = []
+    const walletEvents: Gen.WalletEvent[] = []
     const stop = shop.onOrderEvent((event) => events.push(event))
+    const stopWallet = shop.onWalletEvent((event) => walletEvents.push(event))
     try {
       // The stream starts at its present: open before the order is made, so it sees all of it.
       expect(await waitFor(() => streams > 0)).toBe(true)
+      // A demo top-up settles at once, and its news arrives on the same stream.
+      const topUp = await shop.topUp(2_500)
+      expect(topUp).toMatchObject({ status: 'succeeded', demo: true, amount: 2_500 })
+      expect((await shop.topUpStatus(topUp.id)).ledgerEntryId).toBe(topUp.ledgerEntryId)
+      expect(await waitFor(() => walletEvents.some((e) => e.topUpId === topUp.id && e.status === 'succeeded'), 15_000)).toBe(true)
+      expect(streams).toBe(1)
       await shop.transactions()
       await shop.products({ q: 'lamp' })
       await shop.categories()
@@ -283,6 +295,7 @@ describe('desktop wire types, on the wire', () => {
       expect(await waitFor(() => events.some((e) => e.orderId === placed.id && e.status === 'CANCELLED'), 15_000)).toBe(true)
     } finally {
       stop()
+      stopWallet()
     }
 
     // The owner's console, through the same client signed in as the admin.
@@ -342,6 +355,7 @@ describe('desktop wire types, on the wire', () => {
     }
     for (const { request, body } of problems) wrong.push(...misfits(schemaOf('Problem'), body, `${request} problem`))
     for (const event of events) wrong.push(...misfits(schemaOf('OrderEvent'), event, 'order event'))
+    for (const event of walletEvents) wrong.push(...misfits(schemaOf('WalletEvent'), event, 'wallet event'))
     for (const event of adminEvents) wrong.push(...misfits(schemaOf('AdminOrderEvent'), event, "owner's order event"))
     expect(wrong).toEqual([])
     // Every operation of the list was exercised, and the no-wallet problem and the events seen.

@@ -15,6 +15,9 @@ import {
   EVENTS_SUBSCRIBE,
   EVENTS_UNSUBSCRIBE,
   OPERATIONS,
+  WALLET_EVENTS_CHANNEL,
+  WALLET_EVENTS_SUBSCRIBE,
+  WALLET_EVENTS_UNSUBSCRIBE,
   channel,
 } from '../shared/operations.ts'
 
@@ -51,6 +54,12 @@ export function registerIpc(
     api.onOrderEvent((orderEvent) => {
       if (!contents.isDestroyed()) contents.send(EVENTS_CHANNEL, orderEvent)
       onEvent?.(orderEvent)
+    }),
+  )
+  // Settled top-ups ride the same connection (the client shares one stream for both).
+  streamIpc(ipcMain, isTrusted, WALLET_EVENTS_SUBSCRIBE, WALLET_EVENTS_UNSUBSCRIBE, (contents) =>
+    api.onWalletEvent((walletEvent) => {
+      if (!contents.isDestroyed()) contents.send(WALLET_EVENTS_CHANNEL, walletEvent)
     }),
   )
   // The owner's stream: to the console's window only, no native notification per customer order.

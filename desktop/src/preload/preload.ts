@@ -3,7 +3,7 @@
  * never sees ipcRenderer, tokens or the file system.
  */
 import { contextBridge, ipcRenderer } from 'electron'
-import type { AdminOrderEvent, OrderEvent, ShopApi } from '../shared/api.ts'
+import type { AdminOrderEvent, OrderEvent, ShopApi, WalletEvent } from '../shared/api.ts'
 import {
   ADMIN_EVENTS_CHANNEL,
   ADMIN_EVENTS_SUBSCRIBE,
@@ -13,6 +13,9 @@ import {
   EVENTS_CHANNEL,
   EVENTS_SUBSCRIBE,
   EVENTS_UNSUBSCRIBE,
+  WALLET_EVENTS_CHANNEL,
+  WALLET_EVENTS_SUBSCRIBE,
+  WALLET_EVENTS_UNSUBSCRIBE,
 } from '../shared/operations.ts'
 
 export const bridge: ShopApi = {
@@ -25,6 +28,8 @@ export const bridge: ShopApi = {
   wallet: () => ipcRenderer.invoke('shop:wallet'),
   createWallet: (currency) => ipcRenderer.invoke('shop:createWallet', currency),
   deposit: (amount) => ipcRenderer.invoke('shop:deposit', amount),
+  topUp: (amount) => ipcRenderer.invoke('shop:topUp', amount),
+  topUpStatus: (id) => ipcRenderer.invoke('shop:topUpStatus', id),
   transactions: (cursor) => ipcRenderer.invoke('shop:transactions', cursor),
   products: (query) => ipcRenderer.invoke('shop:products', query),
   product: (id) => ipcRenderer.invoke('shop:product', id),
@@ -66,6 +71,7 @@ export const bridge: ShopApi = {
   adminReviews: (query) => ipcRenderer.invoke('shop:adminReviews', query),
   setReviewHidden: (id, hidden) => ipcRenderer.invoke('shop:setReviewHidden', id, hidden),
   onOrderEvent: (listener) => subscribe<OrderEvent>(EVENTS_CHANNEL, EVENTS_SUBSCRIBE, EVENTS_UNSUBSCRIBE, listener),
+  onWalletEvent: (listener) => subscribe<WalletEvent>(WALLET_EVENTS_CHANNEL, WALLET_EVENTS_SUBSCRIBE, WALLET_EVENTS_UNSUBSCRIBE, listener),
   onAdminOrderEvent: (listener) => subscribe<AdminOrderEvent>(ADMIN_EVENTS_CHANNEL, ADMIN_EVENTS_SUBSCRIBE, ADMIN_EVENTS_UNSUBSCRIBE, listener),
 }
 

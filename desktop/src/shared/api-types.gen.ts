@@ -162,6 +162,8 @@ export interface Wallet {
   available: number
   /** integer */
   maxDeposit: number
+  topUpProvider: 'demo' | 'stripe'
+  stripePublishableKey: string | null
   /** date-time */
   createdAt: string
 }
@@ -885,4 +887,53 @@ export interface OrderEvent {
   } | null
   /** date-time */
   at: string
+}
+
+/**
+ * The data of each `event: wallet` of GET /api/orders/events: a wallet top-up settled.
+ * From services/orders/src/modules/orders/model.ts WalletEvent.
+ */
+export interface WalletEvent {
+  /** uuid */
+  topUpId: string
+  status: 'succeeded' | 'failed' | 'canceled'
+  /** integer */
+  amount: number
+  currency: string
+  demo: boolean
+}
+
+/**
+ * From services/payments/src/modules/top-ups/model.ts TopUp.
+ * Answered by:
+ * - POST /api/wallet/top-ups (201)
+ * - GET /api/wallet/top-ups/{id} (200)
+ */
+export interface TopUp {
+  /** uuid */
+  id: string
+  /** integer */
+  amount: number
+  currency: string
+  /** pending: waiting for the provider; succeeded: the wallet was credited (once); failed: the last card was declined (another may still pay); canceled: it can no longer be paid */
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled'
+  provider: 'demo' | 'stripe'
+  demo: boolean
+  clientSecret?: string
+  failureReason: string | null
+  ledgerEntryId: string | null
+  /** date-time */
+  createdAt: string
+  /** date-time */
+  updatedAt: string
+}
+
+/**
+ * From services/payments/src/modules/top-ups/model.ts topUpBody.
+ * Sent to:
+ * - POST /api/wallet/top-ups
+ */
+export interface CreateTopUp {
+  /** integer */
+  amount: number
 }

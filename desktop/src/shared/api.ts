@@ -5,7 +5,7 @@
  */
 
 import type * as Wire from './api-types.gen.ts'
-import type { Address, AdminOrderEvent, AdminReview, Category, Image, Movement, Supply, UserListItem, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, SystemStatus, User, Wallet } from './api-types.gen.ts'
+import type { Address, AdminOrderEvent, AdminReview, Category, Image, Movement, Supply, UserListItem, CurrencyUse, LedgerEntry, LowStockItem, MyReview, Order, OrderEvent, OrderStats, Page, Product, RatingSummary, Review, SystemStatus, TopUp, User, Wallet, WalletEvent } from './api-types.gen.ts'
 
 /**
  * What crosses the wire is typed once, from the services' own schemas: api-types.gen.ts, written
@@ -37,6 +37,8 @@ export type {
   Order,
   OrderEvent,
   OrderStats,
+  TopUp,
+  WalletEvent,
   OrderStatus,
   Page,
   Product,
@@ -70,7 +72,7 @@ export type ReviewSort = NonNullable<Wire.ReviewListQuery['sort']>
 /** An action that moves money or makes an order, with the Idempotency-Key it keeps until answered. */
 export interface PendingAction {
   key: string
-  kind: 'deposit' | 'order' | 'cancel' | 'return' | 'ship' | 'deliver' | 'receive' | 'supply' | 'adjust'
+  kind: 'deposit' | 'top-up' | 'order' | 'cancel' | 'return' | 'ship' | 'deliver' | 'receive' | 'supply' | 'adjust'
   /** What the action is about (amount, items, order id), so a retry of the same action reuses the key. */
   fingerprint: string
   startedAt: string
@@ -89,6 +91,14 @@ export interface ShopApi {
   createWallet(currency: Wire.CreateWallet['currency']): Promise<Wallet>
   /** Tops up by `amount` minor units; the key is reused until the server has answered. */
   deposit(amount: Wire.Deposit['amount']): Promise<LedgerEntry>
+  /**
+   * Tops up through the shop's payment provider (the wallet's `topUpProvider`): demo answers
+   * succeeded at once; Stripe answers pending with the `clientSecret` its card form confirms.
+   * The key is reused until the server has answered, so a retry never starts a second payment.
+   */
+  topUp(amount: Wire.CreateTopUp['amount']): Promise<TopUp>
+  /** A top-up of the caller's and where it stands. */
+  topUpStatus(id: string): Promise<TopUp>
   transactions(cursor?: string): Promise<Page<LedgerEntry>>
 
   /** Products; their image URLs are absolute (the server's), so they load in Electron too. */
@@ -119,6 +129,8 @@ export interface ShopApi {
   requestReturn(id: string, reason: string): Promise<Order>
   /** Live order changes; returns the function that stops them. */
   onOrderEvent(listener: (event: OrderEvent) => void): () => void
+  /** Top-ups as they settle (the provider confirmed, or refused), on the same live stream. */
+  onWalletEvent(listener: (event: WalletEvent) => void): () => void
 
   // The owner's console (an admin's token; a customer gets 403 problems).
   /** The dashboard's figures; days begin at midnight in `timeZone` (IANA). */

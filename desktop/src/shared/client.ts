@@ -35,8 +35,10 @@ import {
   type ProductQuery,
   type ReviewSort,
   type ShopApi,
+  type TopUp,
   type User,
   type Wallet,
+  type WalletEvent,
 } from './api.ts'
 import type { Address, CreateAddress, CreateOrder, ShipOrder, UpdateMe, CreateReview, Login, MyReview, RatingSummary, Register, Review, Tokens, Problem as WireProblem } from './api-types.gen.ts'
 import { PendingActions, isFinalAnswer, type PendingStorage } from './pending-actions.ts'
@@ -254,6 +256,14 @@ export class ShopClient implements ShopApi {
     return this.once<LedgerEntry>('deposit', `amount:${amount}`, 'POST', '/api/wallet/deposits', { amount })
   }
 
+  topUp(amount: number) {
+    return this.once<TopUp>('top-up', `amount:${amount}`, 'POST', '/api/wallet/top-ups', { amount })
+  }
+
+  topUpStatus(id: string) {
+    return this.call<TopUp>('GET', `/api/wallet/top-ups/${encodeURIComponent(id)}`)
+  }
+
   transactions(cursor?: string) {
     return this.call<Page<LedgerEntry>>('GET', `/api/wallet/transactions?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
   }
@@ -456,17 +466,28 @@ export class ShopClient implements ShopApi {
   // --- Live order events ----------------------------------------------------------------------
 
   private listeners = new Set<(event: OrderEvent) => void>()
+  private walletListeners = new Set<(event: WalletEvent) => void>()
   private stopStream: (() => void) | undefined
   private lastEventId: string | undefined
   private adminListeners = new Set<(event: AdminOrderEvent) => void>()
   private stopAdminStream: (() => void) | undefined
 
   onOrderEvent(listener: (event: OrderEvent) => void): () => void {
-    this.listeners.add(listener)
+    return this.onCustomerStream(this.listeners, listener)
+  }
+
+  /** Settled top-ups, from the same stream as the order events (one connection for both). */
+  onWalletEvent(listener: (event: WalletEvent) => void): () => void {
+    return this.onCustomerStream(this.walletListeners, listener)
+  }
+
+  /** The customer's stream runs while anyone listens to its orders or its wallet. */
+  private onCustomerStream<T>(set: Set<(event: T) => void>, listener: (event: T) => void): () => void {
+    set.add(listener)
     this.stopStream ??= this.customerStream()
     return () => {
-      this.listeners.delete(listener)
-      if (this.listeners.size === 0) {
+      set.delete(listener)
+      if (this.listeners.size === 0 && this.walletListeners.size === 0) {
         this.stopStream?.()
         this.stopStream = undefined
       }
@@ -487,20 +508,25 @@ export class ShopClient implements ShopApi {
   }
 
   private customerStream() {
-    return this.runStream('/api/orders/events', true, (data, id) => {
+    return this.runStream('/api/orders/events', true, (name, data, id) => {
+      if (name === 'wallet') {
+        for (const l of this.walletListeners) l(data as WalletEvent)
+        return
+      }
       if (id) this.lastEventId = id
       for (const l of this.listeners) l(data as OrderEvent)
     })
   }
 
   private adminStream() {
-    return this.runStream('/api/admin/orders/events', false, (data) => {
+    return this.runStream('/api/admin/orders/events', false, (name, data) => {
+      if (name !== 'order') return
       for (const l of this.adminListeners) l(data as AdminOrderEvent)
     })
   }
 
   /** Keeps one event stream open, reconnecting with backoff and (when `resume`) resuming where it stopped. */
-  private runStream(path: string, resume: boolean, deliver: (data: unknown, id: string | undefined) => void): () => void {
+  private runStream(path: string, resume: boolean, deliver: (name: string, data: unknown, id: string | undefined) => void): () => void {
     let stopped = false
     let controller: AbortController | undefined
     void (async () => {
@@ -535,8 +561,8 @@ export class ShopClient implements ShopApi {
     }
   }
 
-  /** Reads order events until the stream ends; returns why the server ended it, if it said. */
-  private async readEvents(body: ReadableStream<Uint8Array>, deliver: (data: unknown, id: string | undefined) => void): Promise<string | undefined> {
+  /** Reads events (`order`, `wallet`) until the stream ends; returns why the server ended it, if it said. */
+  private async readEvents(body: ReadableStream<Uint8Array>, deliver: (name: string, data: unknown, id: string | undefined) => void): Promise<string | undefined> {
     const reader = body.getReader()
     const decoder = new TextDecoder()
     let buffer = ''
@@ -564,14 +590,14 @@ export class ShopClient implements ShopApi {
           } catch {}
           continue
         }
-        if (name !== 'order') continue
+        if (name !== 'order' && name !== 'wallet') continue
         let event: unknown
         try {
           event = JSON.parse(data)
         } catch {
           continue
         }
-        deliver(event, id)
+        deliver(name, event, id)
       }
     }
   }

@@ -11,6 +11,8 @@ export const OPERATIONS = [
   'wallet',
   'createWallet',
   'deposit',
+  'topUp',
+  'topUpStatus',
   'transactions',
   'products',
   'product',
@@ -51,7 +53,7 @@ export const OPERATIONS = [
   'adminWallet',
   'adminReviews',
   'setReviewHidden',
-] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent' | 'onAdminOrderEvent'>[]
+] as const satisfies readonly Exclude<keyof ShopApi, 'onOrderEvent' | 'onWalletEvent' | 'onAdminOrderEvent'>[]
 
 export type Operation = (typeof OPERATIONS)[number]
 
@@ -59,6 +61,10 @@ export const channel = (operation: Operation) => `shop:${operation}`
 export const EVENTS_SUBSCRIBE = 'shop:orders:subscribe'
 export const EVENTS_UNSUBSCRIBE = 'shop:orders:unsubscribe'
 export const EVENTS_CHANNEL = 'shop:orders:event'
+/** Settled top-ups (the customer's stream too: main keeps one connection for both). */
+export const WALLET_EVENTS_SUBSCRIBE = 'shop:wallet:subscribe'
+export const WALLET_EVENTS_UNSUBSCRIBE = 'shop:wallet:unsubscribe'
+export const WALLET_EVENTS_CHANNEL = 'shop:wallet:event'
 /** The owner's stream of every customer's order changes (the console). */
 export const ADMIN_EVENTS_SUBSCRIBE = 'shop:admin-orders:subscribe'
 export const ADMIN_EVENTS_UNSUBSCRIBE = 'shop:admin-orders:unsubscribe'

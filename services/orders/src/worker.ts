@@ -1,6 +1,7 @@
 /**
  * The orders worker process: consumes payments' outcomes (`payment.succeeded`,
- * `payment.declined`, `payment.refunded`, `payment.voided`), relays orders' outbox
+ * `payment.declined`, `payment.refunded`, `payment.voided`) and settled top-ups
+ * (`top-up.changed`, carried to the customer's live stream), relays orders' outbox
  * (`payment.requested`, `refund.requested`, `void.requested`, `order.paid`, `order.cancelled`,
  * `order.returned`)
  * and runs the reconciler.
@@ -14,6 +15,7 @@ import { counterOf, histogramOf } from '@shop/shared/runtime/metrics'
 import type { Registry } from '@shop/shared/runtime/metrics'
 import type { CatalogClient } from './catalog-client.ts'
 import { paymentDeclined, paymentRefunded, paymentSucceeded, paymentVoided } from './jobs/payment-events.ts'
+import { topUpChanged } from './jobs/top-up-changed.ts'
 import { Quarantine, RECONCILER_ACTIONS, reconcile } from './reconciler.ts'
 
 /** The reconciler's actions by kind and outcome, each at 0 from the start (so dashboards find the series). */
@@ -69,6 +71,7 @@ export function createOrdersWorker(deps: OrdersWorkerDeps) {
       'payment.declined': paymentDeclined(handlerDeps),
       'payment.refunded': paymentRefunded(handlerDeps),
       'payment.voided': paymentVoided(handlerDeps),
+      'top-up.changed': topUpChanged(handlerDeps),
     },
   })
   const reconcileDeps = {

@@ -8,6 +8,10 @@ import { deadLetterRoutes } from '@shop/shared/messaging/dead-letter-routes'
 import { createServiceApp } from '@shop/shared/http/service-app'
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/routes.ts'
 import { createWalletsService } from './modules/wallets/service.ts'
+import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
+import { demoProvider, type PaymentProvider } from './modules/top-ups/provider.ts'
+import { topUpRoutes, webhookRoutes } from './modules/top-ups/routes.ts'
+import { createTopUpsService } from './modules/top-ups/service.ts'
 
 export interface PaymentsDeps {
   /** The process's Prometheus registry: its /metrics, business metrics included. */
@@ -19,21 +23,43 @@ export interface PaymentsDeps {
   idempotency: IdempotencyStore
   maxDeposit: number
   currencies: string[]
+  /** Where top-ups go (PAYMENT_PROVIDER); demo when absent. */
+  provider?: PaymentProvider
+  /** Sends the events of the API's transactions (`top-up.changed`) as they commit; the worker's relay otherwise. */
+  dispatcher?: OutboxDispatcher
 }
 
 /** Builds the payments API: no listen(), no globals. The worker is `worker.ts`. */
 export function createApp(deps: PaymentsDeps) {
   const auth = authPlugin(deps.verifier)
-  const wallets = createWalletsService({ sql: deps.sql, log: deps.log, currencies: deps.currencies, maxDeposit: deps.maxDeposit })
+  const provider = deps.provider ?? demoProvider
+  const wallets = createWalletsService({
+    sql: deps.sql,
+    log: deps.log,
+    currencies: deps.currencies,
+    maxDeposit: deps.maxDeposit,
+    moneyIn: { provider: provider.name, publishableKey: provider.publishableKey },
+  })
+  const dispatcher = deps.dispatcher
+  const topUps = createTopUpsService({
+    sql: deps.sql,
+    log: deps.log,
+    provider,
+    transaction: dispatcher && ((work) => dispatcher.transaction(deps.sql, work)),
+  })
+  const plugins = { auth, idempotency: idempotencyPlugin(deps.idempotency) }
   return createServiceApp({
     service: 'payments',
     title: 'Shop payments service',
-    description: 'Wallets, the append-only ledger, deposits; payments and refunds are taken by the worker from the queue.',
+    description:
+      "Wallets, the append-only ledger, top-ups through the payment provider (demo or Stripe) and the provider's webhooks; payments and refunds are taken by the worker from the queue.",
     registry: deps.registry,
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
-    .use(walletRoutes(wallets, { auth, idempotency: idempotencyPlugin(deps.idempotency) }, deps.maxDeposit))
+    .use(walletRoutes(wallets, plugins, deps.maxDeposit))
+    .use(topUpRoutes(topUps, plugins, deps.maxDeposit))
+    .use(webhookRoutes(topUps))
     .use(adminWalletRoutes(wallets, auth))
     .use(deadLetterRoutes(deps.sql, auth))
 }

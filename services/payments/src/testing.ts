@@ -5,10 +5,11 @@ import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, deleteRedisPrefix, testLog, testSchema, testTokens, uniqueName } from '@shop/shared/testing'
 import { createApp } from './app.ts'
+import type { PaymentProvider } from './modules/top-ups/provider.ts'
 import { migratePayments } from './bootstrap.ts'
 import { createPaymentsWorker } from './worker.ts'
 
-export async function createTestPayments(options: { maxDeposit?: number; lockDurationMs?: number; stalledIntervalMs?: number } = {}) {
+export async function createTestPayments(options: { maxDeposit?: number; lockDurationMs?: number; stalledIntervalMs?: number; provider?: PaymentProvider } = {}) {
   const db = testSchema('pay')
   const prefix = uniqueName('payq')
   const redis = createRedis(TEST_REDIS_URL)
@@ -21,7 +22,8 @@ export async function createTestPayments(options: { maxDeposit?: number; lockDur
     verifier: tokens.verifier,
     idempotency: new IdempotencyStore(db.sql),
     maxDeposit: options.maxDeposit ?? 1_000_000,
-    currencies: ['EUR', 'USD'],
+    currencies: ['EUR', 'USD', 'JPY'],
+    provider: options.provider,
   })
   const workerDeps = {
     sql: db.sql,

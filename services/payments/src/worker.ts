@@ -9,6 +9,10 @@ import type { Registry } from '@shop/shared/runtime/metrics'
 import type { Sql } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
 import { createServiceWorker } from '@shop/shared/messaging/service-worker'
+import { every } from '@shop/shared/runtime/lifecycle'
+import type { PaymentProvider } from './modules/top-ups/provider.ts'
+import { pruneEvents } from './modules/top-ups/repository.ts'
+import { createTopUpsService } from './modules/top-ups/service.ts'
 import { paymentRequested } from './jobs/payment-requested.ts'
 import { refundRequested } from './jobs/refund-requested.ts'
 import { voidRequested } from './jobs/void-requested.ts'
@@ -26,12 +30,14 @@ export interface WorkerDeps {
   stalledIntervalMs?: number
   /** Fault injection (tests, the chaos run): runs after each commit, before the ack. */
   afterCommit?: ConsumerOptions<'payments'>['afterCommit']
+  /** Top-ups to recheck at this provider (none with demo: they settle at once). */
+  topUps?: { provider: PaymentProvider; recheckSeconds: number; expiryHours: number; intervalMs?: number }
 }
 
 /** The consumer and the relay of payments, not yet started. */
 export function createPaymentsWorker(deps: WorkerDeps) {
   const processing = { schema: deps.schema, log: deps.log }
-  return createServiceWorker({
+  const worker = createServiceWorker({
     registry: deps.registry,
     queue: 'payments',
     schema: deps.schema,
@@ -51,6 +57,28 @@ export function createPaymentsWorker(deps: WorkerDeps) {
       'void.requested': voidRequested(processing),
     },
   })
+  const options = deps.topUps
+  if (!options || options.provider.name === 'demo') return { ...worker, recheckTopUps: async () => 0 }
+  const topUps = createTopUpsService({ sql: deps.sql, log: deps.log, provider: options.provider, recheckSeconds: options.recheckSeconds, expiryHours: options.expiryHours })
+  // One pass at a time: a slow provider is not asked twice about the same rows by overlapping passes.
+  let passing: Promise<number> | undefined
+  const recheck = () => (passing ??= topUps.recheck().finally(() => (passing = undefined)))
+  const timers: ReturnType<typeof every>[] = []
+  return {
+    ...worker,
+    recheckTopUps: recheck,
+    async start() {
+      await worker.start()
+      timers.push(every(deps.log, 'top-ups rechecked', options.intervalMs ?? Math.min(60_000, options.recheckSeconds * 1000), recheck))
+      // Stripe retries an event for three days; a month of ids is kept for the inbox to recognise.
+      timers.push(every(deps.log, 'provider events pruned', 3600_000, () => pruneEvents(deps.sql, 30)))
+    },
+    async stop() {
+      for (const timer of timers) await timer.run()
+      await passing?.catch(() => {})
+      await worker.stop()
+    },
+  }
 }
 
 // The entry of the worker process (the manifest imports this file for the factory above).

@@ -29,6 +29,10 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number]
 export const CANCEL_REASONS = ['insufficient_funds', 'no_wallet', 'out_of_stock', 'user_cancelled', 'timeout', 'currency_mismatch'] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
 
+/** How a wallet top-up can settle (`top-up.changed`). */
+export const TOP_UP_OUTCOMES = ['succeeded', 'failed', 'canceled'] as const
+export type TopUpOutcome = (typeof TOP_UP_OUTCOMES)[number]
+
 export const REVIEW_CHANGES = ['created', 'edited', 'deleted', 'hidden', 'unhidden'] as const
 export type ReviewChange = (typeof REVIEW_CHANGES)[number]
 
@@ -75,6 +79,22 @@ export const EVENTS = {
   /** The order's payment was credited back to the wallet. */
   'payment.refunded': event(
     t.Object({ orderId: Uuid, userId: Uuid, ...Money, paymentId: Uuid, ledgerEntryId: Uuid }),
+    ['orders'],
+  ),
+  /**
+   * A wallet top-up settled (credited, failed or cancelled): orders pushes it on the customer's
+   * live stream (`event: wallet`), so the app shows the new balance when the provider confirms.
+   * Nothing is stored for it there; the wallet itself is the truth.
+   */
+  'top-up.changed': event(
+    t.Object({
+      topUpId: Uuid,
+      userId: Uuid,
+      ...Money,
+      status: t.Union(TOP_UP_OUTCOMES.map((s) => t.Literal(s))),
+      /** True for the demo provider: no real money moved. */
+      demo: t.Boolean(),
+    }),
     ['orders'],
   ),
   /** The order was paid: the catalog commits its stock reservation. */

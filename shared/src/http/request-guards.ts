@@ -165,6 +165,20 @@ function badTextProblem(where: 'body' | 'query' | 'params', found: { path: strin
   return new ValidationFailedError(`${field}: ${BAD_TEXT[found.why]}`, [{ field, message: BAD_TEXT[found.why] }])
 }
 
+/** The bodies read whole: by the guards (a chunked one) or by `rawBodyText`; a request's stream can be read once. */
+const readBodies = new WeakMap<Request, Uint8Array<ArrayBuffer>>()
+
+/**
+ * The request's body as the exact text sent, for a route that must see the raw bytes (a webhook's
+ * signature is over them): use it as the route's `parse` and again in its handler. It is what the
+ * guards read of a chunked body, or the body, read once and kept.
+ */
+export async function rawBodyText(request: Request): Promise<string> {
+  let read = readBodies.get(request)
+  if (!read) readBodies.set(request, (read = new Uint8Array(await request.arrayBuffer())))
+  return new TextDecoder().decode(read)
+}
+
 /**
  * The guards above as one plugin, registered by `createServiceApp` for every service. Bun must not
  * enforce a body limit of its own (`listenAlone` lifts it): its 413 is a bare page.
@@ -183,7 +197,9 @@ export function requestGuards(options: { maxBodyBytes?: number } = {}) {
       // (checked above) is left to Elysia's own parsers (its depth is bounded by the walk below).
       if (!request.body || request.headers.has('content-length')) return
       // The header itself: Elysia's `contentType` has lost the multipart boundary.
-      return parseBytes(await readCapped(request.body, maxFor(request)), request.headers.get('content-type') ?? contentType ?? '')
+      const bytes = await readCapped(request.body, maxFor(request))
+      readBodies.set(request, bytes)
+      return parseBytes(bytes, request.headers.get('content-type') ?? contentType ?? '')
     })
     .onTransform({ as: 'global' }, ({ body, query, params }) => {
       for (const [where, value] of [['params', params], ['query', query], ['body', body]] as const) {

@@ -403,6 +403,7 @@ describe('batches', () => {
         'payment.declined': async () => {},
         'payment.refunded': async () => {},
         'payment.voided': async () => {},
+        'top-up.changed': async () => {},
       },
     })
     const laneQueues = new Queues(producer, `${prefix}-lanes`)

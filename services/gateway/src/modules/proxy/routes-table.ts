@@ -12,6 +12,7 @@ export const PREFIXES: [prefix: string, service: ServiceName][] = [
   ['/api/images', 'catalog'],
   ['/api/wallet', 'payments'],
   ['/api/admin/wallets', 'payments'],
+  ['/api/payments', 'payments'],
   ['/api/orders', 'orders'],
   ['/api/admin/orders', 'orders'],
   ['/api/reviews', 'reviews'],

@@ -9,7 +9,7 @@
 import type { Sql } from '@shop/shared/data/db'
 import { recordEvent } from '@shop/shared/runtime/tracing'
 import type { Logger } from '@shop/shared/runtime/logger'
-import type { OrderEvent } from '../orders/model.ts'
+import type { OrderEvent, WalletEvent } from '../orders/model.ts'
 import * as repo from '../orders/repository.ts'
 
 /** One event of the stream: the schema the API document shows (`OrderEvent`). */
@@ -37,6 +37,8 @@ type Watcher = (userId: string, entries: repo.HistoryNotification['e']) => void
 
 export class OrderEventHub {
   private readonly wakers = new Map<string, Set<Waker>>()
+  /** The user's streams' writers of wallet notices (a settled top-up): sent as they come, never replayed. */
+  private readonly walletWriters = new Map<string, Set<(notice: WalletEvent) => void>>()
   private readonly watchers = new Set<Watcher>()
   private unlisten: (() => Promise<void>) | undefined
 
@@ -49,6 +51,10 @@ export class OrderEventHub {
   async start(): Promise<void> {
     const listener = await this.sql.listen(repo.eventsChannel(this.schema), (payload) => {
       const notification = parseNotification(payload)
+      if (notification?.w) {
+        for (const write of this.walletWriters.get(notification.u) ?? []) write(notification.w)
+        return
+      }
       for (const wake of this.wakers.get(notification?.u ?? payload) ?? []) wake(notification?.e ?? undefined, notification?.t)
       if (notification) for (const watch of this.watchers) watch(notification.u, notification.e)
     })
@@ -67,7 +73,8 @@ export class OrderEventHub {
    * that opened it) it sends `event: end` and closes: the client reconnects with a fresh token.
    */
   stream(userId: string, lastEventId: number | undefined, heartbeatMs: number, signal: AbortSignal, endsAt?: number): ReadableStream<Uint8Array> {
-    const { sql, log, wakers } = this
+    const { sql, log, wakers, walletWriters } = this
+    let walletWriter: ((notice: WalletEvent) => void) | undefined
     let sent = 0
     let reading: Promise<void> | undefined
     let again = false
@@ -122,6 +129,10 @@ export class OrderEventHub {
         if (!isClosed()) {
           if (!wakers.has(userId)) wakers.set(userId, new Set())
           wakers.get(userId)!.add(waker)
+          // No id: a wallet notice does not move Last-Event-ID, so resuming the order events is unaffected.
+          walletWriter = (notice) => write(`event: wallet\ndata: ${JSON.stringify(notice)}\n\n`)
+          if (!walletWriters.has(userId)) walletWriters.set(userId, new Set())
+          walletWriters.get(userId)!.add(walletWriter)
         }
       },
       // Every heartbeat reads too: a notification lost while LISTEN reconnected waits one beat at most.
@@ -131,6 +142,11 @@ export class OrderEventHub {
         if (set && waker) {
           set.delete(waker)
           if (set.size === 0) wakers.delete(userId)
+        }
+        const writers = walletWriters.get(userId)
+        if (writers && walletWriter) {
+          writers.delete(walletWriter)
+          if (writers.size === 0) walletWriters.delete(userId)
         }
       },
     })

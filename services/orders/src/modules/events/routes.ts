@@ -33,7 +33,7 @@ export function eventRoutes(hub: OrderEventHub, auth: ReturnType<typeof authPlug
         response: {
           200: t.String({
             description:
-              'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume. When the access token that opened it expires, `event: end` with data `{ "reason": "token_expired" }` and the stream closes: reconnect with a fresh token and Last-Event-ID',
+              'text/event-stream: `event: order`, `id: <seq>`, data `{ seq, orderId, event, status, reason, at }`; send Last-Event-ID to resume. `event: wallet` (no id, not replayed), data `{ topUpId, status, amount, currency, demo }` when a wallet top-up settles. When the access token that opened it expires, `event: end` with data `{ "reason": "token_expired" }` and the stream closes: reconnect with a fresh token and Last-Event-ID',
           }),
           401: Problem,
           422: Problem,

@@ -118,3 +118,17 @@ export const AdminListOrdersQuery = t.Object({
   limit: t.Optional(t.Integer({ error: 'must be an integer from 1 to 100' })),
   cursor: t.Optional(t.String({ maxLength: 500 })),
 })
+
+/**
+ * A wallet top-up settled (GET /api/orders/events, `event: wallet`, no id: it is not replayed,
+ * since the wallet itself is the truth a client reads on reconnecting). Payments reports it
+ * (`top-up.changed`); orders only carries it to the customer's stream.
+ */
+export const WalletEvent = t.Object({
+  topUpId: t.String({ format: 'uuid' }),
+  status: t.Union([t.Literal('succeeded'), t.Literal('failed'), t.Literal('canceled')]),
+  amount: t.Integer(),
+  currency: t.String(),
+  demo: t.Boolean(),
+})
+export type WalletEvent = typeof WalletEvent.static

@@ -6,6 +6,7 @@ import { recordAnswerIn, type OwnedKey } from '@shop/shared/http/idempotency'
 import { outboxInsert, type OutboxEvent } from '@shop/shared/messaging/outbox'
 import type { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import type { CancelReason, HistoryEvent, OrderState, RefundStatus, Status, VoidStatus } from './state.ts'
+import type { WalletEvent } from './model.ts'
 
 export interface OrderRow {
   id: string
@@ -78,12 +79,20 @@ export interface HistoryRow {
 /** The NOTIFY channel that wakes SSE streams. */
 export const eventsChannel = (schema: string) => `order_events_${schema}`
 
-/** What a history NOTIFY carries: the user and the entries just appended, in seq order. */
+/** What a history NOTIFY carries: the user and the entries just appended, in seq order (or a wallet notice instead). */
 export interface HistoryNotification {
   u: string
   /** The traceparent of the transaction that appended the entries (tracing on): the push continues it. */
   t?: string | null
   e: { seq: number; orderId: string; event: HistoryEvent; status: Status; reason: CancelReason | null; shipment: ShipmentJson | null; at: string }[]
+  /** A wallet top-up settled (`walletNotice`): pushed as `event: wallet`, with no entries. */
+  w?: WalletEvent
+}
+
+/** Tells the user's streams on every instance that a top-up settled (at commit, like the history's notifications). */
+export async function walletNotice(db: Db, schema: string, userId: string, notice: WalletEvent): Promise<void> {
+  const payload: HistoryNotification = { u: userId, t: traceHeaders().traceparent ?? null, e: [], w: notice }
+  await db`select pg_notify(${eventsChannel(schema)}, ${JSON.stringify(payload)})`
 }
 
 /**

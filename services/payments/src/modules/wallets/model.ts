@@ -10,6 +10,10 @@ export const Wallet = t.Object({
   available: t.Integer(),
   /** The largest single top-up (MAX_DEPOSIT), in minor units: a form can say so before sending. */
   maxDeposit: t.Integer(),
+  /** Where top-ups go (POST /api/wallet/top-ups): `demo` credits at once with no real money; `stripe` takes a card in Stripe's form. */
+  topUpProvider: t.Union([t.Literal('demo'), t.Literal('stripe')]),
+  /** The key the app loads Stripe's card form with; null unless the provider is stripe. */
+  stripePublishableKey: t.Union([t.String(), t.Null()]),
   createdAt: t.String({ format: 'date-time' }),
 })
 export type Wallet = typeof Wallet.static

@@ -33,9 +33,9 @@ export function walletRoutes(
         auth: true,
         idempotent: true,
         body: depositBody(maxDeposit),
-        response: { 201: LedgerEntry, 400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem },
+        response: { 201: LedgerEntry, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
         detail: {
-          summary: 'Top up the wallet (Idempotency-Key required)',
+          summary: 'Add demo money to the wallet (Idempotency-Key required); 403 deposits_disabled with a real payment provider',
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', minLength: 1, maxLength: 255 } }],
         },
       },

@@ -11,8 +11,31 @@ export class NoWalletError extends AppError<'no_wallet'> {
   }
 }
 
-export function toWallet(row: repo.WalletRow, maxDeposit: number): Wallet {
-  return { id: row.id, currency: row.currency, balance: row.balance, available: row.balance, maxDeposit, createdAt: row.createdAt.toISOString() }
+export class DepositsDisabledError extends AppError<'deposits_disabled'> {
+  constructor(provider: string) {
+    super(403, 'deposits_disabled', `Money comes in through the payment provider (${provider}): use POST /api/wallet/top-ups`)
+  }
+}
+
+/** How money comes in, as the app needs to know it before a top-up (the provider's form, its key). */
+export interface MoneyIn {
+  provider: 'demo' | 'stripe'
+  publishableKey: string | null
+}
+
+const DEMO: MoneyIn = { provider: 'demo', publishableKey: null }
+
+export function toWallet(row: repo.WalletRow, maxDeposit: number, moneyIn: MoneyIn = DEMO): Wallet {
+  return {
+    id: row.id,
+    currency: row.currency,
+    balance: row.balance,
+    available: row.balance,
+    maxDeposit,
+    topUpProvider: moneyIn.provider,
+    stripePublishableKey: moneyIn.publishableKey,
+    createdAt: row.createdAt.toISOString(),
+  }
 }
 
 export function toEntry(row: repo.LedgerRow): LedgerEntry {
@@ -30,7 +53,8 @@ export function toEntry(row: repo.LedgerRow): LedgerEntry {
 
 const isUuid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)
 
-export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: string[]; maxDeposit: number }) {
+export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: string[]; maxDeposit: number; moneyIn?: MoneyIn }) {
+  const moneyIn = deps.moneyIn ?? DEMO
   const { sql, log } = deps
 
   async function requireWallet(userId: string): Promise<repo.WalletRow> {
@@ -48,18 +72,20 @@ export function createWalletsService(deps: { sql: Sql; log: Logger; currencies: 
       const row = await repo.insert(sql, { id: Bun.randomUUIDv7(), userId, currency })
       if (!row) throw new ConflictError('You already have a wallet', 'wallet_exists')
       log.info('wallet created', { userId, walletId: row.id, currency })
-      return toWallet(row, deps.maxDeposit)
+      return toWallet(row, deps.maxDeposit, moneyIn)
     },
 
     async get(userId: string): Promise<Wallet> {
-      return toWallet(await requireWallet(userId), deps.maxDeposit)
+      return toWallet(await requireWallet(userId), deps.maxDeposit, moneyIn)
     },
 
     /**
      * Credits `amount` once per Idempotency-Key: the key is stored on the ledger entry under a
      * unique constraint, so even a retry whose idempotency record was lost books nothing twice.
+     * Demo money only: with a real provider, money comes in through it (top-ups) and nowhere else.
      */
     async deposit(userId: string, amount: number, key: string): Promise<LedgerEntry> {
+      if (moneyIn.provider !== 'demo') throw new DepositsDisabledError(moneyIn.provider)
       const entry = await sql.begin(async (tx) => {
         const wallet = await repo.lockByUser(tx, userId)
         if (!wallet) throw new NoWalletError()
