@@ -24,6 +24,8 @@ export interface SystemOptions {
   reaskSeconds?: number
   heartbeatMs?: number
   log?: typeof testLog
+  /** More of payments' environment (PAYMENT_PROVIDER and the Stripe keys). */
+  payments?: Env
 }
 
 type Started = { [K in ServiceName]: InProcessOf<(typeof SERVICES)[K]> }
@@ -52,7 +54,7 @@ export async function startSystem(options: SystemOptions = {}) {
       LOGIN_LIMIT_WINDOW_SECONDS: '60',
       TRUSTED_PROXIES: '127.0.0.1,::1', // the tests play the gateway, from loopback
     },
-    payments: { MAX_DEPOSIT: '10000000', SUPPORTED_CURRENCIES: 'EUR,USD' },
+    payments: { MAX_DEPOSIT: '10000000', SUPPORTED_CURRENCIES: 'EUR,USD', ...options.payments },
     catalog: { DEMO_DATA: '0' },
     orders: {
       ORDER_TIMEOUT_SECONDS: String(options.orderTimeoutSeconds ?? 60),

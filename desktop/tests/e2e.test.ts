@@ -42,7 +42,7 @@ async function openWalletAndTopUp(page: Page, amount: string) {
   await page.locator('[data-testid=balance], button:has-text("Open wallet")').first().waitFor()
   if (await open.isVisible()) await open.click()
   await page.getByLabel(/Top up/).fill(amount)
-  await page.getByRole('button', { name: 'Top up' }).click()
+  await page.getByRole('button', { name: 'Add demo money' }).click()
   await page.getByText(/^Added /).waitFor()
 }
 
@@ -127,6 +127,28 @@ describe('the customer journey in Chromium', () => {
     expect(await s.balance(token)).toBe(4000)
   }, 60_000)
 
+  test('a demo top-up: labelled demo money, credited at once, in the history, and said live', async () => {
+    const { page } = await newCustomerPage()
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.getByRole('button', { name: 'Open wallet' }).click()
+    // The shop runs the demo provider: the form says no card is charged before anything is sent.
+    expect(await page.getByTestId('demo-note').innerText()).toContain('Demo money')
+    expect(await page.getByTestId('demo-note').innerText()).toContain('charges no card')
+    await page.getByLabel(/Top up/).fill('25')
+    await page.getByRole('button', { name: 'Add demo money' }).click()
+    await page.getByRole('status').getByText('Added €25.00 of demo money').waitFor()
+    await waitForBalance(page, '25.00')
+    await page.locator('tr[data-kind="deposit"]').getByText('Top-up').waitFor()
+    // The settled top-up also arrives on the live stream (through payments' outbox and orders).
+    await page.locator('.toast').getByText('Top-up of €25.00 added to your wallet (demo money)').waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(SHOTS, '8-wallet-demo-top-up.png'), fullPage: true })
+    const token = await tokenOf(page)
+    const wallet = (await s.request(s.urls.payments, 'GET', '/api/wallet', { token })).body
+    expect(wallet).toMatchObject({ balance: 2500, topUpProvider: 'demo' })
+    const topUps = await s.db.payments.sql`select provider, status, amount from top_ups where wallet_id = ${wallet.id}`
+    expect([...topUps]).toEqual([{ provider: 'demo', status: 'succeeded', amount: 2500 }])
+  }, 60_000)
+
   test('the top-up field takes decimal text and refuses what is not money', async () => {
     const { page } = await newCustomerPage()
     await page.getByRole('link', { name: 'Wallet' }).click()
@@ -134,10 +156,10 @@ describe('the customer journey in Chromium', () => {
     const field = page.getByLabel(/Top up/)
     await field.fill('12.345')
     await page.getByText('At most 2 decimals').waitFor()
-    expect(await page.getByRole('button', { name: 'Top up' }).isDisabled()).toBe(true)
+    expect(await page.getByRole('button', { name: 'Add demo money' }).isDisabled()).toBe(true)
     await field.fill('0.10')
     await page.getByText('You will add €0.10').waitFor()
-    await page.getByRole('button', { name: 'Top up' }).click()
+    await page.getByRole('button', { name: 'Add demo money' }).click()
     await page.getByText('Added €0.10').waitFor()
     expect(await s.balance(await tokenOf(page))).toBe(10)
   }, 60_000)
@@ -153,7 +175,7 @@ describe('the customer journey in Chromium', () => {
     expect(await alert.innerText()).toBe('The shop had a problem answering. Please try again in a moment.')
     await page.screenshot({ path: join(SHOTS, '7-server-error.png'), fullPage: true })
     await page.unroute('**/api/products**')
-    await page.route('**/api/wallet/deposits', (route) =>
+    await page.route('**/api/wallet/top-ups', (route) =>
       route.fulfill({
         status: 422,
         contentType: 'application/problem+json',
@@ -163,7 +185,7 @@ describe('the customer journey in Chromium', () => {
     await page.getByRole('link', { name: 'Wallet' }).click()
     await page.getByRole('button', { name: 'Open wallet' }).click()
     await page.getByLabel(/Top up/).fill('5')
-    await page.getByRole('button', { name: 'Top up' }).click()
+    await page.getByRole('button', { name: 'Add demo money' }).click()
     expect(await page.getByRole('alert').innerText()).toBe('amount: must be a whole number of minor units from 1 to 1000000')
   }, 60_000)
 })

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiError, type OrderEvent, type ShopApi } from '../src/shared/api.ts'
-import { ADMIN_EVENTS_CHANNEL, ADMIN_EVENTS_SUBSCRIBE, CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, channel } from '../src/shared/operations.ts'
+import { ADMIN_EVENTS_CHANNEL, ADMIN_EVENTS_SUBSCRIBE, CART_LOAD, CART_SAVE, EVENTS_CHANNEL, EVENTS_SUBSCRIBE, OPERATIONS, WALLET_EVENTS_CHANNEL, WALLET_EVENTS_SUBSCRIBE, channel } from '../src/shared/operations.ts'
 import { registerCartIpc, registerIpc } from '../src/main/ipc.ts'
 import { notifyOrderEvent } from '../src/main/notify.ts'
 import { noticeFor } from '../src/shared/notices.ts'
@@ -83,6 +83,21 @@ describe('window security settings', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
   })
 
+  test("the only outside code any of the app's policies allows is Stripe's card form, the same in Electron, the web page and the gateway", async () => {
+    const directives = (policy: string) =>
+      Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...sources]) => [name!, sources]))
+    const outside = (policy: string, directive: string) => (directives(policy)[directive] ?? []).filter((s) => s.startsWith('https://')).sort()
+    const html = await Bun.file(join(import.meta.dir, '../src/renderer/index.html')).text()
+    const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!
+    const { SECURITY_HEADERS } = await import('../../services/gateway/src/modules/proxy/security-headers.ts')
+    for (const policy of [CONTENT_SECURITY_POLICY, meta, SECURITY_HEADERS['content-security-policy']!]) {
+      expect(outside(policy, 'script-src')).toEqual(['https://js.stripe.com'])
+      expect(outside(policy, 'frame-src')).toEqual(['https://hooks.stripe.com', 'https://js.stripe.com'])
+      expect(outside(policy, 'connect-src')).toEqual(['https://api.stripe.com'])
+      expect(directives(policy)['script-src']).not.toContain("'unsafe-inline'")
+    }
+  })
+
   test("only https links, and the shop server's own pages, count as safe external links", () => {
     expect(isSafeExternalUrl('https://example.com')).toBe(true)
     for (const url of ['http://example.com', 'file:///etc/passwd', 'smb://host/share', 'javascript:alert(1)', 'not a url']) expect(isSafeExternalUrl(url)).toBe(false)
@@ -107,7 +122,7 @@ describe('IPC', () => {
     const calls: { op: string; args: unknown[] }[] = []
     const api = new Proxy({} as ShopApi, {
       get: (_t, op: string) =>
-        op === 'onOrderEvent' || op === 'onAdminOrderEvent'
+        op === 'onOrderEvent' || op === 'onWalletEvent' || op === 'onAdminOrderEvent'
           ? (listener: (e: unknown) => void) => (listener({ seq: 1, event: 'paid', stream: op }), () => {})
           : async (...args: unknown[]) => {
               calls.push({ op, args })
@@ -125,6 +140,7 @@ describe('IPC', () => {
     for (const op of OPERATIONS) expect(handlers.has(channel(op))).toBe(true)
     expect(handlers.has(EVENTS_SUBSCRIBE)).toBe(true)
     expect(handlers.has(ADMIN_EVENTS_SUBSCRIBE)).toBe(true)
+    expect(handlers.has(WALLET_EVENTS_SUBSCRIBE)).toBe(true)
   })
 
   test('a trusted sender reaches the API with its arguments', async () => {
@@ -180,6 +196,15 @@ describe('IPC', () => {
     await handlers.get(ADMIN_EVENTS_SUBSCRIBE)!({ sender })
     expect(sent).toEqual([[ADMIN_EVENTS_CHANNEL, { seq: 1, event: 'paid', stream: 'onAdminOrderEvent' }]])
   })
+
+  test('settled top-ups go to the subscribing window on their own channel', async () => {
+    const { handlers } = setup(true)
+    const sent: [string, unknown][] = []
+    const sender = { id: 9, isDestroyed: () => false, send: (c: string, e: unknown) => sent.push([c, e]), once: () => {} }
+    await handlers.get(WALLET_EVENTS_SUBSCRIBE)!({ sender })
+    expect(sent).toEqual([[WALLET_EVENTS_CHANNEL, { seq: 1, event: 'paid', stream: 'onWalletEvent' }]])
+    await expect(setup(false).handlers.get(WALLET_EVENTS_SUBSCRIBE)!({ sender: {} })).rejects.toThrow('untrusted_sender')
+  })
 })
 
 describe('the preload bridge', () => {
@@ -207,7 +232,7 @@ describe('the preload bridge', () => {
       expect(invoked[0]?.[0]).toBe(channel(op))
     }
     // Nothing else leaks through the bridge: no ipcRenderer, no generic invoke.
-    expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent', 'onAdminOrderEvent'].sort())
+    expect(Object.keys(api).sort()).toEqual([...OPERATIONS, 'onOrderEvent', 'onWalletEvent', 'onAdminOrderEvent'].sort())
   })
 
   test('exposes window.shopCart: the cart file, read and written through its two channels', async () => {

@@ -9,18 +9,18 @@ import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import { expect } from 'bun:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { startSystem, type System } from '../../tests/system.ts'
+import { startSystem, type System, type SystemOptions } from '../../tests/system.ts'
 
 const DESKTOP = join(import.meta.dir, '..')
 export const SHOTS = join(DESKTOP, 'test-results')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-export async function startWebShop(label: string): Promise<{ s: System; browser: Browser; stop: () => Promise<void> }> {
+export async function startWebShop(label: string, options: Omit<SystemOptions, 'gateway'> = {}): Promise<{ s: System; browser: Browser; stop: () => Promise<void> }> {
   const web = mkdtempSync(join(tmpdir(), `shop-web-${label}-`))
   const build = Bun.spawnSync(['bunx', 'vite', 'build', '--config', 'vite.config.ts', '--outDir', web, '--emptyOutDir'], { cwd: DESKTOP, stdout: 'pipe', stderr: 'pipe' })
   if (build.exitCode !== 0) throw new Error(`web build failed: ${build.stderr.toString()}`)
   mkdirSync(SHOTS, { recursive: true })
-  const s = await startSystem({ gateway: { webDir: web, writesPerMinute: 10_000 } })
+  const s = await startSystem({ ...options, gateway: { webDir: web, writesPerMinute: 10_000 } })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

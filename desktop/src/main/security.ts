@@ -21,9 +21,15 @@ export function webPreferences(preload: string): WebPreferences {
   }
 }
 
-/** Images may come from the shop's server over http too (a shop on the local network): they cannot run code. */
+/**
+ * Images may come from the shop's server over http too (a shop on the local network): they cannot
+ * run code. Stripe's card form is the one outside code: Stripe.js from js.stripe.com, its frames
+ * (the card fields; hooks.stripe.com for a bank's 3-D Secure page) and its calls to api.stripe.com,
+ * the sources Stripe documents for its Payment Element and nothing wider. The page's own API calls
+ * go through main (IPC), never from the page.
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+  "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self' 'unsafe-inline'; img-src 'self' https: http: data:; connect-src https://api.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /**
  * Only https links leave the app, and only to the system browser; and the shop server's own pages

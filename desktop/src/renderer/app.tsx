@@ -5,6 +5,7 @@ import type { ConsoleProps } from './console/console.tsx'
 import { noticeFor } from '../shared/notices.ts'
 import { cancelReasonText } from '../shared/reasons.ts'
 import { api } from './api.ts'
+import { formatMoney } from './money.ts'
 import { initialCart, loadCart, mergeLines, saveCart } from './cart-store.ts'
 import { AuthScreen } from './screens/auth.tsx'
 import { CartScreen, type CartLine } from './screens/cart.tsx'
@@ -124,6 +125,22 @@ export function App() {
       // The same words as Electron's native notification (shared/notices.ts).
       const notice = noticeFor(event)
       if (notice) setToast(`${notice.title}. ${notice.body}`)
+    })
+  }, [user])
+
+  // A top-up settled (Stripe's webhook landed, or one made on another device): balances reload.
+  useEffect(() => {
+    if (!user) return
+    return api.onWalletEvent((event) => {
+      setTick((t) => t + 1)
+      const amount = formatMoney(event.amount, event.currency)
+      setToast(
+        event.status === 'succeeded'
+          ? `Top-up of ${amount} added to your wallet${event.demo ? ' (demo money)' : ''}`
+          : event.status === 'failed'
+            ? `The card payment of ${amount} failed; nothing was added`
+            : `The top-up of ${amount} was cancelled; nothing was charged`,
+      )
     })
   }, [user])
 

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { CurrencyUse, LedgerEntry, Wallet } from '../../shared/api.ts'
+import type { CurrencyUse, LedgerEntry, TopUp, Wallet } from '../../shared/api.ts'
 import { api } from '../api.ts'
 import { formatMoney, parseAmount } from '../money.ts'
 import { Empty, ErrorBox, Money, SkeletonRows, when } from '../ui.tsx'
+import { StripeCardForm } from './stripe-form.tsx'
 
 /** Offered only while the shop has no products to say which currencies it sells in. */
 const FALLBACK_CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'PLN']
@@ -58,7 +59,7 @@ export function WalletScreen({ refreshKey, next, amount }: { refreshKey: number;
             </div>
             <div class="muted">Available {formatMoney(wallet.available, wallet.currency)}</div>
           </section>
-          <TopUp currency={wallet.currency} max={wallet.maxDeposit} onDone={load} initial={amount} next={next} />
+          <TopUpForm wallet={wallet} onDone={load} initial={amount} next={next} />
           <h2>History</h2>
           {entries.length === 0 ? (
             <Empty>No movements yet. Top up to start shopping.</Empty>
@@ -183,14 +184,71 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
   )
 }
 
-function TopUp({ currency, max, onDone, initial, next }: { currency: string; max: number; onDone: () => void; initial?: string; next?: string }) {
+/** Where the top-up stands once sent: Stripe's form to pay in, or waiting for Stripe's word. */
+type Paying = { topUp: TopUp; phase: 'card' | 'confirming' }
+
+function TopUpForm({ wallet, onDone, initial, next }: { wallet: Wallet; onDone: () => void; initial?: string; next?: string }) {
+  const { currency, maxDeposit: max } = wallet
+  const demo = wallet.topUpProvider === 'demo'
   const [text, setText] = useState(initial ?? '')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const [done, setDone] = useState<string | null>(null)
+  const [paying, setPaying] = useState<Paying | null>(null)
   const read = text ? parseAmount(text, currency) : null
   // The largest top-up is known before sending: the form says so instead of a refusal afterwards.
   const parsed = read?.ok && read.minor > max ? { ok: false as const, error: `At most ${formatMoney(max, currency)} per top-up` } : read
+
+  const settled = (topUp: TopUp) => {
+    setPaying(null)
+    if (topUp.status === 'succeeded') {
+      setDone(`Added ${formatMoney(topUp.amount, topUp.currency)}${topUp.demo ? ' of demo money' : ''}`)
+      setText('')
+    } else setError(new Error(topUp.status === 'failed' ? `The payment failed: ${topUp.failureReason ?? 'the card was declined'}` : 'The top-up was cancelled; nothing was charged'))
+    onDone()
+  }
+
+  // Waiting for Stripe's webhook: the live stream says when it lands; a slow poll covers a stream that is down.
+  useEffect(() => {
+    if (paying?.phase !== 'confirming') return
+    const id = paying.topUp.id
+    let stopped = false
+    const check = () =>
+      api.topUpStatus(id).then(
+        (t) => !stopped && t.status !== 'pending' && settled(t),
+        () => {},
+      )
+    const stop = api.onWalletEvent((event) => event.topUpId === id && void check())
+    const timer = setInterval(check, 3000)
+    void check()
+    return () => {
+      stopped = true
+      stop()
+      clearInterval(timer)
+    }
+  }, [paying?.topUp.id, paying?.phase])
+
+  if (paying?.phase === 'card')
+    return wallet.stripePublishableKey && paying.topUp.clientSecret ? (
+      <StripeCardForm
+        publishableKey={wallet.stripePublishableKey}
+        clientSecret={paying.topUp.clientSecret}
+        amount={paying.topUp.amount}
+        currency={paying.topUp.currency}
+        onPaid={() => setPaying({ ...paying, phase: 'confirming' })}
+        onCancel={() => setPaying(null)}
+      />
+    ) : (
+      <ErrorBox error={new Error('The shop is set up for card payments but did not give the card form its key; ask the shop to check its Stripe settings.')} onRetry={() => setPaying(null)} />
+    )
+  if (paying?.phase === 'confirming')
+    return (
+      <section class="card topup" aria-busy="true">
+        <p role="status">
+          Payment sent. Waiting for Stripe to confirm {formatMoney(paying.topUp.amount, paying.topUp.currency)}… your balance updates by itself.
+        </p>
+      </section>
+    )
 
   return (
     <form
@@ -202,10 +260,9 @@ function TopUp({ currency, max, onDone, initial, next }: { currency: string; max
         setError(null)
         setDone(null)
         try {
-          const entry = await api.deposit(parsed.minor)
-          setDone(`Added ${formatMoney(entry.amount, entry.currency)}`)
-          setText('')
-          onDone()
+          const topUp = await api.topUp(parsed.minor)
+          if (topUp.status === 'pending' || (topUp.status === 'failed' && topUp.clientSecret)) setPaying({ topUp, phase: 'card' })
+          else settled(topUp)
         } catch (err) {
           setError(err)
         } finally {
@@ -213,6 +270,11 @@ function TopUp({ currency, max, onDone, initial, next }: { currency: string; max
         }
       }}
     >
+      {demo && (
+        <p class="demo-note" data-testid="demo-note">
+          <span class="badge badge-demo">Demo money</span> This shop runs without a payment provider: a top-up adds play money at once and charges no card.
+        </p>
+      )}
       <label>
         Top up ({currency})
         <input
@@ -230,7 +292,7 @@ function TopUp({ currency, max, onDone, initial, next }: { currency: string; max
       </p>
       <ErrorBox error={error} />
       <button type="submit" disabled={busy || !parsed?.ok}>
-        {busy ? 'Adding…' : 'Top up'}
+        {busy ? (demo ? 'Adding…' : 'Preparing the card form…') : demo ? 'Add demo money' : 'Continue to card payment'}
       </button>
       {done && (
         <p class="success" role="status">

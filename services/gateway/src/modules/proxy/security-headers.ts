@@ -2,7 +2,8 @@ import { Elysia } from 'elysia'
 
 /**
  * Headers on every answer. The CSP fits the web UI served at / (its own scripts, styles and
- * API calls only); Swagger UI's page sets its own.
+ * API calls, and Stripe's card form: Stripe.js, its frames and api.stripe.com, the sources
+ * Stripe documents); Swagger UI's page sets its own.
  */
 export const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -12,7 +13,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-resource-policy': 'same-origin',
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self' https://api.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 }
 
 export const securityHeadersPlugin = () =>
