@@ -12,6 +12,7 @@ import { TRUST_NO_ONE, trustedProxies } from '@shop/shared/http/client-address'
 import { createRedis } from '@shop/shared/data/redis'
 import { TEST_REDIS_URL, call, testLog, uniqueName, deleteRedisPrefix } from '@shop/shared/testing'
 import { workerConnection } from '@shop/shared/messaging/queue'
+import { Registry } from '@shop/shared/runtime/metrics'
 import { createApp as createGatewayApp, type GatewayDeps } from '../services/gateway/src/app.ts'
 import { readConfig as readGatewayConfig } from '../services/gateway/src/config.ts'
 import { TEST_AUDIENCE, TEST_ISSUER } from '../services/users/src/testing.ts'
@@ -251,6 +252,131 @@ describe('product images through the gateway', () => {
     // Any other route keeps the JSON limit.
     const json = await fetch(`${gw}/api/products`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) })
     expect(json.status).toBe(413)
+  })
+})
+
+describe('several instances behind one prefix', () => {
+  /** An instance of the catalog that answers with its name, the body it got, and a count. */
+  function instance(name: string, answer: (req: Request) => Response | undefined = () => undefined) {
+    const seen: { method: string; body: string; key: string | null }[] = []
+    const server = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        const body = await req.text()
+        seen.push({ method: req.method, body, key: req.headers.get('idempotency-key') })
+        return answer(req) ?? Response.json({ items: [], nextCursor: null, instance: name, body })
+      },
+    })
+    return { url: `http://127.0.0.1:${server.port}`, seen, stop: () => server.stop(true) }
+  }
+
+  /** A port that accepts a connection and closes it at once: a request that may have been sent, then broke. */
+  function breaking() {
+    const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: (socket) => void socket.end(), open: () => {} } })
+    return { url: `http://127.0.0.1:${listener.port}`, stop: () => listener.stop(true) }
+  }
+
+  /** A port nothing listens on: connections are refused. */
+  function refused() {
+    const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+    const url = `http://127.0.0.1:${probe.port}`
+    probe.stop(true)
+    return url
+  }
+
+  const withCatalog = (urls: string[]) => gatewayWith({ upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: urls, reviews: s.urls.reviews } })
+  const get = (g: ReturnType<typeof gatewayWith>, path = '/api/categories') => g.app.handle(new Request(`http://localhost${path}`))
+  const post = (g: ReturnType<typeof gatewayWith>, body: string, key?: string) =>
+    g.app.handle(
+      new Request('http://localhost/api/products', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(key ? { 'idempotency-key': key } : {}) },
+        body,
+      }),
+    )
+
+  test('requests are spread over the instances in turn', async () => {
+    const [a, b] = [instance('a'), instance('b')]
+    const g = withCatalog([a.url, b.url])
+    try {
+      const names = await Promise.all(Array.from({ length: 10 }, async () => ((await (await get(g)).json()) as { instance: string }).instance))
+      expect(names.filter((n) => n === 'a')).toHaveLength(5)
+      expect(names.filter((n) => n === 'b')).toHaveLength(5)
+    } finally {
+      a.stop()
+      b.stop()
+      await g.close()
+    }
+  })
+
+  test('an instance that refuses connections: every request, a write without a key too, goes to another, and the refusing one is left out', async () => {
+    const a = instance('a')
+    const registry = new Registry()
+    const g = gatewayWith({ registry, upstreams: { users: s.urls.users, orders: s.urls.orders, payments: s.urls.payments, catalog: [refused(), a.url], reviews: s.urls.reviews } })
+    try {
+      const answers: number[] = []
+      for (let i = 0; i < 10; i++) answers.push((await get(g)).status)
+      expect(answers).toEqual(Array(10).fill(200))
+      // Tried once, then left out: one retry, not five.
+      const retries = (await registry.getSingleMetric('shop_gateway_retries_total')!.get()).values
+      expect(retries).toEqual([expect.objectContaining({ value: 1, labels: { service: 'catalog', failure: 'refused' } })])
+      const write = await post(g, '{"name":"x"}')
+      expect(write.status).toBe(200)
+      // The body arrived whole at the instance that took it.
+      expect(a.seen.at(-1)).toEqual({ method: 'POST', body: '{"name":"x"}', key: null })
+      expect(a.seen).toHaveLength(11)
+    } finally {
+      a.stop()
+      await g.close()
+    }
+  })
+
+  test('a connection that breaks after sending: a read or a keyed write goes to another instance; a write without a key is a 502, never sent twice', async () => {
+    const a = instance('a')
+    const broken = breaking()
+    const g = withCatalog([broken.url, a.url])
+    try {
+      for (let i = 0; i < 4; i++) expect((await get(g)).status).toBe(200)
+      const keyed = await Promise.all([0, 1].map(() => post(g, '{"n":1}', 'key-1')))
+      expect(keyed.map((r) => r.status)).toEqual([200, 200])
+      const unkeyed = await Promise.all([0, 1].map(() => post(g, '{"n":2}')))
+      // One of the two went to the broken instance: it may have acted, so it is not repeated.
+      expect(unkeyed.map((r) => r.status).sort()).toEqual([200, 502])
+      expect(a.seen.filter((r) => r.body === '{"n":2}')).toHaveLength(1)
+    } finally {
+      a.stop()
+      broken.stop()
+      await g.close()
+    }
+  })
+
+  test('an instance answering 503 (stopping, its database gone): reads go to another; a write without a key gets the 503 as it is', async () => {
+    const sick = instance('sick', () => Response.json({ code: 'unavailable', status: 503 }, { status: 503 }))
+    const a = instance('a')
+    const g = withCatalog([sick.url, a.url])
+    try {
+      for (let i = 0; i < 4; i++) expect((await get(g)).status).toBe(200)
+      const statuses = await Promise.all([0, 1].map(() => post(g, '{}')))
+      expect(statuses.map((r) => r.status).sort()).toEqual([200, 503])
+    } finally {
+      sick.stop()
+      a.stop()
+      await g.close()
+    }
+  })
+
+  test('with every instance refusing, a 502 problem, promptly', async () => {
+    const g = withCatalog([refused(), refused()])
+    try {
+      const started = performance.now()
+      const res = await get(g)
+      expect(res.status).toBe(502)
+      expect(((await res.json()) as { code: string }).code).toBe('upstream_unavailable')
+      expect(performance.now() - started).toBeLessThan(2000)
+    } finally {
+      await g.close()
+    }
   })
 })
 

@@ -28,6 +28,8 @@ export const gateway = defineService({
       origins: config.origins,
       maxBodyBytes: config.MAX_BODY_BYTES,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      downSeconds: config.UPSTREAM_DOWN_SECONDS,
+      registry: rt.metrics,
       userWritesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
       anonymousWritesPerMinute: config.ANONYMOUS_WRITE_LIMIT_PER_MINUTE,
       trustedProxies: trustedProxies(config.TRUSTED_PROXIES),

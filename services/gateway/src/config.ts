@@ -1,4 +1,4 @@
-import { commonSpec, int, loadConfig, port, proxyList, str, url } from '@shop/shared/runtime/config'
+import { commonSpec, int, loadConfig, port, proxyList, str, urlList } from '@shop/shared/runtime/config'
 
 /** Everything the gateway reads from the environment, checked once at start. */
 export function readConfig(env: Record<string, string | undefined> = process.env) {
@@ -11,11 +11,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       JWT_AUDIENCE: commonSpec.JWT_AUDIENCE,
       GATEWAY_PORT: port(8080),
       HOST: str('0.0.0.0'),
-      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
-      ORDERS_URL: url('http://127.0.0.1:8082', ['http:', 'https:']),
-      PAYMENTS_URL: url('http://127.0.0.1:8083', ['http:', 'https:']),
-      CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
-      REVIEWS_URL: url('http://127.0.0.1:8085', ['http:', 'https:']),
+      // Each service's instances, comma separated: requests are spread over them (balancer.ts).
+      USERS_URL: urlList('http://127.0.0.1:8081', ['http:', 'https:']),
+      ORDERS_URL: urlList('http://127.0.0.1:8082', ['http:', 'https:']),
+      PAYMENTS_URL: urlList('http://127.0.0.1:8083', ['http:', 'https:']),
+      CATALOG_URL: urlList('http://127.0.0.1:8084', ['http:', 'https:']),
+      REVIEWS_URL: urlList('http://127.0.0.1:8085', ['http:', 'https:']),
+      /** How long an instance that refused a connection is left out of the turn. */
+      UPSTREAM_DOWN_SECONDS: int(5, { min: 1, max: 300 }),
       /** Origins allowed to call the API from a browser, comma separated (the web UI at / needs none). */
       CORS_ORIGINS: str('http://localhost:5173,http://127.0.0.1:5173'),
       /** Largest request body, in bytes. */

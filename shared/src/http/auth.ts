@@ -41,6 +41,25 @@ export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 3000 })
 }
 
+/**
+ * Several users instances (the gateway's USERS_URL list): the keys from the first that answers.
+ * Every instance serves the same keys (they live in the users schema), so any one will do.
+ */
+function failoverKeySet(sets: JWTVerifyGetKey[]): JWTVerifyGetKey {
+  return async (protectedHeader, token) => {
+    let last: unknown
+    for (const set of sets) {
+      try {
+        return await set(protectedHeader, token)
+      } catch (error) {
+        if (!(error instanceof joseErrors.JWKSTimeout || isFetchFailure(error))) throw error
+        last = error
+      }
+    }
+    throw last
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Verified tokens remembered (by their exact text) so a client's next request skips the signature check. */
@@ -138,9 +157,10 @@ export function serviceAuthPlugin(internalToken: string) {
 }
 
 /** The verifier every service but users uses: the users JWKS, the configured issuer and audience. */
-export function usersTokenVerifier(config: { USERS_URL: string; JWT_ISSUER: string; JWT_AUDIENCE: string }): TokenVerifier {
+export function usersTokenVerifier(config: { USERS_URL: string | string[]; JWT_ISSUER: string; JWT_AUDIENCE: string }): TokenVerifier {
+  const sets = [config.USERS_URL].flat().map((url) => remoteKeySet(new URL('/.well-known/jwks.json', url).toString()))
   return createTokenVerifier({
-    keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+    keys: sets.length === 1 ? sets[0]! : failoverKeySet(sets),
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   })

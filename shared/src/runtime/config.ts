@@ -95,6 +95,18 @@ export function url(fallback: string | undefined, protocols: string[]): Reader<s
   }
 }
 
+/** One URL or several, comma separated (a service's instances); each checked as `url` checks one. */
+export function urlList(fallback: string, protocols: string[]): Reader<string[]> {
+  const one = url(undefined, protocols)
+  return {
+    read(env, name) {
+      const items = (raw(env, name) ?? fallback).split(',').map((item) => item.trim()).filter(Boolean)
+      if (items.length === 0) throw new Problem(`${name} is required`)
+      return items.map((item, index) => one.read({ [name]: item }, items.length > 1 ? `${name} (entry ${index + 1})` : name))
+    },
+  }
+}
+
 /** A boolean: 1/true/yes or 0/false/no. */
 export function bool(fallback: boolean): Reader<boolean> {
   return {

@@ -5,7 +5,7 @@
  * them across restarts); gauges read what the database or Redis says when Prometheus scrapes, so
  * they are true whichever process made the change.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 export function counterOf<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
   return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] })
@@ -41,4 +41,6 @@ export function gaugeOf<L extends string>(
   })
 }
 
-export type { Counter, Histogram, Registry } from 'prom-client'
+export type { Counter, Histogram } from 'prom-client'
+/** A process's registry (the runtime makes one; a test may too). */
+export { Registry } from 'prom-client'

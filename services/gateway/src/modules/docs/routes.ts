@@ -21,11 +21,11 @@ const OPERATIONS = new Set(['/health', '/ready', '/metrics'])
  * `own`: the gateway's own public routes (the console's system status), documented beside the
  * services' in the combined document.
  */
-export function docsRoutes(upstreams: Record<ServiceName, string>, own?: unknown) {
+export function docsRoutes(urlOf: (name: ServiceName) => string, own?: unknown) {
   let ownDocument: Promise<Document> | undefined
   async function documentOf(name: ServiceName): Promise<Document> {
     try {
-      const res = await fetch(new URL('/swagger/json', upstreams[name]), { signal: AbortSignal.timeout(5000) })
+      const res = await fetch(new URL('/swagger/json', urlOf(name)), { signal: AbortSignal.timeout(5000) })
       if (!res.ok) throw new Error(String(res.status))
       return (await res.json()) as Document
     } catch {

@@ -6,11 +6,14 @@ import { PayloadTooLargeError } from '@shop/shared/http/request-guards'
 import { bodyLimitFor } from '@shop/shared/http/uploads'
 import { requestIdOf } from '@shop/shared/http/observability'
 import type { RateLimiter } from '@shop/shared/http/rate-limit'
-import { forward } from './proxy.ts'
+import { forward, type ForwardOptions } from './proxy.ts'
+import type { UpstreamPool } from './balancer.ts'
 import { serviceFor, type ServiceName } from './routes-table.ts'
 
 export interface ProxyOptions {
-  upstreams: Record<ServiceName, string>
+  /** Each service's instances. */
+  upstreams: Record<ServiceName, UpstreamPool>
+  onRetry?: ForwardOptions['onRetry']
   timeoutMs: number
   maxBodyBytes: number
   limiter: RateLimiter
@@ -72,7 +75,8 @@ export function proxyRoutes(options: ProxyOptions) {
       }
       return forward(request, {
         service,
-        baseUrl: options.upstreams[service],
+        pool: options.upstreams[service],
+        onRetry: options.onRetry,
         // The id the observability plugin took or made, so logs on both sides and the answer agree.
         requestId: requestIdOf(set) ?? crypto.randomUUID(),
         clientAddress: address,

@@ -55,7 +55,8 @@ export function openQueues(connection: Redis, prefix: string): Queue[] {
 export interface QueuesOptions {
   queues: Queue[]
   verifier: TokenVerifier
-  usersUrl: string
+  /** An instance of the users service (the dashboard's sign-in goes there). */
+  usersUrl: () => string
 }
 
 export function queueRoutes(options: QueuesOptions) {
@@ -93,7 +94,7 @@ export function queueRoutes(options: QueuesOptions) {
     .post(
       '/admin/login',
       async ({ body, request }) => {
-        const res = await fetch(new URL('/api/auth/login', options.usersUrl), {
+        const res = await fetch(new URL('/api/auth/login', options.usersUrl()), {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-forwarded-for': request.headers.get('x-forwarded-for') ?? '' },
           body: JSON.stringify({ email: body.email, password: body.password }),

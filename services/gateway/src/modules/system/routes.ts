@@ -37,7 +37,9 @@ export interface SystemOptions {
   /** The gateway's queue handles (shared with Bull Board). */
   queues: Queue[]
   verifier: TokenVerifier
-  upstreams: Record<ServiceName, string>
+  services: ServiceName[]
+  /** An instance of the service to ask (its dead letters are the service's, whichever answers). */
+  urlOf: (name: ServiceName) => string
   /** The gateway's own `/ready` checks, by name: Redis, and each upstream service's `/ready`. */
   checks: ReadinessChecks
 }
@@ -45,7 +47,7 @@ export interface SystemOptions {
 const TIMEOUT_MS = 3000
 
 export function systemRoutes(options: SystemOptions) {
-  const upstreams = Object.keys(options.upstreams) as ServiceName[]
+  const upstreams = options.services
 
   /** Dead letters per queue from every consumer, or null for a queue whose service did not answer. */
   async function deadLetters(authorization: string): Promise<Map<string, number | null>> {
@@ -53,7 +55,7 @@ export function systemRoutes(options: SystemOptions) {
     await Promise.all(
       CONSUMERS.map(async (service) => {
         try {
-          const res = await fetch(new URL('/internal/dead-letters', options.upstreams[service]), { headers: { authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+          const res = await fetch(new URL('/internal/dead-letters', options.urlOf(service)), { headers: { authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
           if (!res.ok) throw new Error(String(res.status))
           for (const item of ((await res.json()) as { items: { queue: string; count: number }[] }).items) {
             const now = counts.get(item.queue)
