@@ -33,11 +33,46 @@ export const PROCESSES: ProcessSpec[] = MANIFESTS.flatMap((m) => [
     : []),
 ])
 
+/** The gap between the ports of a service's instances: users at 8081, 8091, 8101…; its worker at 8181, 8191… */
+export const INSTANCE_PORT_STEP = 10
+
+/** A process of one instance, with the port it listens on (its env sets `portEnv` to it). */
+export interface InstanceSpec extends ProcessSpec {
+  /** 1 for the first of each process, 2 for the next… */
+  instance: number
+  port: number
+}
+
+/**
+ * Every process `instances` times over (the gateway once: it is the public entry, and balances
+ * the rest): instance n of a process listens on its port + 10·(n-1), the first on the port
+ * `portEnv` names or its default. Names gain `-2`, `-3`… from the second.
+ */
+export function withInstances(instances: number, env: Record<string, string | undefined>, specs: ProcessSpec[] = PROCESSES): InstanceSpec[] {
+  return specs.flatMap((spec) => {
+    const first = Number(env[spec.portEnv] || spec.defaultPort)
+    const count = spec.service === 'gateway' ? 1 : instances
+    return Array.from({ length: count }, (_, i) => ({
+      ...spec,
+      name: i === 0 ? spec.name : `${spec.name}-${i + 1}`,
+      instance: i + 1,
+      port: first + i * INSTANCE_PORT_STEP,
+      env: { ...spec.env, [spec.portEnv]: String(first + i * INSTANCE_PORT_STEP) },
+    }))
+  })
+}
+
 /**
  * What the processes need to find each other on this machine (`USERS_URL`... from each service's
- * port) and the shared secret of internal calls (made fresh for this run unless given).
+ * port: with several instances, each URL variable lists them all, and the gateway and the
+ * services' own calls spread over them) and the shared secret of internal calls (made fresh for
+ * this run unless given).
  */
-export function localServiceEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const urls = MANIFESTS.map((m) => [urlEnv(m), env[urlEnv(m)] || `http://127.0.0.1:${env[m.port.env] || m.port.default}`])
+export function localServiceEnv(env: Record<string, string | undefined>, instances = 1): Record<string, string> {
+  const urls = MANIFESTS.map((m) => {
+    const first = Number(env[m.port.env] || m.port.default)
+    const count = m.name === 'gateway' ? 1 : instances
+    return [urlEnv(m), env[urlEnv(m)] || Array.from({ length: count }, (_, i) => `http://127.0.0.1:${first + i * INSTANCE_PORT_STEP}`).join(',')]
+  })
   return { ...Object.fromEntries(urls), INTERNAL_TOKEN: env.INTERNAL_TOKEN || crypto.randomUUID() + crypto.randomUUID() }
 }

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { portFree, portTakenMessage, redactUrl } from '@shop/shared/runtime/lifecycle'
-import { PROCESSES, localServiceEnv, type ProcessSpec } from './processes.ts'
+import { localServiceEnv, withInstances, type InstanceSpec } from './processes.ts'
 import { INSTALL_REDIS, answers, defaultDatabaseUrl, findRedisServer, startEmbeddedPostgres, startPrivateRedis, type LocalDep } from './local-deps.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -21,6 +21,24 @@ const LOCAL_POSTGRES_PORT = Number(process.env.LOCAL_POSTGRES_PORT || 5432)
 const LOCAL_REDIS_PORT = Number(process.env.LOCAL_REDIS_PORT || 6379)
 const STOP_GRACE_MS = 10_000
 const READY_TIMEOUT_MS = 60_000
+
+/**
+ * How many instances of each API service and worker (`bun run start -- --instances 2`, or
+ * SHOP_INSTANCES): the gateway spreads requests over them and moves on from one that is down.
+ */
+function instanceCount(): number {
+  const flag = process.argv.indexOf('--instances')
+  const text = flag >= 0 ? process.argv[flag + 1] : process.env.SHOP_INSTANCES
+  if (text === undefined || text === '') return 1
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1 || n > 8) {
+    process.stderr.write(`--instances (or SHOP_INSTANCES) must be a whole number from 1 to 8, got "${text}"\n`)
+    process.exit(1)
+  }
+  return n
+}
+const INSTANCES = instanceCount()
+const PROCESSES: InstanceSpec[] = withInstances(INSTANCES, process.env)
 
 const COLORS = [36, 35, 33, 32, 34, 31, 96, 95]
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR
@@ -85,7 +103,7 @@ async function pipeLines(stream: ReadableStream<Uint8Array>, prefix: string, out
 }
 
 interface Running {
-  spec: ProcessSpec
+  spec: InstanceSpec
   child: ReturnType<typeof Bun.spawn>
   done: Promise<void>
 }
@@ -170,7 +188,7 @@ async function stopAll(reason: string, code: number): Promise<never> {
   process.exit(code)
 }
 
-async function waitReady(spec: ProcessSpec, port: number): Promise<boolean> {
+async function waitReady(port: number): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline && !stopping) {
     try {
@@ -188,8 +206,7 @@ async function main() {
 
   // A port another shop (or program) holds stops the start before anything runs: listening beside
   // it would split requests between two shops.
-  const taken = PROCESSES.map((p) => ({ spec: p, port: Number(process.env[p.portEnv] || p.defaultPort) }))
-    .filter(({ port }) => !portFree(port, process.env.HOST || '0.0.0.0'))
+  const taken = PROCESSES.map((p) => ({ spec: p, port: p.port })).filter(({ port }) => !portFree(port, process.env.HOST || '0.0.0.0'))
   if (taken.length) {
     for (const { spec, port } of taken) process.stderr.write(`${portTakenMessage(port, spec.what, spec.portEnv)}\n`)
     process.stderr.write('Nothing was started.\n')
@@ -213,7 +230,7 @@ async function main() {
     if (build.exitCode !== 0) say(`the web UI could not be built; the gateway shows a placeholder:\n${build.stderr.toString()}`)
   }
 
-  const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env) }
+  const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env, INSTANCES) }
   PROCESSES.forEach((spec, index) => {
     // CPU_PROFILE_DIR=dir: every process writes a CPU profile there when it stops (Chrome DevTools
     // format; `bun run profile:summary dir` lists where the samples fall).
@@ -239,13 +256,13 @@ async function main() {
     })
   })
 
-  const withPorts = PROCESSES.map((p) => ({ spec: p, port: Number(process.env[p.portEnv] || p.defaultPort) }))
-  const ready = await Promise.all(withPorts.map(({ spec, port }) => waitReady(spec, port)))
+  const withPorts = PROCESSES.map((p) => ({ spec: p, port: p.port }))
+  const ready = await Promise.all(withPorts.map(({ port }) => waitReady(port)))
   if (stopping) return
   const notReady = withPorts.filter((_, i) => !ready[i]).map(({ spec }) => spec.name)
   if (notReady.length) return void stopAll(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${notReady.join(', ')}`, 1)
   const gateway = `http://localhost:${process.env.GATEWAY_PORT || 8080}`
-  say('the shop is up:')
+  say(`the shop is up${INSTANCES > 1 ? ` (${INSTANCES} instances of each service and worker behind the gateway)` : ''}:`)
   say(`  web UI           ${gateway}/`)
   say(`  API docs         ${gateway}/swagger   (every service; each also at its own /swagger)`)
   say(`  queue dashboard  ${gateway}/admin/queues   (admins; set ADMIN_EMAIL and ADMIN_PASSWORD for one)`)

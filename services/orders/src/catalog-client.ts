@@ -6,6 +6,7 @@ import { SERVICE_TOKEN_HEADER } from '@shop/shared/http/auth'
 import { traceHeaders } from '@shop/shared/runtime/tracing'
 import { AppError, ServiceUnavailableError } from '@shop/shared/http/errors'
 import { REQUEST_ID_HEADER } from '@shop/shared/http/observability'
+import { instanceFetch } from '@shop/shared/http/instances'
 
 export interface ReservedItem {
   productId: string
@@ -34,12 +35,14 @@ export interface CatalogClient {
   staleReservations(olderThanSeconds: number, limit: number): Promise<string[]>
 }
 
-export function createCatalogClient(options: { baseUrl: string; internalToken: string; timeoutMs?: number }): CatalogClient {
+export function createCatalogClient(options: { baseUrl: string | readonly string[]; internalToken: string; timeoutMs?: number }): CatalogClient {
   const timeoutMs = options.timeoutMs ?? 5000
+  // Every call here is idempotent by order id, so one the first instance cannot take goes to the next.
+  const call = instanceFetch(options.baseUrl)
 
   async function send(method: 'GET' | 'POST', path: string, body: unknown, requestId: string | undefined): Promise<Response> {
     try {
-      return await fetch(new URL(path, options.baseUrl), {
+      return await call(path, {
         method,
         headers: {
           'content-type': 'application/json',
@@ -49,8 +52,7 @@ export function createCatalogClient(options: { baseUrl: string; internalToken: s
           ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      })
+      }, timeoutMs)
     } catch {
       throw new ServiceUnavailableError('The catalog is unavailable; try again shortly')
     }

@@ -1,4 +1,4 @@
-import { commonSpec, firstOf, int, loadConfig, num, port, secret, str, url } from '@shop/shared/runtime/config'
+import { commonSpec, firstOf, int, loadConfig, num, port, secret, str, url, urlList } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'orders'
 
@@ -10,9 +10,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       DATABASE_URL: firstOf(['ORDERS_DATABASE_URL', 'DATABASE_URL'], commonSpec.DATABASE_URL),
       ORDERS_PORT: port(8082),
       HOST: str('0.0.0.0'),
-      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
+      USERS_URL: urlList('http://127.0.0.1:8081', ['http:', 'https:']),
       /** Where the catalog's internal reservation routes are. */
-      CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
+      CATALOG_URL: urlList('http://127.0.0.1:8084', ['http:', 'https:']),
       INTERNAL_TOKEN: secret(16),
       /** An order still NEW after this long is cancelled (reason timeout) and its stock released. */
       ORDER_TIMEOUT_SECONDS: int(60, { min: 1, max: 86_400 }),

@@ -1,4 +1,4 @@
-import { ConfigError, commonSpec, firstOf, int, loadConfig, oneOf, optionalStr, port, str, url } from '@shop/shared/runtime/config'
+import { ConfigError, commonSpec, firstOf, int, loadConfig, oneOf, optionalStr, port, str, url, urlList } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'payments'
 
@@ -11,7 +11,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       PAYMENTS_PORT: port(8083),
       HOST: str('0.0.0.0'),
       /** Where the users service publishes its JWKS. */
-      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
+      USERS_URL: urlList('http://127.0.0.1:8081', ['http:', 'https:']),
       /** The largest single deposit, in minor units. */
       MAX_DEPOSIT: int(1_000_000, { min: 1, max: Number.MAX_SAFE_INTEGER }),
       /** ISO-4217 codes a wallet may be opened in, comma separated. */

@@ -4,6 +4,7 @@
  * catalog's public product route answers; a product once found is remembered.
  */
 import { ServiceUnavailableError } from '@shop/shared/http/errors'
+import { instanceFetch } from '@shop/shared/http/instances'
 
 export interface CatalogClient {
   productExists(productId: string): Promise<boolean>
@@ -11,15 +12,16 @@ export interface CatalogClient {
 
 const REMEMBERED = 10_000
 
-export function createCatalogClient(options: { baseUrl: string; timeoutMs?: number }): CatalogClient {
+export function createCatalogClient(options: { baseUrl: string | readonly string[]; timeoutMs?: number }): CatalogClient {
   const known = new Set<string>()
+  const call = instanceFetch(options.baseUrl)
   return {
     async productExists(productId) {
       const id = productId.toLowerCase()
       if (known.has(id)) return true
       let res: Response
       try {
-        res = await fetch(new URL(`/api/products/${id}`, options.baseUrl), { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) })
+        res = await call(`/api/products/${id}`, {}, options.timeoutMs ?? 5000)
       } catch {
         throw new ServiceUnavailableError('The catalog could not be asked whether the product exists')
       }

@@ -1,4 +1,4 @@
-import { commonSpec, firstOf, int, loadConfig, port, str, url } from '@shop/shared/runtime/config'
+import { commonSpec, firstOf, int, loadConfig, port, str, url, urlList } from '@shop/shared/runtime/config'
 
 export const SCHEMA = 'reviews'
 
@@ -11,9 +11,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       REVIEWS_PORT: port(8085),
       HOST: str('0.0.0.0'),
       /** Where the users service publishes its JWKS. */
-      USERS_URL: url('http://127.0.0.1:8081', ['http:', 'https:']),
+      USERS_URL: urlList('http://127.0.0.1:8081', ['http:', 'https:']),
       /** Where the catalog's public product routes are (is an unknown product a 404?). */
-      CATALOG_URL: url('http://127.0.0.1:8084', ['http:', 'https:']),
+      CATALOG_URL: urlList('http://127.0.0.1:8084', ['http:', 'https:']),
       REVIEWS_WORKER_CONCURRENCY: int(8, { min: 1, max: 256 }),
       /**
        * A product's last rating change is sent to the catalog again this long after it (Redis may

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, bool, commonSpec, firstOf, int, loadConfig, port, str, url } from './config.ts'
+import { ConfigError, bool, commonSpec, firstOf, int, loadConfig, port, str, url, urlList } from './config.ts'
 
 describe('loadConfig', () => {
   test('applies defaults and parses types', () => {
@@ -41,5 +41,16 @@ describe('loadConfig', () => {
       'postgres://b/y',
     )
     expect(() => loadConfig(spec, { USERS_DATABASE_URL: 'http://b/y' })).toThrow('USERS_DATABASE_URL must use')
+  })
+})
+
+describe('urlList', () => {
+  const load = loadConfig
+  test('one URL or several, comma separated, each checked', () => {
+    const spec = { U: urlList('http://127.0.0.1:1', ['http:', 'https:']) }
+    expect(load(spec, {}).U).toEqual(['http://127.0.0.1:1'])
+    expect(load(spec, { U: 'http://a:1, http://b:2' }).U).toEqual(['http://a:1', 'http://b:2'])
+    expect(() => load(spec, { U: 'http://a:1,ftp://b' })).toThrow('U (entry 2, "ftp://b"): must use http: or https:, got ftp:')
+    expect(() => load(spec, { U: 'nope' })).toThrow('U is not a valid URL')
   })
 })

@@ -102,7 +102,14 @@ export function urlList(fallback: string, protocols: string[]): Reader<string[]>
     read(env, name) {
       const items = (raw(env, name) ?? fallback).split(',').map((item) => item.trim()).filter(Boolean)
       if (items.length === 0) throw new Problem(`${name} is required`)
-      return items.map((item, index) => one.read({ [name]: item }, items.length > 1 ? `${name} (entry ${index + 1})` : name))
+      return items.map((item, index) => {
+        try {
+          return one.read({ [name]: item }, name)
+        } catch (error) {
+          if (items.length === 1) throw error
+          throw new Problem(`${name} (entry ${index + 1}, "${item}"): ${(error as Error).message.replace(`${name} `, '')}`)
+        }
+      })
     },
   }
 }
