@@ -1,7 +1,7 @@
 /**
  * `bun run chaos`: a fault-injection run in the spirit of Jepsen's bank test. The whole system
  * runs on a database and a Redis of its own (Redis with ordinary persistence: an AOF fsync'd
- * every second), with two instances of every worker. Concurrent clients place orders, top up and
+ * every second), with two instances of every API service behind the gateway and of every worker. Concurrent clients place orders, top up and
  * cancel, return and review through the gateway while a controller SIGKILLs and restarts workers and services, kills
  * Redis and starts it again (with its data, or empty), deletes every key of the system's prefix
  * (the queues forget everything), and cuts every Postgres connection; an admin books supplies and
@@ -12,7 +12,9 @@
  * equal to the initial stock plus supplies and adjustments, every product's stock the sum of its
  * stock movements, no cancelled order's goods left out of stock, every delivery a purchase at
  * reviews (a return returned), and every product's rating the same in its visible reviews,
- * reviews' running totals and the catalog.
+ * reviews' running totals and the catalog. Every 5xx a client saw is counted: a request the
+ * gateway may send to another instance (a read, or a write with an Idempotency-Key) should never
+ * see one when an API instance is killed.
  *
  *   bun run chaos [seconds-of-load=120] [clients=24]
  * Loopback only, bounded in time, and it stops every process it started, by PID.
@@ -35,9 +37,13 @@ const dbUrl = new URL(TEST_DATABASE_URL)
 dbUrl.pathname = `/${dbName}`
 const redisPort = freePort()
 const redisDir = mkdtempSync(join(tmpdir(), 'shop-chaos-redis-'))
-// Every service's API on a free port, and two of each worker (their operations ports taken by the
-// system: 0): derived from the services' manifests.
-const ports = Object.fromEntries(PROCESSES.filter((p) => p.kind === 'api').map((p) => [p.service, freePort()])) as Record<string, number>
+// Two instances of every service's API on free ports (the gateway once), and two of each worker
+// (their operations ports taken by the system: 0): derived from the services' manifests.
+const API_INSTANCES = 2
+const apiPorts = Object.fromEntries(
+  PROCESSES.filter((p) => p.kind === 'api').map((p) => [p.service, Array.from({ length: p.service === 'gateway' ? 1 : API_INSTANCES }, () => freePort())]),
+) as Record<string, number[]>
+const ports = Object.fromEntries(Object.entries(apiPorts).map(([service, list]) => [service, list[0]!])) as Record<string, number>
 const ADMIN = { email: 'chaos-admin@shop.local', password: 'chaos admin password' }
 const started = Date.now()
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`)
@@ -61,7 +67,11 @@ const env: Record<string, string> = {
   DEMO_DATA: '0',
   LOG_LEVEL: 'error',
 }
-Object.assign(env, localServiceEnv(env)) // USERS_URL... from the ports above, and a fresh INTERNAL_TOKEN
+Object.assign(env, localServiceEnv(env)) // a fresh INTERNAL_TOKEN (and GATEWAY_URL)
+// Each URL variable lists both instances: the gateway spreads requests over them, and services'
+// own calls (orders and reviews to the catalog, everyone to users' keys) move on from a dead one.
+for (const p of PROCESSES.filter((p) => p.kind === 'api' && p.service !== 'gateway'))
+  env[`${p.service.toUpperCase()}_URL`] = apiPorts[p.service]!.map((port) => `http://127.0.0.1:${port}`).join(',')
 
 // --- processes -------------------------------------------------------------------------------
 
@@ -69,11 +79,15 @@ interface Managed {
   name: string
   entry: string
   port?: number
+  /** The variable that gives an API instance its port. */
+  portEnv?: string
   child?: ReturnType<typeof Bun.spawn>
 }
 
 const processes: Managed[] = [
-  ...PROCESSES.filter((p) => p.kind === 'api').map((p) => ({ name: p.name, entry: p.entry, port: ports[p.service] })),
+  ...PROCESSES.filter((p) => p.kind === 'api').flatMap((p) =>
+    apiPorts[p.service]!.map((port, i) => ({ name: i === 0 ? p.name : `${p.name}-${i + 1}`, entry: p.entry, port, portEnv: p.portEnv })),
+  ),
   ...PROCESSES.filter((p) => p.kind === 'worker').flatMap((p) => [1, 2].map((n) => ({ name: `${p.name}-${n}`, entry: p.entry }))),
 ]
 let redisProcess: ReturnType<typeof Bun.spawn> | undefined
@@ -112,7 +126,7 @@ function start(p: Managed) {
   const n = (starts.get(p.name) ?? 0) + 1
   starts.set(p.name, n)
   const stderr = logDir ? Bun.file(join(logDir, `${p.name}.${n}.log`)) : 'ignore'
-  p.child = Bun.spawn(['bun', join(ROOT, p.entry)], { cwd: ROOT, env, stdout: 'ignore', stderr })
+  p.child = Bun.spawn(['bun', join(ROOT, p.entry)], { cwd: ROOT, env: p.portEnv ? { ...env, [p.portEnv]: String(p.port) } : env, stdout: 'ignore', stderr })
 }
 
 async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
@@ -147,7 +161,29 @@ async function stopAll() {
 
 const gateway = `http://127.0.0.1:${ports.gateway}`
 
+/**
+ * Every 5xx (or no answer) a client got, by whether the gateway may send the request to another
+ * instance (a read, or a write with an Idempotency-Key: "retried") and by status, with the fault
+ * injected last before it.
+ */
+const serverErrors: { retried: boolean; status: number; route: string; fault: string; sinceFaultMs: number }[] = []
+let lastFault = { what: 'none', at: Date.now() }
+const routeOf = (path: string) => path.split('?')[0]!.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':id')
+
 async function call(method: string, path: string, options: { token?: string; body?: unknown; key?: string } = {}) {
+  const result = await send(method, path, options)
+  if (result.status >= 500 || result.status === 0)
+    serverErrors.push({
+      retried: method === 'GET' || method === 'HEAD' || !!options.key,
+      status: result.status,
+      route: `${method} ${routeOf(path)}`,
+      fault: lastFault.what,
+      sinceFaultMs: Date.now() - lastFault.at,
+    })
+  return result
+}
+
+async function send(method: string, path: string, options: { token?: string; body?: unknown; key?: string }) {
   try {
     const res = await fetch(`${gateway}${path}`, {
       method,
@@ -242,7 +278,7 @@ try {
   await Bun.sleep(300)
   for (const p of processes) start(p)
   for (const p of processes.filter((p) => p.port)) await waitReady(p)
-  log(`system up: ${processes.length} processes (two of each worker), Redis (AOF, fsync every second) on :${redisPort}`)
+  log(`system up: ${processes.length} processes (two of each API service behind the gateway, two of each worker), Redis (AOF, fsync every second) on :${redisPort}`)
 
   const adminToken = (await call('POST', '/api/auth/login', { body: ADMIN })).body.accessToken
   const INITIAL_STOCK = 400
@@ -396,26 +432,31 @@ try {
   const services = processes.filter((p) => p.port && p.name !== 'gateway')
   const deadline = Date.now() + loadSeconds * 1000
   const tokenRefresher = setInterval(() => customers.forEach((c) => void signIn(c).catch(() => {})), 10 * 60_000)
-  const KINDS = ['worker', 'worker', 'service', 'redis-kill', 'redis-empty', 'redis-forget', 'postgres'] as const
+  const KINDS = ['worker', 'worker', 'service', 'service', 'redis-kill', 'redis-empty', 'redis-forget', 'postgres'] as const
   let deck: (typeof KINDS)[number][] = []
   while (Date.now() < deadline) {
     await Bun.sleep(2000 + Math.random() * 3000)
     if (deck.length === 0) deck = [...KINDS].sort(() => Math.random() - 0.5)
     const kind = deck.pop()!
+    const fault = (what: string) => {
+      faults.push(what)
+      lastFault = { what, at: Date.now() }
+    }
     if (kind === 'worker') {
       const victim = workers[Math.floor(Math.random() * workers.length)]!
       victim.child?.kill('SIGKILL')
       await victim.child?.exited
-      faults.push(`SIGKILL ${victim.name}`)
+      fault(`SIGKILL ${victim.name}`)
       log(`fault: SIGKILL ${victim.name}`)
       await Bun.sleep(500 + Math.random() * 2500)
       start(victim)
     } else if (kind === 'service') {
+      // One API instance; the other of its service stays up, so the gateway has somewhere to go.
       const victim = services[Math.floor(Math.random() * services.length)]!
       victim.child?.kill('SIGKILL')
       await victim.child?.exited
-      faults.push(`SIGKILL ${victim.name}`)
-      log(`fault: SIGKILL ${victim.name} (API)`)
+      fault(`SIGKILL ${victim.name} (API instance)`)
+      log(`fault: SIGKILL ${victim.name} (API instance)`)
       await Bun.sleep(300 + Math.random() * 1500)
       start(victim)
     } else if (kind === 'redis-kill' || kind === 'redis-empty') {
@@ -424,19 +465,19 @@ try {
       // Empty: a Redis that kept nothing on disk (or a failover to a replica that had nothing).
       if (kind === 'redis-empty') for (const entry of readdirSync(redisDir)) rmSync(join(redisDir, entry), { recursive: true, force: true })
       const what = kind === 'redis-empty' ? 'SIGKILL redis, restarted empty' : 'SIGKILL redis'
-      faults.push(what)
+      fault(what)
       log(`fault: ${what}`)
       await Bun.sleep(500 + Math.random() * 2000)
       startRedis()
     } else if (kind === 'redis-forget') {
       const deleted = await forgetQueues().catch(() => -1)
-      faults.push(`every key of the prefix deleted`)
+      fault(`every key of the prefix deleted`)
       log(`fault: deleted ${deleted} Redis keys of the prefix "${env.QUEUE_PREFIX}"`)
     } else {
       const [row] = await admin`
         select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
         where datname = ${dbName} and pid <> pg_backend_pid()`
-      faults.push('postgres connections cut')
+      fault('postgres connections cut')
       log(`fault: cut ${row!.n} Postgres connections`)
     }
   }
@@ -582,8 +623,24 @@ try {
       `purchase_mismatch=${purchaseMismatch} rating_mismatch=${ratingMismatch} dead_letters=${dead}`,
   )
   for (const o of wrongMoney.slice(0, 5)) console.log(`  money mismatch: ${JSON.stringify(o)}`)
+  // The 5xx clients saw: by whether the gateway may retry the request, by status, by the fault before it.
+  const retried5xx = serverErrors.filter((e) => e.retried)
+  const apiKill5xx = retried5xx.filter((e) => e.fault.endsWith('(API instance)') && e.sinceFaultMs < 10_000)
+  const byKey = (list: typeof serverErrors, key: (e: (typeof serverErrors)[number]) => string) => {
+    const counts = new Map<string, number>()
+    for (const e of list) counts.set(key(e), (counts.get(key(e)) ?? 0) + 1)
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'
+  }
+  console.log(
+    `client_5xx=${serverErrors.length} (retried requests: ${retried5xx.length}, of them within 10 s of an API instance kill: ${apiKill5xx.length}; not retried: ${serverErrors.length - retried5xx.length})`,
+  )
+  if (serverErrors.length) {
+    console.log(`  5xx by status: ${byKey(serverErrors, (e) => String(e.status))}`)
+    console.log(`  5xx by the fault before it: ${byKey(serverErrors, (e) => `${e.retried ? 'retried' : 'not-retried'}:${e.fault.replace(/-\d+ /, ' ').replace(/SIGKILL (\S+?)(-\d)? /, 'SIGKILL $1 ')}`)}`)
+    console.log(`  5xx by route: ${byKey(serverErrors, (e) => `${e.route} ${e.status}`)}`)
+  }
   const doubleCharged = charges!.doublePayments + charges!.doubleRefunds
-  console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck}`)
+  console.log(`orders=${ids.length} faults=${faults.length} lost=${lost} double_charged=${doubleCharged} negative=${negative} stuck=${stuck} client_5xx_after_api_kill=${apiKill5xx.length}`)
   const problems = [lost, doubleCharged, negative, stuck, unbalanced, wrongMoney.length, cancelledCharged, depositProblems, stockProblems]
   problems.push(inventoryProblems, ledgerMismatch, commitMismatch, unrestocked, returnedUnrefunded, purchaseMismatch, ratingMismatch)
   exitCode = problems.every((n) => n === 0) ? 0 : 1
