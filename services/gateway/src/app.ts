@@ -94,6 +94,8 @@ export function createApp(deps: GatewayDeps) {
       proxyRoutes({
         upstreams: pools,
         onRetry: retries && ((service, failure) => retries.inc({ service, failure })),
+        // A client got a 502: say which instances were tried and how each failed.
+        onUnavailable: (service, tries) => deps.log.error('no instance could take the request', { service, tries }),
         timeoutMs: deps.timeoutMs,
         maxBodyBytes: deps.maxBodyBytes,
         limiter: createRateLimiter(deps.redis, deps.prefix),

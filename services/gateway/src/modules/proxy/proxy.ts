@@ -49,6 +49,8 @@ export interface ForwardOptions {
   maxBodyBytes: number
   /** Called for each request sent again to another instance (a metric). */
   onRetry?: (service: ServiceName, failure: Failure) => void
+  /** Told why a request got no answer from any instance (each try: the instance and how it failed). */
+  onUnavailable?: (service: ServiceName, tries: { url: string; failure: string }[]) => void
 }
 
 /** `body` passed through, failing once more than `maxBytes` went by; `exceeded()` says whether it did. */
@@ -141,6 +143,7 @@ export async function forward(request: Request, options: ForwardOptions): Promis
   }
 
   const tried = new Set<string>()
+  const tries: { url: string; failure: string }[] = []
   let upstream: Response | undefined
   for (;;) {
     const baseUrl = options.pool.pick(tried)!
@@ -150,6 +153,7 @@ export async function forward(request: Request, options: ForwardOptions): Promis
       'failure' in result ? result.failure : result.response.status === 502 || result.response.status === 503 ? 'unavailable' : undefined
     if ('response' in result) options.pool.markUp(baseUrl)
     else if (result.failure === 'refused') options.pool.markDown(baseUrl)
+    if (failure) tries.push({ url: baseUrl, failure })
     const again =
       failure !== undefined && failure !== 'timeout' && failure !== 'too_large' && (bytes !== undefined || !hasBody) && mayRetry(request.method, idempotent, failure) && tried.size < options.pool.urls.length
     if (again) {
@@ -164,6 +168,7 @@ export async function forward(request: Request, options: ForwardOptions): Promis
     clearTimeout(timer)
     if (result.failure === 'too_large') throw new PayloadTooLargeError(maxBytes)
     if (result.failure === 'timeout') throw new UpstreamTimeoutError(options.service)
+    options.onUnavailable?.(options.service, tries)
     throw new UpstreamUnavailableError(options.service)
   }
   const streaming = (upstream.headers.get('content-type') ?? '').startsWith('text/event-stream')

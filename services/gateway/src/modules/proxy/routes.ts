@@ -14,6 +14,7 @@ export interface ProxyOptions {
   /** Each service's instances. */
   upstreams: Record<ServiceName, UpstreamPool>
   onRetry?: ForwardOptions['onRetry']
+  onUnavailable?: ForwardOptions['onUnavailable']
   timeoutMs: number
   maxBodyBytes: number
   limiter: RateLimiter
@@ -77,6 +78,7 @@ export function proxyRoutes(options: ProxyOptions) {
         service,
         pool: options.upstreams[service],
         onRetry: options.onRetry,
+        onUnavailable: options.onUnavailable,
         // The id the observability plugin took or made, so logs on both sides and the answer agree.
         requestId: requestIdOf(set) ?? crypto.randomUUID(),
         clientAddress: address,
