@@ -56,7 +56,7 @@ beforeAll(async () => {
   const minbase = 'localhost/shop-test-minbase:bookworm'
   if (!hasImage(minbase)) {
     const root = join(work, 'minbase')
-    const made = run([sbin('debootstrap'), '--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], { timeoutMs: 600_000 })
+    const made = run([sbin('debootstrap')!, '--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], { timeoutMs: 600_000 })
     run(['sh', '-c', `tar -C '${root}' -c . | podman ${GLOBAL.join(' ')} import - ${minbase}`])
     rmSync(root, { recursive: true, force: true })
     timings.push(`debootstrap ${made.seconds.toFixed(0)} s`)
