@@ -33,10 +33,10 @@ describe('window security settings', () => {
   })
 
   test('navigation away from the app is blocked; new windows are denied, https links go to the browser', async () => {
-    const handlers: Record<string, (event: { preventDefault(): void }, url: string) => void> = {}
+    const handlers: Record<string, (event: { preventDefault(): void; isMainFrame?: boolean }, url: string) => void> = {}
     let openHandler: ((details: { url: string }) => { action: string }) | undefined
     const contents = {
-      on: (name: string, fn: (event: { preventDefault(): void }, url: string) => void) => (handlers[name] = fn),
+      on: (name: string, fn: (event: { preventDefault(): void; isMainFrame?: boolean }, url: string) => void) => (handlers[name] = fn),
       setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn),
     }
     const opened: string[] = []
@@ -59,12 +59,20 @@ describe('window security settings', () => {
     let prevented = false
     handlers['will-attach-webview']!({ preventDefault: () => (prevented = true) }, '')
     expect(prevented).toBe(true)
+    // The page itself never follows a redirect; a frame inside it (Stripe's 3-D Secure page) may.
+    const redirect = (isMainFrame: boolean) => {
+      let stopped = false
+      handlers['will-redirect']!({ preventDefault: () => (stopped = true), isMainFrame }, 'https://hooks.stripe.com/3d_secure')
+      return stopped
+    }
+    expect(redirect(true)).toBe(true)
+    expect(redirect(false)).toBe(false)
   })
 
   test('every permission request and check is denied; the CSP is set on responses', () => {
     let request: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | undefined
     let check: (() => boolean) | undefined
-    let headers: ((details: { responseHeaders: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | undefined
+    let headers: ((details: { resourceType: string; responseHeaders: Record<string, string[]> }, cb: (r: { responseHeaders?: Record<string, string[]> }) => void) => void) | undefined
     hardenSession({
       setPermissionRequestHandler: (fn: typeof request) => (request = fn),
       setPermissionCheckHandler: (fn: typeof check) => (check = fn),
@@ -76,9 +84,15 @@ describe('window security settings', () => {
       expect({ permission, answer }).toEqual({ permission, answer: false })
     }
     expect(check!()).toBe(false)
-    let result: Record<string, string[]> = {}
-    headers!({ responseHeaders: { 'x-other': ['1'] } }, (r) => (result = r.responseHeaders))
-    expect(result['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY])
+    let result: Record<string, string[]> | undefined = {}
+    headers!({ resourceType: 'mainFrame', responseHeaders: { 'x-other': ['1'] } }, (r) => (result = r.responseHeaders))
+    expect(result!['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY])
+    expect(result!['x-other']).toEqual(['1'])
+    // Stripe's frames keep their own headers: the app's frame-ancestors 'none' would blank the card fields.
+    for (const resourceType of ['subFrame', 'script', 'xhr']) {
+      headers!({ resourceType, responseHeaders: { 'content-security-policy': ["frame-ancestors https://js.stripe.com"] } }, (r) => (result = r.responseHeaders))
+      expect({ resourceType, headers: result }).toEqual({ resourceType, headers: undefined })
+    }
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
   })
@@ -91,8 +105,8 @@ describe('window security settings', () => {
     const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!
     const { SECURITY_HEADERS } = await import('../../services/gateway/src/modules/proxy/security-headers.ts')
     for (const policy of [CONTENT_SECURITY_POLICY, meta, SECURITY_HEADERS['content-security-policy']!]) {
-      expect(outside(policy, 'script-src')).toEqual(['https://js.stripe.com'])
-      expect(outside(policy, 'frame-src')).toEqual(['https://hooks.stripe.com', 'https://js.stripe.com'])
+      expect(outside(policy, 'script-src')).toEqual(['https://*.js.stripe.com', 'https://js.stripe.com'])
+      expect(outside(policy, 'frame-src')).toEqual(['https://*.js.stripe.com', 'https://hooks.stripe.com', 'https://js.stripe.com'])
       expect(outside(policy, 'connect-src')).toEqual(['https://api.stripe.com'])
       expect(directives(policy)['script-src']).not.toContain("'unsafe-inline'")
     }
