@@ -20,7 +20,7 @@ import { AdminListOrdersQuery, CreateOrder, HistoryEntry, Order, OrderEvent, Shi
 import { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import { AdjustmentBody, LowStockItem, Movement, Supply, SupplyBody } from '../services/catalog/src/modules/inventory/model.ts'
 import { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
-import { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
+import { CreateWallet, LedgerEntry, Wallet } from '../services/payments/src/modules/wallets/model.ts'
 import { TopUp, topUpBody } from '../services/payments/src/modules/top-ups/model.ts'
 import { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import { UpdateMe, User, UserListItem } from '../services/users/src/modules/users/model.ts'
@@ -62,7 +62,6 @@ export const WIRE_TYPES: WireType[] = [
   { name: 'Wallet', schema: Wallet, from: 'services/payments/src/modules/wallets/model.ts Wallet' },
   { name: 'CreateWallet', schema: CreateWallet, from: 'services/payments/src/modules/wallets/model.ts CreateWallet' },
   // The largest deposit is configuration (a bound, not a type): any value gives the same type.
-  { name: 'Deposit', schema: depositBody(1), from: 'services/payments/src/modules/wallets/model.ts depositBody' },
   { name: 'LedgerEntry', schema: LedgerEntry, from: 'services/payments/src/modules/wallets/model.ts LedgerEntry' },
   { name: 'Product', schema: Product, from: 'services/catalog/src/modules/products/model.ts Product' },
   { name: 'ProductListQuery', schema: ListQuery, from: 'services/catalog/src/modules/products/model.ts ListQuery' },
@@ -135,7 +134,6 @@ export const HTTP_OPERATIONS: { operation: string; status?: number; answer?: str
   { operation: 'GET /api/users/{id}', status: 200, answer: 'User' },
   { operation: 'GET /api/wallet', status: 200, answer: 'Wallet' },
   { operation: 'POST /api/wallet', body: 'CreateWallet', status: 201, answer: 'Wallet' },
-  { operation: 'POST /api/wallet/deposits', body: 'Deposit', status: 201, answer: 'LedgerEntry' },
   { operation: 'GET /api/wallet/transactions', status: 200, answer: 'Page<LedgerEntry>' },
   { operation: 'POST /api/wallet/top-ups', body: 'CreateTopUp', status: 201, answer: 'TopUp' },
   { operation: 'GET /api/wallet/top-ups/{id}', status: 200, answer: 'TopUp' },

@@ -80,7 +80,12 @@ function deployment(p: ProcessSpec) {
               image: 'shop',
               command: ['bun', p.entry],
               ports: [{ name: 'http', containerPort: p.defaultPort }],
-              envFrom: [{ configMapRef: { name: 'shop-config' } }, { secretRef: { name: 'shop-secrets' } }],
+              envFrom: [
+                { configMapRef: { name: 'shop-config' } },
+                { secretRef: { name: 'shop-secrets' } },
+                // The payment provider's keys reach payments alone; absent, the shop runs on demo money.
+                ...(p.service === 'payments' ? [{ secretRef: { name: 'shop-payments', optional: true } }] : []),
+              ],
               ...(env.length ? { env } : {}),
               resources: { requests: { cpu: size.cpu, memory: size.memory }, limits: { cpu: size.cpuLimit, memory: size.memoryLimit } },
               readinessProbe: probe('/ready', 5, 3),

@@ -23,7 +23,7 @@ import type { TopUp, topUpBody } from '../services/payments/src/modules/top-ups/
 import type { AdminOrderEvent, OrderStats } from '../services/orders/src/modules/stats/model.ts'
 import type { LowStockItem } from '../services/catalog/src/modules/inventory/model.ts'
 import type { SystemStatus } from '../services/gateway/src/modules/system/routes.ts'
-import type { CreateWallet, LedgerEntry, Wallet, depositBody } from '../services/payments/src/modules/wallets/model.ts'
+import type { CreateWallet, LedgerEntry, Wallet } from '../services/payments/src/modules/wallets/model.ts'
 import type { Login, Register, Tokens } from '../services/users/src/modules/auth/model.ts'
 import type { UpdateMe, User } from '../services/users/src/modules/users/model.ts'
 import type { Address, CreateAddress } from '../services/users/src/modules/addresses/model.ts'
@@ -48,7 +48,6 @@ export type WireTypesAreTheSchemas = [
   Check<Same<Gen.CreateAddress, CreateAddress>>,
   Check<Same<Gen.Wallet, Wallet>>,
   Check<Same<Gen.CreateWallet, typeof CreateWallet.static>>,
-  Check<Same<Gen.Deposit, ReturnType<typeof depositBody>['static']>>,
   Check<Same<Gen.LedgerEntry, LedgerEntry>>,
   Check<Same<Gen.TopUp, TopUp>>,
   Check<Same<Gen.CreateTopUp, ReturnType<typeof topUpBody>['static']>>,
@@ -269,7 +268,7 @@ describe('desktop wire types, on the wire', () => {
     expect(await again.session()).toMatchObject({ email })
     expect(await shop.wallet()).toBeNull()
     await shop.createWallet('EUR')
-    await shop.deposit(10_000)
+    await shop.topUp(10_000)
     expect(await shop.wallet()).toMatchObject({ balance: 10_000, currency: 'EUR', topUpProvider: 'demo', stripePublishableKey: null })
     const events: Event[] = []
     const walletEvents: Gen.WalletEvent[] = []

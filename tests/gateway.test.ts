@@ -407,6 +407,22 @@ describe('limits and failures', () => {
     }
   })
 
+  test("webhooks have a limit of their own per address, apart from the customers' writes", async () => {
+    const g = gatewayWith({ anonymousWritesPerMinute: 1, webhooksPerMinute: 2, trustedProxies: trustedProxies(['127.0.0.1']) })
+    try {
+      const base = g.listen()
+      const hook = (ip: string) =>
+        fetch(`${base}/api/payments/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: '{}' })
+      // This shop runs demo, so payments answers 404 for Stripe; the first two reach it past a write limit of one.
+      expect([(await hook('203.0.113.20')).status, (await hook('203.0.113.20')).status, (await hook('203.0.113.20')).status]).toEqual([404, 404, 429])
+      expect((await hook('203.0.113.21')).status).toBe(404)
+      // The address's write budget is untouched by its webhooks.
+      expect((await login(base, { 'x-forwarded-for': '203.0.113.20' })).status).toBe(401)
+    } finally {
+      await g.close()
+    }
+  })
+
   test('a client that writes its own X-Forwarded-For dodges nothing: counted by its connection, and the header is not passed on', async () => {
     const seen: (string | null)[] = []
     const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => (seen.push(req.headers.get('x-forwarded-for')), new Response('{}', { status: 401 })) })

@@ -115,6 +115,11 @@ describe('the Kubernetes base', () => {
       .map((o) => o.metadata.name)
       .sort()
     expect(holders).toEqual(['catalog', 'catalog-worker', 'orders', 'orders-worker'])
+    const paymentKeys = objects
+      .filter((o) => o.kind === 'Deployment' && JSON.stringify(o.spec).includes('shop-payments'))
+      .map((o) => o.metadata.name)
+      .sort()
+    expect(paymentKeys).toEqual(['payments', 'payments-worker'])
     const ingress = objects.find((o) => o.kind === 'Ingress')!
     expect(ingress.spec.rules[0].http.paths[0].backend.service.name).toBe('gateway')
     expect(ingress.metadata.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/proxy-buffering': 'off', 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600' })

@@ -91,7 +91,7 @@ describe('window security settings', () => {
     // Stripe's frames keep their own headers: the app's frame-ancestors 'none' would blank the card fields.
     for (const resourceType of ['subFrame', 'script', 'xhr']) {
       headers!({ resourceType, responseHeaders: { 'content-security-policy': ["frame-ancestors https://js.stripe.com"] } }, (r) => (result = r.responseHeaders))
-      expect({ resourceType, headers: result }).toEqual({ resourceType, headers: undefined })
+      expect({ resourceType, headers: result as unknown }).toEqual({ resourceType, headers: undefined })
     }
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
@@ -140,7 +140,7 @@ describe('IPC', () => {
           ? (listener: (e: unknown) => void) => (listener({ seq: 1, event: 'paid', stream: op }), () => {})
           : async (...args: unknown[]) => {
               calls.push({ op, args })
-              if (op === 'deposit') throw new ApiError({ status: 422, code: 'validation_failed', detail: 'amount: too large' })
+              if (op === 'topUp') throw new ApiError({ status: 422, code: 'validation_failed', detail: 'amount: too large' })
               if (op === 'wallet') throw new Error('secret internal detail')
               return { ok: op }
             },
@@ -173,7 +173,7 @@ describe('IPC', () => {
 
   test('errors cross as the problem, internal ones without their details', async () => {
     const { handlers } = setup(true)
-    await expect(handlers.get('shop:deposit')!({}, 10)).rejects.toThrow('"detail":"amount: too large"')
+    await expect(handlers.get('shop:topUp')!({}, 10)).rejects.toThrow('"detail":"amount: too large"')
     const internal = await handlers.get('shop:wallet')!({}).catch((e: Error) => e.message)
     expect(internal).not.toContain('secret')
     expect(JSON.parse(internal as string).code).toBe('internal_error')

@@ -32,6 +32,7 @@ export const gateway = defineService({
       registry: rt.metrics,
       userWritesPerMinute: config.WRITE_LIMIT_PER_MINUTE,
       anonymousWritesPerMinute: config.ANONYMOUS_WRITE_LIMIT_PER_MINUTE,
+      webhooksPerMinute: config.WEBHOOK_LIMIT_PER_MINUTE,
       trustedProxies: trustedProxies(config.TRUSTED_PROXIES),
       webDir: resolve(ROOT, config.WEB_DIR),
     })

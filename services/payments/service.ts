@@ -4,7 +4,7 @@ import { IdempotencyStore } from '@shop/shared/http/idempotency'
 import { OutboxDispatcher } from '@shop/shared/messaging/outbox-dispatcher'
 import { Queues, producerConnection } from '@shop/shared/messaging/queue'
 import { defineService } from '@shop/shared/runtime/service'
-import { providerFromConfig } from './src/modules/top-ups/provider.ts'
+import { providersFromConfig } from './src/modules/top-ups/provider.ts'
 import { createApp } from './src/app.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
 import { SCHEMA, readConfig } from './src/config.ts'
@@ -35,7 +35,7 @@ export const payments = defineService({
       maxDeposit: rt.config.MAX_DEPOSIT,
       currencies: rt.config.currencies,
       registry: rt.metrics,
-      provider: providerFromConfig(rt.config),
+      ...(({ current, all }) => ({ provider: current, providers: all }))(providersFromConfig(rt.config)),
       dispatcher,
     })
     return { app }
@@ -50,7 +50,7 @@ export const payments = defineService({
       log: rt.log,
       concurrency,
       registry: rt.metrics,
-      topUps: { provider: providerFromConfig(rt.config), recheckSeconds: rt.config.TOP_UP_RECHECK_SECONDS, expiryHours: rt.config.TOP_UP_EXPIRY_HOURS },
+      topUps: { ...(({ current, all }) => ({ provider: current, providers: all }))(providersFromConfig(rt.config)), recheckSeconds: rt.config.TOP_UP_RECHECK_SECONDS, expiryHours: rt.config.TOP_UP_EXPIRY_HOURS },
     })
     return { ...worker, describe: { queue: 'payments', concurrency, provider: rt.config.PAYMENT_PROVIDER } }
   },

@@ -27,7 +27,6 @@ export const bridge: ShopApi = {
   logout: () => ipcRenderer.invoke('shop:logout'),
   wallet: () => ipcRenderer.invoke('shop:wallet'),
   createWallet: (currency) => ipcRenderer.invoke('shop:createWallet', currency),
-  deposit: (amount) => ipcRenderer.invoke('shop:deposit', amount),
   topUp: (amount) => ipcRenderer.invoke('shop:topUp', amount),
   topUpStatus: (id) => ipcRenderer.invoke('shop:topUpStatus', id),
   transactions: (cursor) => ipcRenderer.invoke('shop:transactions', cursor),

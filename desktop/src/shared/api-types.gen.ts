@@ -178,19 +178,8 @@ export interface CreateWallet {
 }
 
 /**
- * From services/payments/src/modules/wallets/model.ts depositBody.
- * Sent to:
- * - POST /api/wallet/deposits
- */
-export interface Deposit {
-  /** integer */
-  amount: number
-}
-
-/**
  * From services/payments/src/modules/wallets/model.ts LedgerEntry.
  * Answered by:
- * - POST /api/wallet/deposits (201)
  * - GET /api/wallet/transactions (200, as Page<LedgerEntry>)
  */
 export interface LedgerEntry {

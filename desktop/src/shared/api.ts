@@ -89,8 +89,6 @@ export interface ShopApi {
 
   wallet(): Promise<Wallet | null>
   createWallet(currency: Wire.CreateWallet['currency']): Promise<Wallet>
-  /** Tops up by `amount` minor units; the key is reused until the server has answered. */
-  deposit(amount: Wire.Deposit['amount']): Promise<LedgerEntry>
   /**
    * Tops up through the shop's payment provider (the wallet's `topUpProvider`): demo answers
    * succeeded at once; Stripe answers pending with the `clientSecret` its card form confirms.

@@ -252,9 +252,6 @@ export class ShopClient implements ShopApi {
     return this.call<Wallet>('POST', '/api/wallet', { currency })
   }
 
-  deposit(amount: number) {
-    return this.once<LedgerEntry>('deposit', `amount:${amount}`, 'POST', '/api/wallet/deposits', { amount })
-  }
 
   topUp(amount: number) {
     return this.once<TopUp>('top-up', `amount:${amount}`, 'POST', '/api/wallet/top-ups', { amount })

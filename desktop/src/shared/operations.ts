@@ -10,7 +10,6 @@ export const OPERATIONS = [
   'logout',
   'wallet',
   'createWallet',
-  'deposit',
   'topUp',
   'topUpStatus',
   'transactions',

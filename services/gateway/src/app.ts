@@ -39,6 +39,8 @@ export interface GatewayDeps {
   userWritesPerMinute: number
   /** Write requests per client address per minute without a valid access token. */
   anonymousWritesPerMinute: number
+  /** Payment-provider webhooks per sending address per minute (WEBHOOK_LIMIT_PER_MINUTE). */
+  webhooksPerMinute?: number
   /** Proxies in front of the gateway whose X-Forwarded-For is believed (none: the gateway is the edge). */
   trustedProxies: TrustedProxies
   webDir: string
@@ -102,6 +104,7 @@ export function createApp(deps: GatewayDeps) {
         verifier: deps.verifier,
         userWritesPerMinute: deps.userWritesPerMinute,
         anonymousWritesPerMinute: deps.anonymousWritesPerMinute,
+        webhooksPerMinute: deps.webhooksPerMinute,
         trustedProxies: deps.trustedProxies,
       }),
     )

@@ -29,6 +29,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       WRITE_LIMIT_PER_MINUTE: int(120, { min: 1 }),
       /** Write requests per client address per minute without a valid access token (register, login, refresh). */
       ANONYMOUS_WRITE_LIMIT_PER_MINUTE: int(300, { min: 1 }),
+      /** Payment-provider webhooks per sending address per minute: generous (Stripe sends bursts from a few addresses), yet a flood of forged ones cannot reach payments unbounded. */
+      WEBHOOK_LIMIT_PER_MINUTE: int(3000, { min: 1 }),
       /** Load balancers in front of the gateway whose X-Forwarded-For is believed: addresses or CIDR blocks. */
       TRUSTED_PROXIES: proxyList(),
       /** The web build of the desktop renderer, served at /. */

@@ -25,6 +25,8 @@ export interface PaymentsDeps {
   currencies: string[]
   /** Where top-ups go (PAYMENT_PROVIDER); demo when absent. */
   provider?: PaymentProvider
+  /** Every provider the shop has keys for (webhooks of top-ups made before a switch still land). */
+  providers?: PaymentProvider[]
   /** Sends the events of the API's transactions (`top-up.changed`) as they commit; the worker's relay otherwise. */
   dispatcher?: OutboxDispatcher
 }
@@ -45,6 +47,7 @@ export function createApp(deps: PaymentsDeps) {
     sql: deps.sql,
     log: deps.log,
     provider,
+    providers: deps.providers,
     transaction: dispatcher && ((work) => dispatcher.transaction(deps.sql, work)),
   })
   const plugins = { auth, idempotency: idempotencyPlugin(deps.idempotency) }

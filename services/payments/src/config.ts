@@ -40,8 +40,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const currencies = config.SUPPORTED_CURRENCIES.split(',').map((c) => c.trim().toUpperCase())
   const problems: string[] = []
   const bad = currencies.filter((c) => !/^[A-Z]{3}$/.test(c))
+  // Secret keys travel to it: https, or plain http only to this machine (a test's stand-in).
+  const stripeApi = new URL(config.STRIPE_API_URL)
+  if (stripeApi.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(stripeApi.hostname))
+    problems.push('STRIPE_API_URL must be https (plain http only to 127.0.0.1 or localhost)')
   if (bad.length) problems.push(`SUPPORTED_CURRENCIES has invalid codes: ${bad.join(', ')}`)
-  if (config.PAYMENT_PROVIDER === 'stripe') problems.push(...stripeProblems(config))
+  // Keys set with demo settle the Stripe top-ups made before a switch back: they must be whole too.
+  if (config.PAYMENT_PROVIDER === 'stripe' || config.STRIPE_SECRET_KEY || config.STRIPE_WEBHOOK_SECRET || config.STRIPE_PUBLISHABLE_KEY)
+    problems.push(...stripeProblems(config))
   if (problems.length) throw new ConfigError(problems)
   return { ...config, currencies }
 }
@@ -50,7 +56,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 function stripeProblems(config: { STRIPE_SECRET_KEY?: string; STRIPE_WEBHOOK_SECRET?: string; STRIPE_PUBLISHABLE_KEY?: string }): string[] {
   const problems: string[] = []
   const check = (name: string, value: string | undefined, pattern: RegExp, what: string) => {
-    if (!value) problems.push(`${name} is required when PAYMENT_PROVIDER=stripe`)
+    if (!value) problems.push(`${name} is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set`)
     else if (!pattern.test(value)) problems.push(`${name} must be ${what}`)
   }
   check('STRIPE_SECRET_KEY', config.STRIPE_SECRET_KEY, /^(sk|rk)_(test|live)_\w+$/, 'a secret key (sk_test_…, sk_live_… or a restricted rk_…)')

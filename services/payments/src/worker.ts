@@ -30,8 +30,11 @@ export interface WorkerDeps {
   stalledIntervalMs?: number
   /** Fault injection (tests, the chaos run): runs after each commit, before the ack. */
   afterCommit?: ConsumerOptions<'payments'>['afterCommit']
-  /** Top-ups to recheck at this provider (none with demo: they settle at once). */
-  topUps?: { provider: PaymentProvider; recheckSeconds: number; expiryHours: number; intervalMs?: number }
+  /**
+   * Top-ups to recheck: `provider` takes new ones, `providers` are all the shop has keys for (a
+   * Stripe top-up is still asked about after a switch back to demo). Demo ones settle at once.
+   */
+  topUps?: { provider: PaymentProvider; providers?: PaymentProvider[]; recheckSeconds: number; expiryHours: number; intervalMs?: number }
 }
 
 /** The consumer and the relay of payments, not yet started. */
@@ -58,15 +61,21 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     },
   })
   const options = deps.topUps
-  if (!options || options.provider.name === 'demo') return { ...worker, recheckTopUps: async () => 0 }
-  const topUps = createTopUpsService({ sql: deps.sql, log: deps.log, provider: options.provider, recheckSeconds: options.recheckSeconds, expiryHours: options.expiryHours })
+  if (!options || ![options.provider, ...(options.providers ?? [])].some((p) => p.name !== 'demo')) return worker
+  const topUps = createTopUpsService({
+    sql: deps.sql,
+    log: deps.log,
+    provider: options.provider,
+    providers: options.providers,
+    recheckSeconds: options.recheckSeconds,
+    expiryHours: options.expiryHours,
+  })
   // One pass at a time: a slow provider is not asked twice about the same rows by overlapping passes.
   let passing: Promise<number> | undefined
   const recheck = () => (passing ??= topUps.recheck().finally(() => (passing = undefined)))
   const timers: ReturnType<typeof every>[] = []
   return {
     ...worker,
-    recheckTopUps: recheck,
     async start() {
       await worker.start()
       timers.push(every(deps.log, 'top-ups rechecked', options.intervalMs ?? Math.min(60_000, options.recheckSeconds * 1000), recheck))

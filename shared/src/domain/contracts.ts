@@ -31,7 +31,6 @@ export type CancelReason = (typeof CANCEL_REASONS)[number]
 
 /** How a wallet top-up can settle (`top-up.changed`). */
 export const TOP_UP_OUTCOMES = ['succeeded', 'failed', 'canceled'] as const
-export type TopUpOutcome = (typeof TOP_UP_OUTCOMES)[number]
 
 export const REVIEW_CHANGES = ['created', 'edited', 'deleted', 'hidden', 'unhidden'] as const
 export type ReviewChange = (typeof REVIEW_CHANGES)[number]

@@ -6,7 +6,7 @@
  * showing a blank box.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { Stripe, StripeElements } from '@stripe/stripe-js'
+import type { Stripe, StripeElements, StripePaymentElement } from '@stripe/stripe-js'
 import { formatMoney } from '../money.ts'
 
 type Loaded = { stripe: Stripe; elements: StripeElements }
@@ -49,13 +49,15 @@ export function StripeCardForm({
 
   useEffect(() => {
     let gone = false
+    let element: StripePaymentElement | undefined
     setState('loading')
+    setLoaded(null)
     stripeFor(publishableKey)
       .then((stripe) => {
         if (gone) return
         if (!stripe || !mount.current) return setState('unavailable')
         const elements = stripe.elements({ clientSecret, appearance: { theme: 'stripe' } })
-        const element = elements.create('payment', { layout: 'tabs' })
+        element = elements.create('payment', { layout: 'tabs' })
         element.on('ready', () => !gone && setState('ready'))
         element.on('loaderror', () => !gone && setState('unavailable'))
         element.mount(mount.current)
@@ -64,6 +66,8 @@ export function StripeCardForm({
       .catch(() => !gone && setState('unavailable'))
     return () => {
       gone = true
+      // Its iframe and listeners go with the form (a retry or Cancel), not with the page.
+      element?.destroy()
     }
   }, [publishableKey, clientSecret, attempt])
 
@@ -76,10 +80,17 @@ export function StripeCardForm({
         if (!loaded || state !== 'ready') return
         setBusy(true)
         setError(null)
-        // Cards settle here; a method that must leave the page (a bank redirect) comes back to it.
-        const result = await loaded.stripe.confirmPayment({ elements: loaded.elements, redirect: 'if_required', confirmParams: { return_url: location.href } })
-        setBusy(false)
-        if (result.error) return setError(result.error.message ?? 'The payment did not go through')
+        let failed: string | null = null
+        try {
+          // Cards settle here, a bank's 3-D Secure check in Stripe's frame; nothing leaves the page.
+          const result = await loaded.stripe.confirmPayment({ elements: loaded.elements, redirect: 'if_required' })
+          if (result.error) failed = result.error.message ?? 'The payment did not go through.'
+        } catch {
+          failed = 'Stripe could not be reached to take the payment. Nothing is charged until Stripe confirms it: check the connection, then pay again.'
+        } finally {
+          setBusy(false)
+        }
+        if (failed) return setError(failed)
         onPaid()
       }}
     >

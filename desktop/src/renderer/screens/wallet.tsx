@@ -184,6 +184,9 @@ function CreateWallet({ onCreated }: { onCreated: () => void }) {
   )
 }
 
+/** How long the wallet waits for Stripe's word before saying it is late (the server's recheck settles it later). */
+const CONFIRM_PATIENCE_MS = 90_000
+
 /** Where the top-up stands once sent: Stripe's form to pay in, or waiting for Stripe's word. */
 type Paying = { topUp: TopUp; phase: 'card' | 'confirming' }
 
@@ -208,15 +211,27 @@ function TopUpForm({ wallet, onDone, initial, next }: { wallet: Wallet; onDone: 
     onDone()
   }
 
-  // Waiting for Stripe's webhook: the live stream says when it lands; a slow poll covers a stream that is down.
+  // Waiting for Stripe's webhook: the live stream says when it lands; a slow poll covers a stream
+  // that is down. Stripe has accepted the payment, so only success or a cancel ends the wait: a
+  // `failed` still on record is an earlier card's decline, before this one went through.
+  const [slow, setSlow] = useState(false)
+  const [checkError, setCheckError] = useState<unknown>(null)
   useEffect(() => {
     if (paying?.phase !== 'confirming') return
     const id = paying.topUp.id
+    const started = Date.now()
     let stopped = false
+    setSlow(false)
+    setCheckError(null)
     const check = () =>
       api.topUpStatus(id).then(
-        (t) => !stopped && t.status !== 'pending' && settled(t),
-        () => {},
+        (t) => {
+          if (stopped) return
+          setCheckError(null)
+          if (t.status === 'succeeded' || t.status === 'canceled') settled(t)
+          else if (Date.now() - started > CONFIRM_PATIENCE_MS) setSlow(true)
+        },
+        (e) => !stopped && setCheckError(e),
       )
     const stop = api.onWalletEvent((event) => event.topUpId === id && void check())
     const timer = setInterval(check, 3000)
@@ -243,10 +258,23 @@ function TopUpForm({ wallet, onDone, initial, next }: { wallet: Wallet; onDone: 
     )
   if (paying?.phase === 'confirming')
     return (
-      <section class="card topup" aria-busy="true">
-        <p role="status">
-          Payment sent. Waiting for Stripe to confirm {formatMoney(paying.topUp.amount, paying.topUp.currency)}… your balance updates by itself.
-        </p>
+      <section class="card topup" aria-busy={!slow}>
+        {slow ? (
+          <>
+            <p role="status" data-testid="topup-slow">
+              Stripe has taken the payment of {formatMoney(paying.topUp.amount, paying.topUp.currency)} but has not confirmed it to the shop yet. Nothing is lost: the shop asks Stripe again
+              every few minutes and your balance updates by itself when it does. You can leave this page.
+            </p>
+            <button type="button" class="secondary" onClick={() => (setPaying(null), onDone())}>
+              Back to the wallet
+            </button>
+          </>
+        ) : (
+          <p role="status">
+            Payment sent. Waiting for Stripe to confirm {formatMoney(paying.topUp.amount, paying.topUp.currency)}… your balance updates by itself.
+          </p>
+        )}
+        {checkError ? <ErrorBox error={checkError} /> : null}
       </section>
     )
 

@@ -24,6 +24,8 @@ export interface ProxyOptions {
   userWritesPerMinute: number
   /** Write requests per client address per minute, for requests without a valid access token. */
   anonymousWritesPerMinute: number
+  /** Webhook deliveries per sending address per minute. */
+  webhooksPerMinute?: number
   trustedProxies: TrustedProxies
 }
 
@@ -64,8 +66,10 @@ export function proxyRoutes(options: ProxyOptions) {
       if (length > maxBytes) throw new PayloadTooLargeError(maxBytes)
       const address = clientAddress(server?.requestIP(request)?.address, request.headers.get('x-forwarded-for'), options.trustedProxies)
       // A provider's webhook is anonymous and comes in bursts from a few addresses (Stripe's): its
-      // signature is its proof, checked by payments, so it is not counted against an address.
-      if (WRITES.has(request.method) && !path.startsWith(WEBHOOKS)) {
+      // signature is its proof, checked by payments; it has a generous limit of its own per address.
+      if (path.startsWith(WEBHOOKS))
+        await options.limiter.hit(`gateway:webhooks:ip:${address}`, { limit: options.webhooksPerMinute ?? 3000, windowMs: 60_000 })
+      else if (WRITES.has(request.method)) {
         // Signed in: counted per user, so a whole office behind one address can shop; anonymous
         // (register, login, refresh): per address. Neither can be dodged by a header the client writes.
         const user = await signedInUser(options.verifier, request.headers.get('authorization'))

@@ -94,8 +94,6 @@ export interface StripeOptions {
   publishableKey: string
   /** https://api.stripe.com, or a test's stand-in server. */
   apiUrl: string
-  /** Seconds a webhook's signed timestamp may be old (Stripe's default: 300). */
-  toleranceSeconds?: number
 }
 
 export function stripeProvider(options: StripeOptions): PaymentProvider {
@@ -135,7 +133,9 @@ export function stripeProvider(options: StripeOptions): PaymentProvider {
             // Stripe's amounts are in the currency's smallest unit, as ours are (JPY: yen).
             amount: topUp.amountMinor,
             currency: topUp.currency.toLowerCase(),
-            automatic_payment_methods: { enabled: true },
+            // The methods the shop's Dashboard enables, but only those settled inside the page (cards,
+            // with a bank's 3-D Secure check in Stripe's frame): the app has no page to come back to.
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
             description: 'Wallet top-up',
             metadata: { topUpId: topUp.id, userId: topUp.userId },
           },
@@ -161,7 +161,7 @@ export function stripeProvider(options: StripeOptions): PaymentProvider {
       let event: Stripe.Event
       try {
         // The async form: it uses Web Crypto, which Bun has (the sync form needs Node's crypto HMAC).
-        event = await stripe.webhooks.constructEventAsync(rawBody, signature, options.webhookSecret, options.toleranceSeconds)
+        event = await stripe.webhooks.constructEventAsync(rawBody, signature, options.webhookSecret)
       } catch (error) {
         throw new InvalidSignatureError(error instanceof Error ? error.message : 'the signature does not verify')
       }
@@ -173,19 +173,29 @@ export function stripeProvider(options: StripeOptions): PaymentProvider {
   }
 }
 
-/** The provider the configuration names (readConfig has checked the Stripe keys are there). */
-export function providerFromConfig(config: {
+interface ProviderConfig {
   PAYMENT_PROVIDER: ProviderName
   STRIPE_SECRET_KEY?: string
   STRIPE_WEBHOOK_SECRET?: string
   STRIPE_PUBLISHABLE_KEY?: string
   STRIPE_API_URL: string
-}): PaymentProvider {
-  if (config.PAYMENT_PROVIDER === 'demo') return demoProvider
-  return stripeProvider({
-    secretKey: config.STRIPE_SECRET_KEY!,
-    webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
-    publishableKey: config.STRIPE_PUBLISHABLE_KEY!,
-    apiUrl: config.STRIPE_API_URL,
-  })
+}
+
+/**
+ * The provider new top-ups go to (PAYMENT_PROVIDER), and every provider the configuration has keys
+ * for: a shop that moved from Stripe back to demo still settles the Stripe top-ups it made (their
+ * webhooks and the recheck) while its Stripe keys stay set. readConfig has checked the keys.
+ */
+export function providersFromConfig(config: ProviderConfig): { current: PaymentProvider; all: PaymentProvider[] } {
+  const all: PaymentProvider[] = [demoProvider]
+  if (config.STRIPE_SECRET_KEY && config.STRIPE_WEBHOOK_SECRET && config.STRIPE_PUBLISHABLE_KEY)
+    all.push(
+      stripeProvider({
+        secretKey: config.STRIPE_SECRET_KEY,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+        publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+        apiUrl: config.STRIPE_API_URL,
+      }),
+    )
+  return { current: all.find((p) => p.name === config.PAYMENT_PROVIDER)!, all }
 }

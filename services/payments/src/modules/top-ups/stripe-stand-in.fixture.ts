@@ -13,6 +13,7 @@ export interface SeenCreate {
   idempotencyKey: string | null
   metadata: Record<string, string>
   automaticPaymentMethods: string | null
+  allowRedirects: string | null
 }
 
 interface Intent {
@@ -65,7 +66,7 @@ export function startStripeStandIn() {
           const m = /^metadata\[(\w+)\]$/.exec(name)
           if (m) metadata[m[1]!] = value
         }
-        creates.push({ amount: Number(form.get('amount')), currency: form.get('currency') ?? '', idempotencyKey: key, metadata, automaticPaymentMethods: form.get('automatic_payment_methods[enabled]') })
+        creates.push({ amount: Number(form.get('amount')), currency: form.get('currency') ?? '', idempotencyKey: key, metadata, automaticPaymentMethods: form.get('automatic_payment_methods[enabled]'), allowRedirects: form.get('automatic_payment_methods[allow_redirects]') })
         if (key && byKey.has(key)) {
           const first = byKey.get(key)!
           if (first.body !== body) return error(400, 'idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.')

@@ -83,7 +83,7 @@ describe('a Stripe top-up', () => {
     expect(first.body.clientSecret).toMatch(/^pi_\w+_secret_\w+$/)
     // What the package really sent.
     expect(stripe.creates.slice(before)).toEqual([
-      { amount: 2500, currency: 'eur', idempotencyKey: `shop-top-up-${first.body.id}`, metadata: { topUpId: first.body.id, userId }, automaticPaymentMethods: 'true' },
+      { amount: 2500, currency: 'eur', idempotencyKey: `shop-top-up-${first.body.id}`, metadata: { topUpId: first.body.id, userId }, automaticPaymentMethods: 'true', allowRedirects: 'never' },
     ])
     const again = await topUp(token, 2500, key)
     expect(again.body.id).toBe(first.body.id)
@@ -241,6 +241,18 @@ describe('the webhook', () => {
     expect((await signed(stripe.event('payment_intent.succeeded', { ...stranger, status: 'succeeded', amount_received: 1200 }))).status).toBe(200)
   })
 
+  test("an intent that is not the top-up's own, naming it in its metadata, credits nothing", async () => {
+    const { userId, topUp: made, intentId } = await pendingTopUp(1400)
+    const own = stripe.intents.get(intentId)!
+    const stranger = { ...own, id: 'pi_stranger', status: 'succeeded', amount_received: 1400 }
+    expect((await signed(stripe.event('payment_intent.succeeded', stranger))).status).toBe(200)
+    expect(await statusOf(made.id)).toBe('pending')
+    expect(await balanceOf(t, userId)).toBe(0)
+    // Its own intent's success still credits it.
+    await signed(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)))
+    expect(await balanceOf(t, userId)).toBe(1400)
+  })
+
   test('a provider this shop does not use: 404', async () => {
     const res = await deliver('{}', 't=1,v1=00')
     expect(res.status).toBe(400)
@@ -264,6 +276,49 @@ describe('the recheck', () => {
     // Asked again only after its doubled wait.
     const [row] = await t.db.sql`select checks from top_ups where id = ${made.id}`
     expect(row!.checks).toBe(1)
+  })
+
+  test('a second pass straight after the first does not ask Stripe about the same top-up again', async () => {
+    const { topUp: made, intentId } = await pendingTopUp(3400)
+    const service = createTopUpsService({ sql: t.db.sql, log: testLog, provider: provider(), recheckSeconds: 30 })
+    await t.db.sql`update top_ups set created_at = now() - interval '1 minute' where id = ${made.id}`
+    const asked = () => stripe.calls.filter((c) => c === `GET /v1/payment_intents/${intentId}`).length
+    await service.recheck()
+    expect(asked()).toBe(1)
+    await service.recheck()
+    expect(asked()).toBe(1)
+    expect(await statusOf(made.id)).toBe('pending')
+  })
+
+  test('a top-up that never reached Stripe and is past its expiry is cancelled here; no intent is made for it', async () => {
+    const { userId, token } = await customer()
+    const id = crypto.randomUUID()
+    const [wallet] = await t.db.sql<{ id: string }[]>`select id from wallets where user_id = ${userId}`
+    await t.db.sql`insert into top_ups (id, user_id, wallet_id, amount, currency, provider, status, idempotency_key, created_at)
+      values (${id}, ${userId}, ${wallet!.id}, 900, 'EUR', 'stripe', 'pending', ${crypto.randomUUID()}, now() - interval '25 hours')`
+    const creates = stripe.creates.length
+    const service = createTopUpsService({ sql: t.db.sql, log: testLog, provider: provider(), recheckSeconds: 1, expiryHours: 24 })
+    expect(await service.recheck()).toBeGreaterThanOrEqual(1)
+    expect(stripe.creates.length).toBe(creates)
+    const after = await call(t.app, 'GET', `/api/wallet/top-ups/${id}`, { token })
+    expect(after.body).toMatchObject({ status: 'canceled', failureReason: 'expired before it reached the payment provider' })
+    expect(await balanceOf(t, userId)).toBe(0)
+  })
+
+  test('after a switch back to demo, Stripe top-ups made before still settle (webhook and recheck) while the keys stay', async () => {
+    const first = await pendingTopUp(2100)
+    const second = await pendingTopUp(2300)
+    const switched = createTopUpsService({ sql: t.db.sql, log: testLog, provider: demoProvider, providers: [demoProvider, provider()], recheckSeconds: 1 })
+    const payload = stripe.event('payment_intent.succeeded', stripe.succeed(first.intentId))
+    expect(await switched.receive('stripe', payload, new Headers({ 'stripe-signature': await stripe.sign(payload) }))).toEqual({ received: true, duplicate: false })
+    expect(await balanceOf(t, first.userId)).toBe(2100)
+    stripe.succeed(second.intentId)
+    await t.db.sql`update top_ups set created_at = now() - interval '1 minute' where id = ${second.topUp.id}`
+    await switched.recheck()
+    expect(await balanceOf(t, second.userId)).toBe(2300)
+    // Without the keys, a Stripe webhook is not this shop's.
+    const demoOnly = createTopUpsService({ sql: t.db.sql, log: testLog, provider: demoProvider })
+    await expect(demoOnly.receive('stripe', payload, new Headers({ 'stripe-signature': await stripe.sign(payload) }))).rejects.toMatchObject({ status: 404 })
   })
 
   test('cancels an abandoned top-up at Stripe after the expiry, so it can never be paid late', async () => {
@@ -310,9 +365,9 @@ describe('with a real provider', () => {
       }
     }
     expect(problems({})).toEqual([
-      'STRIPE_SECRET_KEY is required when PAYMENT_PROVIDER=stripe',
-      'STRIPE_WEBHOOK_SECRET is required when PAYMENT_PROVIDER=stripe',
-      'STRIPE_PUBLISHABLE_KEY is required when PAYMENT_PROVIDER=stripe',
+      'STRIPE_SECRET_KEY is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set',
+      'STRIPE_WEBHOOK_SECRET is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set',
+      'STRIPE_PUBLISHABLE_KEY is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set',
     ])
     expect(problems({ STRIPE_SECRET_KEY: 'pk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' })[0]).toContain('STRIPE_SECRET_KEY must be a secret key')
     expect(problems({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' })).toEqual([
@@ -320,6 +375,15 @@ describe('with a real provider', () => {
     ])
     expect(problems({ STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' })).toEqual([])
     expect(readConfig({}).PAYMENT_PROVIDER).toBe('demo')
+    // Keys kept with demo (to settle earlier Stripe top-ups) are checked the same way.
+    expect(problems({ PAYMENT_PROVIDER: 'demo', STRIPE_SECRET_KEY: 'sk_test_x' })).toEqual([
+      'STRIPE_WEBHOOK_SECRET is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set',
+      'STRIPE_PUBLISHABLE_KEY is required when PAYMENT_PROVIDER=stripe or another STRIPE_ key is set',
+    ])
+    // The secret key never travels in the clear, except to a stand-in on this machine.
+    const keys = { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' }
+    expect(problems({ ...keys, STRIPE_API_URL: 'http://stripe-proxy.internal:8080' })).toEqual(['STRIPE_API_URL must be https (plain http only to 127.0.0.1 or localhost)'])
+    expect(problems({ ...keys, STRIPE_API_URL: 'http://127.0.0.1:4100' })).toEqual([])
   })
 })
 
