@@ -71,8 +71,12 @@ describe('a Stripe top-up in Chromium', () => {
     expect(created.idempotencyKey).toBe(`shop-top-up-${created.metadata.topUpId}`)
     await checkScreen(page, 'stripe-390-card-form-unavailable')
 
-    // Trying again is offered, and fails the same way while offline.
+    // Trying again is offered: it asks js.stripe.com again (a failed load is not kept), and fails the same way while offline.
+    const asked = () => blocked.filter((url) => url.startsWith('https://js.stripe.com/')).length
+    const before = asked()
     await page.getByRole('button', { name: 'Try again' }).click()
+    for (const deadline = Date.now() + 10_000; asked() === before && Date.now() < deadline; ) await Bun.sleep(50)
+    expect(asked()).toBeGreaterThan(before)
     await alert.getByText('The card form could not load.').waitFor()
     await page.getByRole('button', { name: 'Cancel' }).click()
     await page.getByRole('button', { name: 'Continue to card payment' }).waitFor()
