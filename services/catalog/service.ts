@@ -5,6 +5,8 @@ import { Queues } from '@shop/shared/messaging/queue'
 import { workerGauges } from '@shop/shared/messaging/service-worker'
 import { defineService } from '@shop/shared/runtime/service'
 import { createApp } from './src/app.ts'
+import { ListCache } from './src/modules/products/list-cache.ts'
+import type { ProductPage } from './src/modules/products/service.ts'
 import { MIGRATIONS } from './src/bootstrap.ts'
 import { SCHEMA, readConfig } from './src/config.ts'
 import { seedDemoData } from './src/demo-data.ts'
@@ -23,7 +25,12 @@ export const catalog = defineService({
   api: (rt) => {
     const idempotency = new IdempotencyStore(rt.sql)
     rt.every('idempotency keys pruned', 3600_000, () => idempotency.prune())
+    const listCache = new ListCache<ProductPage>()
+    // Served from Postgres until it listens; a failed LISTEN (Postgres down at start) is retried by the next start of the process's connection.
+    listCache.start(rt.sql, rt.schema, rt.log).catch((error) => rt.log.warn('product list cache not listening: every list is read from Postgres', { error: (error as Error).message }))
+    rt.onStop('product list cache', () => listCache.stop())
     const app = createApp({
+      listCache,
       sql: rt.sql,
       redis: rt.redis,
       log: rt.log,

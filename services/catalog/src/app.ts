@@ -11,7 +11,8 @@ import { createImagesService } from './modules/images/service.ts'
 import { inventoryRoutes } from './modules/inventory/routes.ts'
 import { createInventoryService } from './modules/inventory/service.ts'
 import { productRoutes } from './modules/products/routes.ts'
-import { createProductsService } from './modules/products/service.ts'
+import { ListCache } from './modules/products/list-cache.ts'
+import { createProductsService, type ProductPage } from './modules/products/service.ts'
 import { reservationRoutes } from './modules/reservations/routes.ts'
 import { createReservationsService } from './modules/reservations/service.ts'
 
@@ -24,6 +25,8 @@ export interface CatalogDeps {
   verifier: TokenVerifier
   idempotency: IdempotencyStore
   internalToken: string
+  /** The shop's product list kept in memory, emptied by every change (list-cache.ts); read from Postgres each time without it. */
+  listCache?: ListCache<ProductPage>
 }
 
 /** Builds the catalog API: no listen(), no globals. */
@@ -38,6 +41,7 @@ function lowStockGauge(registry: Registry, sql: Sql) {
 export function createApp(deps: CatalogDeps) {
   const auth = authPlugin(deps.verifier)
   if (deps.registry) lowStockGauge(deps.registry, deps.sql)
+  const listCache = deps.listCache
   return createServiceApp({
     service: 'catalog',
     title: 'Shop catalog service',
@@ -47,7 +51,12 @@ export function createApp(deps: CatalogDeps) {
     log: deps.log,
     checks: { postgres: () => pingSql(deps.sql), redis: () => pingRedis(deps.redis) },
   })
-    .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log }), auth))
+    // A write by this instance (the owner's, a customer's) empties its list cache before it answers,
+    // so the writer's next read shows it; other processes hear of it by NOTIFY (migration 00007).
+    .onAfterHandle({ as: 'global' }, ({ request }) => {
+      if (listCache && request.method !== 'GET' && request.method !== 'HEAD' && new URL(request.url).pathname.startsWith('/api/')) listCache.changed('*')
+    })
+    .use(productRoutes(createProductsService({ sql: deps.sql, log: deps.log, listCache }), auth))
     .use(imageRoutes(createImagesService({ sql: deps.sql, log: deps.log }), auth))
     .use(inventoryRoutes(createInventoryService({ sql: deps.sql, log: deps.log }), { auth, idempotency: idempotencyPlugin(deps.idempotency) }))
     .use(reservationRoutes(createReservationsService({ sql: deps.sql, log: deps.log }), serviceAuthPlugin(deps.internalToken)))

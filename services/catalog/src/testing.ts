@@ -3,6 +3,8 @@ import { createRedis } from '@shop/shared/data/redis'
 import { IdempotencyStore } from '@shop/shared/http/idempotency'
 import { TEST_REDIS_URL, call, testLog, testSchema, testTokens } from '@shop/shared/testing'
 import { createApp } from './app.ts'
+import { ListCache } from './modules/products/list-cache.ts'
+import type { ProductPage } from './modules/products/service.ts'
 import { migrateCatalog } from './bootstrap.ts'
 
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789'
@@ -12,7 +14,11 @@ export async function createTestCatalog() {
   const redis = createRedis(TEST_REDIS_URL)
   const tokens = await testTokens()
   await migrateCatalog(db.sql, db.schema, testLog)
+  // The list cache on, as the service runs: every test of the list also checks it is emptied in time.
+  const listCache = new ListCache<ProductPage>()
+  await listCache.start(db.sql, db.schema, testLog)
   const app = createApp({
+    listCache,
     sql: db.sql,
     redis,
     log: testLog,
@@ -39,7 +45,9 @@ export async function createTestCatalog() {
     internal(method: string, path: string, body?: unknown) {
       return call(app, method, path, { body, headers: { 'x-service-token': TEST_INTERNAL_TOKEN } })
     },
+    listCache,
     async close() {
+      await listCache.stop()
       redis.disconnect()
       await db.drop()
     },

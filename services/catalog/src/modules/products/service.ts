@@ -5,7 +5,11 @@ import { decodeCursor, pageLimit, toPage } from '@shop/shared/http/pagination'
 import type { CreateProduct, ListQuery, Product, Sort, UpdateProduct } from './model.ts'
 import { ratingAverage } from '@shop/shared/domain/rating'
 import { toImage } from '../images/service.ts'
+import type { ListCache } from './list-cache.ts'
 import * as repo from './repository.ts'
+
+/** One page of the product list, as the API answers it. */
+export type ProductPage = { items: Product[]; nextCursor: string | null }
 
 export function toProduct(row: repo.ProductRow): Product {
   const images = row.images.map(toImage)
@@ -83,8 +87,8 @@ function keyOf(sort: Sort, row: repo.ProductRow): unknown[] {
 
 const invalid = (field: string, message: string) => new ValidationFailedError(`${field}: ${message}`, [{ field, message }])
 
-export function createProductsService(deps: { sql: Sql; log: Logger }) {
-  const { sql, log } = deps
+export function createProductsService(deps: { sql: Sql; log: Logger; listCache?: ListCache<ProductPage> }) {
+  const { sql, log, listCache } = deps
 
   return {
     /** Active products; the owner's list (`status`) also the inactive ones. */
@@ -99,17 +103,24 @@ export function createProductsService(deps: { sql: Sql; log: Logger }) {
       if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice)
         throw invalid('minPrice', 'must not be above maxPrice')
       const cursor = decodeCursor(query.cursor, (v): v is CursorKey => isCursorFor(sort, v))
-      const rows = await repo.list(sql, {
-        status: query.status,
-        tsquery,
-        category: query.category?.trim() || undefined,
-        minPrice: query.minPrice,
-        maxPrice: query.maxPrice,
-        sort,
-        after: cursor?.k,
-        limit: limit + 1,
-      })
-      return toPage(rows, limit, toProduct, (row): CursorKey => ({ s: sort, k: keyOf(sort, row) }))
+      const category = query.category?.trim() || undefined
+      const load = async () => {
+        const rows = await repo.list(sql, {
+          status: query.status,
+          tsquery,
+          category,
+          minPrice: query.minPrice,
+          maxPrice: query.maxPrice,
+          sort,
+          after: cursor?.k,
+          limit: limit + 1,
+        })
+        return toPage(rows, limit, toProduct, (row): CursorKey => ({ s: sort, k: keyOf(sort, row) }))
+      }
+      // The shop's list is cached (list-cache.ts); the owner's (inactive or all) is always read.
+      if (!listCache || (query.status && query.status !== 'active')) return load()
+      const key = JSON.stringify([tsquery, category?.toLowerCase(), query.minPrice, query.maxPrice, sort, cursor?.k, limit])
+      return listCache.get(key, load, (page) => page.items.map((p) => p.id))
     },
 
     async get(id: string): Promise<Product> {

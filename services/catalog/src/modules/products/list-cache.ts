@@ -1,0 +1,126 @@
+/**
+ * The shop's product list, kept in memory per catalog process: a search for a common word ranks
+ * every product it matches (a fifth of 100,000 is 200 ms of Postgres), and the same few searches
+ * and list pages are asked for again and again (bun run bench:catalog-search; docs/performance.md).
+ *
+ * Correct, not just fresh-ish: every change to a product (from any process: an API instance, the
+ * worker's stock and rating updates) reaches every cache by the trigger of migration 00007 and
+ * NOTIFY at commit. A change that can move or reorder products (`*`) empties the cache; one that
+ * only changes what a page shows of a product (its stock, an image) drops the pages holding it.
+ * A page whose query ran while any change arrived is not kept (its snapshot may predate it).
+ * Nothing is served before the process listens. If the listening connection breaks, postgres
+ * listens again at once and the cache starts empty then; changes in that gap are missed at most
+ * until then, and never longer than `ttlMs` (10 s), after which every entry is read again.
+ */
+import type { Sql } from '@shop/shared/data/db'
+import type { Logger } from '@shop/shared/runtime/logger'
+
+export const listChannel = (schema: string) => `catalog_list_${schema}`
+
+interface Entry<T> {
+  value: T
+  ids: string[]
+  expires: number
+}
+
+export interface ListCacheStats {
+  hits: number
+  misses: number
+  entries: number
+}
+
+export class ListCache<T> {
+  private readonly entries = new Map<string, Entry<T>>()
+  /** Which cached pages hold a product. */
+  private readonly byProduct = new Map<string, Set<string>>()
+  /** Bumped by every change heard: a page computed across a bump is not kept. */
+  private generation = 0
+  private listening = false
+  private unlisten: (() => Promise<void>) | undefined
+  readonly stats: ListCacheStats = { hits: 0, misses: 0, entries: 0 }
+
+  constructor(
+    private readonly options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {},
+  ) {}
+
+  /** Listens for changes on `schema`'s products; until it does, every call goes to `load`. */
+  async start(sql: Sql, schema: string, log: Logger): Promise<void> {
+    const listener = await sql.listen(
+      listChannel(schema),
+      (payload) => this.changed(payload),
+      () => {
+        // (Re)connected: whatever happened while not listening is unknown, so start over.
+        this.clear()
+        this.listening = true
+      },
+    )
+    this.unlisten = async () => {
+      this.listening = false
+      await listener.unlisten()
+    }
+    log.info('product list cache listening', { channel: listChannel(schema) })
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.().catch(() => {})
+    this.clear()
+  }
+
+  /** A change heard: `*` (order or membership may have changed) or a product id. */
+  changed(payload: string): void {
+    this.generation++
+    if (payload === '*') return this.clear()
+    for (const key of this.byProduct.get(payload) ?? []) this.remove(key)
+  }
+
+  /**
+   * The cached value for `key`, or `load()`'s, kept when no change arrived meanwhile. `idsOf`
+   * names the products the value shows, so a change to one of them drops it.
+   */
+  async get(key: string, load: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
+    const now = (this.options.now ?? Date.now)()
+    const hit = this.listening ? this.entries.get(key) : undefined
+    if (hit && hit.expires > now) {
+      this.stats.hits++
+      return hit.value
+    }
+    if (hit) this.remove(key)
+    this.stats.misses++
+    const before = this.generation
+    const value = await load()
+    if (this.listening && this.generation === before) this.put(key, value, idsOf(value), now)
+    return value
+  }
+
+  private put(key: string, value: T, ids: string[], now: number): void {
+    if (this.entries.has(key)) this.remove(key)
+    const max = this.options.maxEntries ?? 5000
+    // The oldest entry goes first (a Map keeps insertion order).
+    while (this.entries.size >= max) this.remove(this.entries.keys().next().value!)
+    this.entries.set(key, { value, ids, expires: now + (this.options.ttlMs ?? 10_000) })
+    for (const id of ids) {
+      let keys = this.byProduct.get(id)
+      if (!keys) this.byProduct.set(id, (keys = new Set()))
+      keys.add(key)
+    }
+    this.stats.entries = this.entries.size
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    this.entries.delete(key)
+    for (const id of entry.ids) {
+      const keys = this.byProduct.get(id)
+      keys?.delete(key)
+      if (keys?.size === 0) this.byProduct.delete(id)
+    }
+    this.stats.entries = this.entries.size
+  }
+
+  clear(): void {
+    this.entries.clear()
+    this.byProduct.clear()
+    this.stats.entries = 0
+  }
+}
