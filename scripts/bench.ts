@@ -12,7 +12,9 @@
  * was lost or charged twice, writes a JSON report and prints one final line.
  *
  *   bun run bench [rate=100] [seconds=10] [saturation-seconds=10] [clients=32] [customers=20] [products=50] [warm-up-seconds=2]
- * BENCH_REPORT=path sets where the JSON report goes (default bench-report.json).
+ * BENCH_REPORT=path sets where the JSON report goes (default bench-report.json). SHOP_INSTANCES=2
+ * runs every API service and worker twice behind the gateway (as `bun run start -- --instances 2`);
+ * CPU and memory are then reported per instance.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,7 +23,7 @@ import { createSql } from '@shop/shared/data/db'
 import { Redis } from 'ioredis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
 import { openSse, type SseConnection } from '../tests/sse.ts'
-import { PROCESSES } from './processes.ts'
+import { INSTANCE_PORT_STEP, PROCESSES } from './processes.ts'
 
 const [rate = 100, openSeconds = 10, closedSeconds = 10, closedClients = 32, customerCount = 20, productCount = 50, warmUpSeconds = 2] =
   process.argv.slice(2).map(Number)
@@ -32,8 +34,29 @@ const prefix = uniqueName('lat')
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
 const url = new URL(TEST_DATABASE_URL)
 url.pathname = `/${dbName}`
-// A free port for every process (from the manifests): a running shop is never touched.
-const ports = Object.fromEntries(PROCESSES.map((p) => [p.portEnv, String(freePort())]))
+const instances = Number(process.env.SHOP_INSTANCES || 1)
+/** Whether nothing listens on `port` now. */
+function isFree(port: number): boolean {
+  try {
+    Bun.serve({ port, hostname: '127.0.0.1', fetch: () => new Response() }).stop(true)
+    return true
+  } catch {
+    return false
+  }
+}
+/** A free port whose next instances' ports (10 apart, as `bun run start` gives them) are free too. */
+const taken = new Set<number>()
+function freeBlock(): number {
+  for (;;) {
+    const port = freePort()
+    const block = Array.from({ length: instances }, (_, k) => port + k * INSTANCE_PORT_STEP)
+    if (block.some((p) => taken.has(p) || p >= 65_536) || !block.slice(1).every(isFree)) continue
+    for (const p of block) taken.add(p)
+    return port
+  }
+}
+// A free port for every process (from the manifests), and for its other instances: a running shop is never touched.
+const ports = Object.fromEntries(PROCESSES.map((p) => [p.portEnv, String(freeBlock())]))
 const base = (name: string) => `http://127.0.0.1:${ports[PROCESSES.find((p) => p.name === name)!.portEnv]}`
 const ADMIN = { email: 'bench-admin@shop.local', password: 'bench admin password' }
 
@@ -385,7 +408,7 @@ try {
   console.log(`checks: accepted=${accepted.length} not_final=${check!.notFinal} unbalanced_wallets=${check!.unbalanced} paid_without_charge=${check!.paidWithoutCharge}`)
   console.log(
     `paid_orders_per_s=${round(paidPerSecond)} post_p99_ms=${round(pct(openPost, 99))} order_to_paid_p50_ms=${round(pct(toPaid, 50))} ` +
-      `order_to_paid_p99_ms=${round(pct(toPaid, 99))} cpu_ms_per_order=${round(cpuTotal / Math.max(1, paidClosed), 2)} lost=${lost} duplicated=${duplicated}`,
+      `order_to_paid_p99_ms=${round(pct(toPaid, 99))} cpu_ms_per_order=${round(cpuTotal / Math.max(1, paidClosed), 2)} lost=${lost} duplicated=${duplicated} instances=${instances}`,
   )
 } finally {
   if (!interrupted) await cleanUp()
