@@ -12,7 +12,7 @@ const sql = createSql({ url: TEST_DATABASE_URL, schema: process.env.BENCH_SCHEMA
 const redis = createRedis(TEST_REDIS_URL)
 const log = createLogger('catalog-bench', 'warn')
 // As the service runs it (BENCH_LIST_CACHE=0: without, to see what Postgres alone does).
-const listCache = process.env.BENCH_LIST_CACHE === '0' ? undefined : new ListCache<ProductPage>()
+const listCache = process.env.BENCH_LIST_CACHE === '0' ? undefined : new ListCache<ProductPage>({ stockTtlMs: Number(process.env.BENCH_STOCK_TTL_MS ?? 250) })
 await listCache?.start(sql, process.env.BENCH_SCHEMA!, log)
 const app = createApp({
   listCache,

@@ -152,6 +152,12 @@ export async function list(db: Db, f: ListFilter): Promise<ProductRow[]> {
   return withImages(db, rows)
 }
 
+/** What every order changes of these products: read fresh for a page served from the list cache. */
+export async function stockOf(db: Db, ids: string[]): Promise<{ id: string; stock: number; reserved: number; updatedAt: Date }[]> {
+  return db<{ id: string; stock: number; reserved: number; updatedAt: Date }[]>`
+    select id, stock, reserved, updated_at from products where id = any(${ids}::uuid[])`
+}
+
 /**
  * `rows` with their images (ids and sizes, never bytes), read in one query for all of them (as a
  * column of the list's query, a JSON array per row cost the search 27 % of its requests/s: bun run

@@ -120,7 +120,17 @@ export function createProductsService(deps: { sql: Sql; log: Logger; listCache?:
       // The shop's list is cached (list-cache.ts); the owner's (inactive or all) is always read.
       if (!listCache || (query.status && query.status !== 'active')) return load()
       const key = JSON.stringify([tsquery, category?.toLowerCase(), query.minPrice, query.maxPrice, sort, cursor?.k, limit])
-      return listCache.get(key, load, (page) => page.items.map((p) => p.id))
+      const { value: page, cached } = await listCache.get(key, load, (page) => page.items.map((p) => p.id))
+      if (!cached || page.items.length === 0) return page
+      // Stock moves with every order and sends no NOTIFY (migration 00007): at most 250 ms old.
+      const fresh = await listCache.stockOf(page.items.map((p) => p.id), (ids) => repo.stockOf(sql, ids))
+      return {
+        ...page,
+        items: page.items.map((p) => {
+          const now = fresh.get(p.id)
+          return now ? { ...p, stock: now.stock, available: now.stock - now.reserved, updatedAt: now.updatedAt.toISOString() } : p
+        }),
+      }
     },
 
     async get(id: string): Promise<Product> {
