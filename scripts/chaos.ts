@@ -27,7 +27,7 @@ import { Redis } from 'ioredis'
 import { createSql, type Sql } from '@shop/shared/data/db'
 import { TEST_DATABASE_URL, freePort, uniqueName } from '@shop/shared/testing'
 import { stockLedgerMismatches } from '../services/catalog/src/modules/inventory/repository.ts'
-import { PROCESSES, localServiceEnv } from './processes.ts'
+import { PROCESSES, localServiceEnv, poolPerInstance } from './processes.ts'
 
 const [loadSeconds = 120, clientCount = 24] = process.argv.slice(2).map(Number)
 const ROOT = join(import.meta.dir, '..')
@@ -66,6 +66,8 @@ const env: Record<string, string> = {
   TRUSTED_PROXIES: '127.0.0.1,::1',
   DEMO_DATA: '0',
   LOG_LEVEL: 'error',
+  // Two of every process: half a pool each keeps the shop under Postgres's max_connections.
+  DATABASE_POOL_MAX: String(poolPerInstance(API_INSTANCES)),
 }
 Object.assign(env, localServiceEnv(env)) // a fresh INTERNAL_TOKEN (and GATEWAY_URL)
 // Each URL variable lists both instances: the gateway spreads requests over them, and services'

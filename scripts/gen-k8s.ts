@@ -159,6 +159,9 @@ function configMap() {
       // The root filesystem is read-only: Bun keeps no transpiler cache.
       BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0',
       SSE_HEARTBEAT_SECONDS: '15',
+      // Every pod's pool counts against the Cluster's max_connections (300): the autoscalers' most
+      // pods (64) with 4 each, plus a LISTEN connection in some, stay under it.
+      DATABASE_POOL_MAX: '4',
     },
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { PROCESSES, localServiceEnv, withInstances } from './processes.ts'
+import { PROCESSES, localServiceEnv, poolPerInstance, withInstances } from './processes.ts'
 
 describe('several instances (bun run start -- --instances N)', () => {
   test('each API service and worker N times on ports 10 apart; the gateway once', () => {
@@ -17,6 +17,12 @@ describe('several instances (bun run start -- --instances N)', () => {
       ['orders-worker-2', 8192],
     ])
     expect(new Set(specs.map((s) => s.port)).size).toBe(specs.length)
+  })
+
+  test("N instances share one instance's Postgres connections, so up to three of each stay under max_connections", () => {
+    expect([1, 2, 3, 4, 8].map(poolPerInstance)).toEqual([10, 4, 2, 2, 2])
+    const processesWithDb = PROCESSES.filter((p) => p.service !== 'gateway').length
+    for (const n of [1, 2, 3]) expect(n * processesWithDb * (poolPerInstance(n) + 1)).toBeLessThan(100)
   })
 
   test('each URL variable lists every instance; one instance is the one URL', () => {

@@ -36,6 +36,13 @@ export const PROCESSES: ProcessSpec[] = MANIFESTS.flatMap((m) => [
 /** The gap between the ports of a service's instances: users at 8081, 8091, 8101…; its worker at 8181, 8191… */
 export const INSTANCE_PORT_STEP = 10
 
+/**
+ * A process's Postgres pool with `instances` of each: 10 for one (DATABASE_POOL_MAX's default),
+ * then 8 shared among them, at least 2: up to three instances of the nine processes that use
+ * Postgres, their LISTEN connections included, stay under its default max_connections of 100.
+ */
+export const poolPerInstance = (instances: number) => (instances <= 1 ? 10 : Math.max(2, Math.floor(8 / instances)))
+
 /** A process of one instance, with the port it listens on (its env sets `portEnv` to it). */
 export interface InstanceSpec extends ProcessSpec {
   /** 1 for the first of each process, 2 for the next… */

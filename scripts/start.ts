@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path'
 import postgres from 'postgres'
 import { Redis } from 'ioredis'
 import { portFree, portTakenMessage, redactUrl } from '@shop/shared/runtime/lifecycle'
-import { localServiceEnv, withInstances, type InstanceSpec } from './processes.ts'
+import { localServiceEnv, poolPerInstance, withInstances, type InstanceSpec } from './processes.ts'
 import { INSTALL_REDIS, answers, defaultDatabaseUrl, findRedisServer, startEmbeddedPostgres, startPrivateRedis, type LocalDep } from './local-deps.ts'
 
 const ROOT = join(import.meta.dir, '..')
@@ -230,7 +230,16 @@ async function main() {
     if (build.exitCode !== 0) say(`the web UI could not be built; the gateway shows a placeholder:\n${build.stderr.toString()}`)
   }
 
-  const env = { ...process.env, DATABASE_URL, REDIS_URL, DEMO_DATA: process.env.DEMO_DATA ?? '1', ...localServiceEnv(process.env, INSTANCES) }
+  const env = {
+    ...process.env,
+    DATABASE_URL,
+    REDIS_URL,
+    DEMO_DATA: process.env.DEMO_DATA ?? '1',
+    // Every instance opens its own pool: N instances share the connections one would have, so the
+    // whole shop stays under Postgres's max_connections (100 by default; 180 were asked for with 2).
+    DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? String(poolPerInstance(INSTANCES)),
+    ...localServiceEnv(process.env, INSTANCES),
+  }
   PROCESSES.forEach((spec, index) => {
     // CPU_PROFILE_DIR=dir: every process writes a CPU profile there when it stops (Chrome DevTools
     // format; `bun run profile:summary dir` lists where the samples fall).

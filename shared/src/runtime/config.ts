@@ -205,6 +205,12 @@ export function proxyList(fallback = ''): Reader<string[]> {
 /** The variables every service reads, with the contract's defaults. */
 export const commonSpec = {
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']),
+  /**
+   * Connections each process may open to Postgres (its pool; a process that LISTENs opens one
+   * more). Every instance of every process counts against the server's max_connections (100 by
+   * default): with N instances of each, keep N × 10 processes × this under it.
+   */
+  DATABASE_POOL_MAX: int(10, { min: 1, max: 200 }),
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   QUEUE_PREFIX: str('shop'),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),

@@ -25,6 +25,7 @@ export type Env = Record<string, string | undefined>
 /** What every service's config has (commonSpec, plus where it listens). */
 export interface BaseConfig {
   DATABASE_URL?: string
+  DATABASE_POOL_MAX?: number
   REDIS_URL: string
   QUEUE_PREFIX: string
   LOG_LEVEL: LogLevel
@@ -161,7 +162,7 @@ async function openProcess<C extends BaseConfig>(manifest: ServiceManifest<C, un
   const config = manifest.readConfig(process.env)
   const log = createLogger(name, config.LOG_LEVEL)
   // With tracing on, every query is a span named after its repository function.
-  const sql = manifest.schema ? tracedSql(await connectSql({ url: config.DATABASE_URL!, schema: manifest.schema, applicationName: name })) : undefined
+  const sql = manifest.schema ? tracedSql(await connectSql({ url: config.DATABASE_URL!, schema: manifest.schema, applicationName: name, max: config.DATABASE_POOL_MAX })) : undefined
   if (sql && manifest.migrations) {
     const { applied } = await migrate(sql, manifest.schema!, manifest.migrations)
     if (applied.length) log.info('migrations applied', { applied })
