@@ -453,8 +453,12 @@ try {
       await Bun.sleep(500 + Math.random() * 2500)
       start(victim)
     } else if (kind === 'service') {
-      // One API instance; the other of its service stays up, so the gateway has somewhere to go.
+      // One API instance whose sibling is up and ready, so the gateway has somewhere to go (an
+      // earlier kill's restart may still be starting: two down at once is an outage, not this fault).
       const victim = services[Math.floor(Math.random() * services.length)]!
+      const siblings = services.filter((s) => s !== victim && s.name.replace(/-\d+$/, '') === victim.name.replace(/-\d+$/, ''))
+      const ready = (s: Managed) => fetch(`http://127.0.0.1:${s.port}/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)
+      for (const until = Date.now() + 30_000; Date.now() < until && !(await Promise.all(siblings.map(ready))).every(Boolean); ) await Bun.sleep(200)
       victim.child?.kill('SIGKILL')
       await victim.child?.exited
       fault(`SIGKILL ${victim.name} (API instance)`)
