@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia, t } from 'elysia'
 import { errorPlugin, NotFoundError } from './errors.ts'
-import { call, testLog, testSchema } from '../testing.ts'
+import postgres from 'postgres'
+import { TEST_DATABASE_URL, call, testLog, testSchema } from '../testing.ts'
 
 const db = testSchema('errors')
 let app: ReturnType<typeof build>
@@ -26,6 +27,19 @@ function build() {
     })
     .get('/sql-error', async () => {
       await db.sql`select * from no_such_table`
+      return 'unreachable'
+    })
+    .get('/connection-cut', async () => {
+      // What an aborted backend answers (pg_terminate_backend: 57P01), on a client of its own.
+      const own = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
+      try {
+        const [row] = await own<{ pid: number }[]>`select pg_backend_pid() as pid`
+        await db.sql`select pg_terminate_backend(${row!.pid})`
+        await own`select pg_sleep(0.05)`
+        await own`select 1`
+      } finally {
+        await own.end({ timeout: 1 })
+      }
       return 'unreachable'
     })
     .get('/crash', () => {
@@ -78,5 +92,13 @@ describe('errorPlugin', () => {
       const text = JSON.stringify(res.body)
       expect(text).not.toMatch(/secret|srv|no_such_table|relation|stack|at /i)
     }
+  })
+
+  test('a database connection cut under the request is a 503 to retry, not a 500', async () => {
+    const res = await call(app, 'GET', '/connection-cut')
+    expect(res.status).toBe(503)
+    expect(res.body.code).toBe('unavailable')
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(JSON.stringify(res.body)).not.toMatch(/terminat|administrator|pid/i)
   })
 })

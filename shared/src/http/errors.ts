@@ -168,8 +168,24 @@ function fromValidation(error: ValidationLike): AppError {
   return new ValidationFailedError(detail, errors)
 }
 
-/** Postgres errors that are the client's fault when they escape a service. */
+/**
+ * The database went away under the request (its connection cut or refused, the server shutting
+ * down or full): nothing of the request was committed in a transaction that did not end, and the
+ * same request may succeed shortly, so 503 rather than 500. Server codes (class 08, 57P0x,
+ * 53300) and the `postgres` client's own for a lost connection.
+ */
+const DATABASE_GONE = new Set([
+  '08000', '08003', '08006', '08001', '08004', '57P01', '57P02', '57P03', '53300',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE',
+])
+
+/** Postgres errors that are the client's fault when they escape a service, or a database that went away. */
 function fromPostgres(error: { code?: string; constraint_name?: string }): AppError | undefined {
+  if (error.code && DATABASE_GONE.has(error.code))
+    return new AppError(503, 'unavailable', 'The database could not be reached; try again shortly (with the same Idempotency-Key)', {
+      retryAfter: 1,
+      headers: { 'retry-after': '1' },
+    })
   switch (error.code) {
     case '23505':
       return new ConflictError('The resource already exists')
