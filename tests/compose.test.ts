@@ -43,6 +43,8 @@ describe('docker-compose.yml', () => {
   test('postgres and redis are there, with volumes and healthchecks; redis keeps an AOF and never evicts', () => {
     const { postgres, redis } = compose.services
     expect(postgres?.healthcheck?.test.join(' ')).toContain('pg_isready')
+    // Room for every process's pool (10 each) with workers scaled up, not Postgres's default 100.
+    expect(postgres?.command?.join(' ')).toContain('max_connections=300')
     expect(postgres?.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true)
     expect(redis?.healthcheck?.test.join(' ')).toContain('ping')
     const command = (redis?.command ?? []).join(' ')
