@@ -122,7 +122,9 @@ try {
   )
 
   const port = freePort()
-  server = Bun.spawn(['bun', join(import.meta.dir, 'bench-server.ts')], {
+  // CPU_PROFILE_DIR=dir: the catalog writes a CPU profile there when it stops (bun run profile:summary dir).
+  const profile = process.env.CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROFILE_DIR}`, '--cpu-prof-name=catalog.cpuprofile'] : []
+  server = Bun.spawn(['bun', ...profile, join(import.meta.dir, 'bench-server.ts')], {
     env: { ...process.env, BENCH_SCHEMA: db.schema, BENCH_PORT: String(port) },
     stdout: 'pipe',
     stderr: 'inherit',
