@@ -48,6 +48,7 @@ export function createApp(deps: PaymentsDeps) {
     log: deps.log,
     provider,
     providers: deps.providers,
+    registry: deps.registry,
     transaction: dispatcher && ((work) => dispatcher.transaction(deps.sql, work)),
   })
   const plugins = { auth, idempotency: idempotencyPlugin(deps.idempotency) }

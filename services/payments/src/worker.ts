@@ -67,6 +67,7 @@ export function createPaymentsWorker(deps: WorkerDeps) {
     log: deps.log,
     provider: options.provider,
     providers: options.providers,
+    registry: deps.registry,
     recheckSeconds: options.recheckSeconds,
     expiryHours: options.expiryHours,
   })

@@ -8,6 +8,7 @@
 import { AppError, ConflictError, NotFoundError } from '@shop/shared/http/errors'
 import type { Sql, Tx } from '@shop/shared/data/db'
 import type { Logger } from '@shop/shared/runtime/logger'
+import { counterOf, type Registry } from '@shop/shared/runtime/metrics'
 import { publish } from '@shop/shared/messaging/outbox'
 import { NoWalletError } from '../wallets/service.ts'
 import * as wallets from '../wallets/repository.ts'
@@ -61,6 +62,8 @@ export interface TopUpsDeps {
   provider: PaymentProvider
   /** Every provider the shop has keys for: a top-up is settled by the one it was made with, even after a switch. */
   providers?: PaymentProvider[]
+  /** The process's registry: `shop_top_up_mismatches_total` counts reports of another amount (alert on any). */
+  registry?: Registry
   /** Runs a transaction whose outbox events go out as it commits (the API's dispatcher); plain `sql.begin` otherwise. */
   transaction?: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>
   /** The recheck's first wait (TOP_UP_RECHECK_SECONDS) and when an unpaid top-up is cancelled (TOP_UP_EXPIRY_HOURS). */
@@ -70,6 +73,9 @@ export interface TopUpsDeps {
 
 export function createTopUpsService(deps: TopUpsDeps) {
   const { sql, log, provider } = deps
+  const mismatches =
+    deps.registry &&
+    counterOf(deps.registry, 'shop_top_up_mismatches_total', 'Provider reports of a payment of another amount or currency than the top-up: not credited, a person must look', ['provider'])
   const providers = new Map([...(deps.providers ?? []), provider].map((p) => [p.name, p]))
   /** The provider a top-up was made with; a missing one (its keys removed) cannot settle it. */
   const providerOf = (row: repo.TopUpRow) => {
@@ -111,6 +117,7 @@ export function createTopUpsService(deps: TopUpsDeps) {
       case 'mismatch':
         // Left unsettled on purpose: a person looks (docs/payments.md); the recheck repeats this line, less and less often.
         log.error('top-up NOT credited: the provider reports another amount', { topUpId: row.id, why: verdict.why, source })
+        mismatches?.inc({ provider: row.provider })
         return row
       case 'ignore':
         return row

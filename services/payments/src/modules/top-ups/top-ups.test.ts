@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { ConfigError } from '@shop/shared/runtime/config'
 import { call, testLog } from '@shop/shared/testing'
+import { Registry } from '@shop/shared/runtime/metrics'
 import { readConfig } from '../../config.ts'
 import { balanceOf, createTestPayments, type TestPayments } from '../../testing.ts'
 import { demoProvider, stripeProvider } from './provider.ts'
@@ -224,11 +225,15 @@ describe('the webhook', () => {
     expect(await balanceOf(t, userId)).toBe(2200)
   })
 
-  test('a success for another amount credits nothing', async () => {
+  test('a success for another amount credits nothing and is counted for an alert', async () => {
     const { userId, topUp: made, intentId } = await pendingTopUp(2700)
-    await signed(stripe.event('payment_intent.succeeded', stripe.succeed(intentId, 100)))
+    const registry = new Registry()
+    const service = createTopUpsService({ sql: t.db.sql, log: testLog, provider: provider(), registry })
+    const payload = stripe.event('payment_intent.succeeded', stripe.succeed(intentId, 100))
+    await service.receive('stripe', payload, new Headers({ 'stripe-signature': await stripe.sign(payload) }))
     expect(await balanceOf(t, userId)).toBe(0)
     expect(await statusOf(made.id)).toBe('pending')
+    expect(await registry.getSingleMetricAsString('shop_top_up_mismatches_total')).toContain('shop_top_up_mismatches_total{provider="stripe"} 1')
   })
 
   test('canceled marks the top-up; events of other types and of intents not ours are acknowledged and ignored', async () => {
