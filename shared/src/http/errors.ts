@@ -182,7 +182,7 @@ const DATABASE_GONE = new Set([
 /** Postgres errors that are the client's fault when they escape a service, or a database that went away. */
 function fromPostgres(error: { code?: string; constraint_name?: string }): AppError | undefined {
   if (error.code && DATABASE_GONE.has(error.code))
-    return new AppError(503, 'unavailable', 'The database could not be reached; try again shortly (with the same Idempotency-Key)', {
+    return new AppError(503, 'unavailable', 'A connection the service needs was lost (its database or another store); try again shortly, with the same Idempotency-Key', {
       retryAfter: 1,
       headers: { 'retry-after': '1' },
     })
