@@ -144,6 +144,20 @@ describe('ListCache', () => {
     expect(answers.every((a) => a.value[0] === 'p1' && !a.cached)).toBe(true)
   })
 
+  test('a read that began before a change is not joined by a request after it', async () => {
+    const cache = new ListCache<string[]>()
+    cache['listening'] = true
+    let release: (v: string[]) => void = () => {}
+    const first = cache.get('k', () => new Promise<string[]>((r) => (release = r)), ids)
+    cache.changed('*')
+    const second = await cache.get('k', async () => ['after'], ids)
+    expect(second.value).toEqual(['after'])
+    release(['before'])
+    expect((await first).value).toEqual(['before'])
+    // The second is kept; the first, begun before the change, is not.
+    expect((await cache.get('k', async () => ['again'], ids)).value).toEqual(['after'])
+  })
+
   test('bounded: the oldest entry goes first', async () => {
     const cache = new ListCache<string[]>({ maxEntries: 2 })
     cache['listening'] = true

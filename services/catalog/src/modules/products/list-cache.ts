@@ -43,7 +43,7 @@ export class ListCache<T> {
   /** Which cached pages hold a product. */
   private readonly byProduct = new Map<string, Set<string>>()
   /** Pages being read now, shared by everyone asking for them meanwhile. */
-  private readonly loading = new Map<string, Promise<T>>()
+  private readonly loading = new Map<string, { promise: Promise<T>; generation: number }>()
   /** Stock reads in flight, by product. */
   private readonly stockLoading = new Map<string, Promise<void>>()
   /** Products' stock as last read, and when. */
@@ -101,19 +101,22 @@ export class ListCache<T> {
     }
     if (hit) this.remove(key)
     this.stats.misses++
-    // One query per page however many ask for it at once (a popular search just expired).
-    let loading = this.loading.get(key)
-    if (!loading) {
-      const before = this.generation
-      loading = load()
-        .then((value) => {
-          if (this.listening && this.generation === before) this.put(key, value, idsOf(value), now)
-          return value
-        })
-        .finally(() => this.loading.delete(key))
-      this.loading.set(key, loading)
+    // One query per page however many ask for it at once (a popular search just expired); but a
+    // read that began before the latest change is not joined: it may not show it.
+    const inFlight = this.loading.get(key)
+    if (inFlight && inFlight.generation === this.generation) return { value: await inFlight.promise, cached: false }
+    const before = this.generation
+    const promise = load().then((value) => {
+      if (this.listening && this.generation === before) this.put(key, value, idsOf(value), now)
+      return value
+    })
+    const entry = { promise, generation: before }
+    this.loading.set(key, entry)
+    const done = () => {
+      if (this.loading.get(key) === entry) this.loading.delete(key)
     }
-    return { value: await loading, cached: false }
+    promise.then(done, done)
+    return { value: await promise, cached: false }
   }
 
   private put(key: string, value: T, ids: string[], now: number): void {
@@ -155,9 +158,12 @@ export class ListCache<T> {
     const toRead = stale.filter((id) => !this.stockLoading.has(id))
     if (toRead.length) {
       if (this.stock.size > 100_000) this.stock.clear()
+      const before = this.generation
       const reading = load(toRead)
         .then((rows) => {
-          for (const row of rows) this.stock.set(row.id, { ...row, at: now })
+          // Read before a change this process heard of (its own stock write): answered, not kept.
+          if (this.generation === before) for (const row of rows) this.stock.set(row.id, { ...row, at: now })
+          else for (const row of rows) this.stock.set(row.id, { ...row, at: -Infinity })
         })
         .finally(() => {
           for (const id of toRead) if (this.stockLoading.get(id) === reading) this.stockLoading.delete(id)
@@ -177,6 +183,7 @@ export class ListCache<T> {
     this.entries.clear()
     this.byProduct.clear()
     this.stock.clear()
+    this.stockLoading.clear()
     this.stats.entries = 0
   }
 }
