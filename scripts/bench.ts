@@ -14,7 +14,7 @@
  *   bun run bench [rate=100] [seconds=10] [saturation-seconds=10] [clients=32] [customers=20] [products=50] [warm-up-seconds=2]
  * BENCH_REPORT=path sets where the JSON report goes (default bench-report.json). SHOP_INSTANCES=2
  * runs every API service and worker twice behind the gateway (as `bun run start -- --instances 2`);
- * CPU and memory are then reported per instance.
+ * a process's CPU is then the sum over its instances.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import postgres from 'postgres'
 import { createSql } from '@shop/shared/data/db'
 import { Redis } from 'ioredis'
 import { TEST_DATABASE_URL, TEST_REDIS_URL, deleteRedisPrefix, freePort, uniqueName } from '@shop/shared/testing'
+import { portFree } from '@shop/shared/runtime/lifecycle'
 import { openSse, type SseConnection } from '../tests/sse.ts'
 import { INSTANCE_PORT_STEP, PROCESSES } from './processes.ts'
 
@@ -35,22 +36,13 @@ const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
 const url = new URL(TEST_DATABASE_URL)
 url.pathname = `/${dbName}`
 const instances = Number(process.env.SHOP_INSTANCES || 1)
-/** Whether nothing listens on `port` now. */
-function isFree(port: number): boolean {
-  try {
-    Bun.serve({ port, hostname: '127.0.0.1', fetch: () => new Response() }).stop(true)
-    return true
-  } catch {
-    return false
-  }
-}
 /** A free port whose next instances' ports (10 apart, as `bun run start` gives them) are free too. */
 const taken = new Set<number>()
 function freeBlock(): number {
   for (;;) {
     const port = freePort()
     const block = Array.from({ length: instances }, (_, k) => port + k * INSTANCE_PORT_STEP)
-    if (block.some((p) => taken.has(p) || p >= 65_536) || !block.slice(1).every(isFree)) continue
+    if (block.some((p) => taken.has(p) || p >= 65_536) || !block.slice(1).every((p) => portFree(p, '127.0.0.1'))) continue
     for (const p of block) taken.add(p)
     return port
   }

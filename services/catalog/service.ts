@@ -26,7 +26,7 @@ export const catalog = defineService({
     const idempotency = new IdempotencyStore(rt.sql)
     rt.every('idempotency keys pruned', 3600_000, () => idempotency.prune())
     const listCache = new ListCache<ProductPage>()
-    // Served from Postgres until it listens; a failed LISTEN (Postgres down at start) is retried by the next start of the process's connection.
+    // Served from Postgres until it listens; if LISTEN fails at start, the list is read from Postgres every time until the process restarts.
     listCache.start(rt.sql, rt.schema, rt.log).catch((error) => rt.log.warn('product list cache not listening: every list is read from Postgres', { error: (error as Error).message }))
     rt.onStop('product list cache', () => listCache.stop())
     const app = createApp({

@@ -35,7 +35,7 @@ export const payments = defineService({
       maxDeposit: rt.config.MAX_DEPOSIT,
       currencies: rt.config.currencies,
       registry: rt.metrics,
-      ...(({ current, all }) => ({ provider: current, providers: all }))(providersFromConfig(rt.config)),
+      ...providersFromConfig(rt.config),
       dispatcher,
     })
     return { app }
@@ -50,7 +50,7 @@ export const payments = defineService({
       log: rt.log,
       concurrency,
       registry: rt.metrics,
-      topUps: { ...(({ current, all }) => ({ provider: current, providers: all }))(providersFromConfig(rt.config)), recheckSeconds: rt.config.TOP_UP_RECHECK_SECONDS, expiryHours: rt.config.TOP_UP_EXPIRY_HOURS },
+      topUps: { ...providersFromConfig(rt.config), recheckSeconds: rt.config.TOP_UP_RECHECK_SECONDS, expiryHours: rt.config.TOP_UP_EXPIRY_HOURS },
     })
     return { ...worker, describe: { queue: 'payments', concurrency, provider: rt.config.PAYMENT_PROVIDER } }
   },

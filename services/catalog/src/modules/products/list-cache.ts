@@ -52,7 +52,13 @@ export class ListCache<T> {
   private generation = 0
   private listening = false
   private unlisten: (() => Promise<void>) | undefined
-  readonly stats: ListCacheStats = { hits: 0, misses: 0, entries: 0 }
+  private hits = 0
+  private misses = 0
+
+  /** How often a page came from memory, how often from Postgres, and how many are kept. */
+  get stats(): ListCacheStats {
+    return { hits: this.hits, misses: this.misses, entries: this.entries.size }
+  }
 
   constructor(
     private readonly options: { maxEntries?: number; ttlMs?: number; stockTtlMs?: number; now?: () => number } = {},
@@ -96,11 +102,11 @@ export class ListCache<T> {
     const now = (this.options.now ?? Date.now)()
     const hit = this.listening ? this.entries.get(key) : undefined
     if (hit && hit.expires > now) {
-      this.stats.hits++
+      this.hits++
       return { value: hit.value, cached: true }
     }
     if (hit) this.remove(key)
-    this.stats.misses++
+    this.misses++
     // One query per page however many ask for it at once (a popular search just expired); but a
     // read that began before the latest change is not joined: it may not show it.
     const inFlight = this.loading.get(key)
@@ -130,7 +136,6 @@ export class ListCache<T> {
       if (!keys) this.byProduct.set(id, (keys = new Set()))
       keys.add(key)
     }
-    this.stats.entries = this.entries.size
   }
 
   private remove(key: string): void {
@@ -142,7 +147,6 @@ export class ListCache<T> {
       keys?.delete(key)
       if (keys?.size === 0) this.byProduct.delete(id)
     }
-    this.stats.entries = this.entries.size
   }
 
   /**
@@ -184,6 +188,5 @@ export class ListCache<T> {
     this.byProduct.clear()
     this.stock.clear()
     this.stockLoading.clear()
-    this.stats.entries = 0
   }
 }

@@ -186,7 +186,7 @@ interface ProviderConfig {
  * for: a shop that moved from Stripe back to demo still settles the Stripe top-ups it made (their
  * webhooks and the recheck) while its Stripe keys stay set. readConfig has checked the keys.
  */
-export function providersFromConfig(config: ProviderConfig): { current: PaymentProvider; all: PaymentProvider[] } {
+export function providersFromConfig(config: ProviderConfig): { provider: PaymentProvider; providers: PaymentProvider[] } {
   const all: PaymentProvider[] = [demoProvider]
   if (config.STRIPE_SECRET_KEY && config.STRIPE_WEBHOOK_SECRET && config.STRIPE_PUBLISHABLE_KEY)
     all.push(
@@ -197,5 +197,5 @@ export function providersFromConfig(config: ProviderConfig): { current: PaymentP
         apiUrl: config.STRIPE_API_URL,
       }),
     )
-  return { current: all.find((p) => p.name === config.PAYMENT_PROVIDER)!, all }
+  return { provider: all.find((p) => p.name === config.PAYMENT_PROVIDER)!, providers: all }
 }
