@@ -6,7 +6,6 @@
  * the open wallet screen shows the new balance by itself, pushed on the live stream.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import type { System } from '../../tests/system.ts'
 import {
@@ -16,7 +15,7 @@ import {
   startStripeStandIn,
   type StripeStandIn,
 } from '../../services/payments/src/modules/top-ups/stripe-stand-in.fixture.ts'
-import { SHOTS, checkScreen, startWebShop } from './web-shop.ts'
+import { checkScreen, startWebShop } from './web-shop.ts'
 
 let s: System
 let browser: Browser
@@ -95,7 +94,16 @@ describe('a Stripe top-up in Chromium', () => {
     await page.locator('.toast').getByText('Top-up of €25.00 added to your wallet').waitFor({ timeout: 15_000 })
     await page.waitForFunction(() => document.querySelector('[data-testid=balance]')?.textContent === '€25.00')
     await page.locator('tr[data-kind="deposit"]').getByText('Top-up').waitFor()
-    await page.screenshot({ path: join(SHOTS, 'stripe-390-credited-live.png'), fullPage: true })
+    await checkScreen(page, 'stripe-390-credited-live')
+    // The same wallet on a desktop screen, with the card form open (it cannot load here either).
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await checkScreen(page, 'stripe-1440-wallet-credited')
+    await page.getByLabel(/Top up/).fill('10')
+    await page.getByRole('button', { name: 'Continue to card payment' }).click()
+    await page.getByRole('alert').getByText('The card form could not load.').waitFor({ timeout: 15_000 })
+    await checkScreen(page, 'stripe-1440-card-form-unavailable')
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.setViewportSize({ width: 390, height: 844 })
 
     // Deposits are closed with a real provider.
     const refresh = await page.evaluate(() => sessionStorage.getItem('shop.refreshToken'))
